@@ -1,0 +1,229 @@
+using System.Collections.Immutable;
+using System.Security.Cryptography;
+using System.Text;
+using Touchpoints.Core.Views;
+
+namespace Touchpoints.Core.Identity;
+
+/// <summary>What the store knows of an existing profile: enough to apply the merge policy.</summary>
+public sealed record ProfileFacts(string Id, DateTimeOffset CreatedAt, IReadOnlyCollection<string> IdentityKeys);
+
+/// <summary>The identifiers of one event of a batch, and when it happened.</summary>
+public sealed record EventIdentity(IReadOnlyList<Identifier> Identifiers, DateTimeOffset OccurredAt);
+
+/// <summary>The decisions of one resolution: where each event goes, and what the store must do to make it so.</summary>
+public sealed record ResolutionPlan
+{
+    /// <summary>The customer each event of the batch belongs to, by position.</summary>
+    public required IReadOnlyList<string> Targets { get; init; }
+    /// <summary>New identity documents: identifier key → customer id (conditional creates).</summary>
+    public required IReadOnlyDictionary<string, string> Claims { get; init; }
+    /// <summary>Merged-away profiles → their survivor.</summary>
+    public required IReadOnlyDictionary<string, string> Merges { get; init; }
+    /// <summary>Profiles that do not exist yet, with their creation (first-seen) time.</summary>
+    public required IReadOnlyDictionary<string, DateTimeOffset> NewProfiles { get; init; }
+    /// <summary>Every affected surviving profile's identifier keys after resolution.</summary>
+    public required IReadOnlyDictionary<string, ImmutableArray<string>> Identities { get; init; }
+    public required IReadOnlyDictionary<string, ImmutableArray<IdentityConflict>> Conflicts { get; init; }
+}
+
+/// <summary>
+/// Identity resolution for a batch, as a pure function of the batch and what the store knows.
+/// <para>The merge policy:</para>
+/// <list type="bullet">
+/// <item>All identifiers unknown: a new profile, whose id derives from its strongest identifier (so concurrent or replayed
+/// resolutions of the same visitor agree on it).</item>
+/// <item>Identifiers of one profile: the unknown ones attach to it.</item>
+/// <item>Identifiers of several profiles: they merge unless two of them hold different values of an exclusive identifier
+/// (userId, or a crm id of one system); those are kept apart and the conflict is recorded on both. The survivor is the
+/// oldest known profile (a profile holding only anonymous ids always merges into a known one); the others become
+/// tombstones.</item>
+/// <item>An exclusive identifier never attaches to a profile holding another value of its type; anonymous ids stop
+/// attaching at <see cref="CustomerView.AnonymousIdLimit"/> per profile (a shared kiosk must not become one person).</item>
+/// </list>
+/// </summary>
+public static class IdentityResolver
+{
+    public static ResolutionPlan Resolve(
+        IReadOnlyList<EventIdentity> events,
+        IReadOnlyDictionary<string, string> owners,
+        IReadOnlyDictionary<string, ProfileFacts> profiles)
+    {
+        var state = new State(owners, profiles);
+        var targets = new string[events.Count];
+        for (var i = 0; i < events.Count; i++) targets[i] = state.Resolve(events[i]);
+        return state.ToPlan(targets.Select(state.Find).ToArray());
+    }
+
+    /// <summary>A deterministic profile id: the same first identifier always yields the same customer.</summary>
+    public static string NewCustomerId(Identifier first) =>
+        "c-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(first.Key)).AsSpan(0, 12));
+
+    /// <summary>Stronger identifiers first: they anchor an event to its profile.</summary>
+    public static int Strength(Identifier identifier) => identifier.Kind switch
+    {
+        IdentifierKind.UserId => 0,
+        IdentifierKind.CrmId => 1,
+        IdentifierKind.Email => 2,
+        IdentifierKind.Phone => 3,
+        IdentifierKind.SocialHandle => 4,
+        _ => 5,
+    };
+
+    private sealed class State
+    {
+        private readonly Dictionary<string, string> owner;
+        private readonly Dictionary<string, HashSet<string>> keys = [];
+        private readonly Dictionary<string, DateTimeOffset> created = [];
+        private readonly Dictionary<string, DateTimeOffset> newProfiles = [];
+        private readonly Dictionary<string, string> mergedInto = [];
+        private readonly Dictionary<string, string> claims = [];
+        private readonly Dictionary<string, List<IdentityConflict>> conflicts = [];
+        private readonly HashSet<string> touched = [];
+
+        public State(IReadOnlyDictionary<string, string> owners, IReadOnlyDictionary<string, ProfileFacts> profiles)
+        {
+            owner = new Dictionary<string, string>(owners);
+            foreach (var (id, facts) in profiles)
+            {
+                keys[id] = [.. facts.IdentityKeys];
+                created[id] = facts.CreatedAt;
+            }
+            // An identity claimed for a profile whose document was never written (a crash in between) still counts.
+            foreach (var (key, id) in owners)
+            {
+                if (!keys.TryGetValue(id, out var set)) keys[id] = set = [];
+                set.Add(key);
+            }
+        }
+
+        public string Find(string id)
+        {
+            while (mergedInto.TryGetValue(id, out var next)) id = next;
+            return id;
+        }
+
+        public string Resolve(EventIdentity e)
+        {
+            var ids = e.Identifiers.OrderBy(Strength).ThenBy(i => i.Key, StringComparer.Ordinal).ToArray();
+            var primary = ids[0];
+            string? target = null;
+            foreach (var id in ids)
+            {
+                if (!owner.TryGetValue(id.Key, out var raw)) continue;
+                var other = Find(raw);
+                if (target is null)
+                {
+                    // identify(userId: u2, anonymousId: A) where A belongs to u1: the event is u2's, A stays with u1.
+                    if (!owner.ContainsKey(primary.Key) && primary.IsExclusive && HoldsOther(other, primary))
+                    {
+                        Conflict(other, primary.Key, null, e.OccurredAt, $"{id.Key} is shared with a profile of another {primary.Type}");
+                        continue;
+                    }
+                    target = other;
+                }
+                else if (other != target)
+                {
+                    if (CanMerge(target, other)) target = Merge(target, other);
+                    else
+                    {
+                        Conflict(target, id.Key, other, e.OccurredAt, "profiles hold different exclusive identifiers");
+                        Conflict(other, id.Key, target, e.OccurredAt, "profiles hold different exclusive identifiers");
+                    }
+                }
+            }
+
+            if (target is null)
+            {
+                target = NewCustomerId(primary);
+                if (!keys.ContainsKey(target))
+                {
+                    keys[target] = [];
+                    created[target] = e.OccurredAt;
+                    newProfiles[target] = e.OccurredAt;
+                }
+            }
+            touched.Add(target);
+
+            foreach (var id in ids)
+            {
+                if (owner.ContainsKey(id.Key)) continue;
+                if (id.IsExclusive && HoldsOther(target, id))
+                {
+                    Conflict(target, id.Key, null, e.OccurredAt, $"the profile already has another {id.Type}");
+                    continue;
+                }
+                if (id.IsAnonymous && keys[target].Count(k => k.StartsWith("anonymousId:", StringComparison.Ordinal)) >= CustomerView.AnonymousIdLimit)
+                    continue;
+                owner[id.Key] = target;
+                claims[id.Key] = target;
+                keys[target].Add(id.Key);
+            }
+            return target;
+        }
+
+        private bool HoldsOther(string profile, Identifier id)
+        {
+            var prefix = id.Type + ":";
+            return keys[profile].Any(k => k.StartsWith(prefix, StringComparison.Ordinal) && k != id.Key);
+        }
+
+        private bool CanMerge(string a, string b)
+        {
+            foreach (var key in keys[b])
+            {
+                var parsed = Identifier.TryParseKey(key);
+                if (parsed is { IsExclusive: true } && HoldsOther(a, parsed)) return false;
+            }
+            return true;
+        }
+
+        private bool IsKnown(string profile) => keys[profile].Any(k => !k.StartsWith("anonymousId:", StringComparison.Ordinal));
+
+        private string Merge(string a, string b)
+        {
+            // Known beats anonymous-only; then the oldest; then the smaller id, so every resolver picks the same one.
+            var (survivor, loser) = (IsKnown(a), IsKnown(b)) switch
+            {
+                (true, false) => (a, b),
+                (false, true) => (b, a),
+                _ => created[a] < created[b] || (created[a] == created[b] && string.CompareOrdinal(a, b) < 0) ? (a, b) : (b, a),
+            };
+            mergedInto[loser] = survivor;
+            foreach (var key in keys[loser])
+            {
+                owner[key] = survivor;
+                keys[survivor].Add(key);
+            }
+            if (conflicts.Remove(loser, out var moved))
+            {
+                if (!conflicts.TryGetValue(survivor, out var list)) conflicts[survivor] = list = [];
+                list.AddRange(moved.Where(c => c.OtherCustomerId != survivor));
+            }
+            touched.Add(survivor);
+            return survivor;
+        }
+
+        private void Conflict(string profile, string identifier, string? other, DateTimeOffset at, string reason)
+        {
+            if (!conflicts.TryGetValue(profile, out var list)) conflicts[profile] = list = [];
+            list.Add(new IdentityConflict(at, identifier, other ?? "", reason));
+            touched.Add(profile);
+        }
+
+        public ResolutionPlan ToPlan(string[] targets)
+        {
+            var survivors = touched.Select(Find).ToHashSet();
+            return new ResolutionPlan
+            {
+                Targets = targets,
+                Claims = claims.ToDictionary(c => c.Key, c => Find(c.Value)),
+                // A profile born and merged within this batch was never written: it needs no tombstone.
+                Merges = mergedInto.Keys.Where(loser => !newProfiles.ContainsKey(loser)).ToDictionary(loser => loser, Find),
+                NewProfiles = newProfiles.Where(p => !mergedInto.ContainsKey(p.Key)).ToDictionary(),
+                Identities = survivors.ToDictionary(s => s, s => keys[s].Order(StringComparer.Ordinal).ToImmutableArray()),
+                Conflicts = conflicts.Where(c => survivors.Contains(c.Key)).ToDictionary(c => c.Key, c => c.Value.ToImmutableArray()),
+            };
+        }
+    }
+}

@@ -1,0 +1,117 @@
+using System.Collections.Immutable;
+using Touchpoints.Core.Events;
+using Touchpoints.Core.Identity;
+using Touchpoints.Core.Views;
+
+namespace Touchpoints.Core.Ingestion;
+
+/// <summary>An event body as the trigger delivered it, with where it sits in its partition.</summary>
+public sealed record IncomingEvent(string Body, EventPosition? Position, DateTimeOffset EnqueuedAt);
+
+public sealed record AcceptedEvent(IngestedEvent Event, EventPosition? Position);
+
+/// <summary>An event refused with its reasons; kept so that nothing sent to us disappears silently.</summary>
+public sealed record Rejection(EventSource Source, string? EventId, EventPosition? Position, string Body, IReadOnlyList<ValidationError> Errors)
+{
+    /// <summary>Bodies are kept for diagnosis, clipped so that a hostile payload cannot make the record unbounded.</summary>
+    public const int BodyLimit = 16 * 1024;
+}
+
+/// <summary>The result of applying a batch to one customer.</summary>
+public sealed record CustomerUpdate(CustomerView View, bool Changed, IReadOnlyList<string> Causes);
+
+/// <summary>The message on <c>customer-changes</c> for every customer whose view a batch changed.</summary>
+public sealed record CustomerChanged(string CustomerId, long Version, IReadOnlyList<string> Causes, DateTimeOffset ChangedAt);
+
+/// <summary>The pure steps of an ingestion batch: parse and validate, then fold a customer's events into its view.</summary>
+public static class IngestionBatch
+{
+    public const string MergeCause = "identity.merged";
+
+    public static (IReadOnlyList<AcceptedEvent> Accepted, IReadOnlyList<Rejection> Rejected) Parse(
+        EventSource source, IReadOnlyList<IncomingEvent> incoming, DateTimeOffset now)
+    {
+        var accepted = new List<AcceptedEvent>(incoming.Count);
+        var rejected = new List<Rejection>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var item in incoming)
+        {
+            var result = EventParser.Parse(source, item.Body, new ArrivalContext(item.EnqueuedAt, now));
+            if (result.Event is { } e)
+            {
+                // A producer's retry inside one batch: the first copy wins, the second is not an error.
+                if (seen.Add(e.DedupKey)) accepted.Add(new AcceptedEvent(e, item.Position));
+            }
+            else
+            {
+                var body = item.Body.Length > Rejection.BodyLimit ? item.Body[..Rejection.BodyLimit] : item.Body;
+                rejected.Add(new Rejection(source, result.EventId, item.Position, body, result.Errors));
+            }
+        }
+        return (accepted, rejected);
+    }
+
+    /// <summary>
+    /// Folds merged-away profiles and a customer's events of this batch (in batch order) into its view. Events already
+    /// applied are skipped, so applying the same batch again yields an unchanged view.
+    /// </summary>
+    public static CustomerUpdate Apply(
+        CustomerView? current,
+        string customerId,
+        DateTimeOffset createdAt,
+        IEnumerable<CustomerView> losers,
+        IEnumerable<AcceptedEvent> events,
+        ImmutableArray<string> identities,
+        ImmutableArray<IdentityConflict> conflicts,
+        DateTimeOffset now)
+    {
+        var view = current ?? CustomerView.Create(customerId, createdAt);
+        var changed = current is null;
+        var causes = new List<string>();
+
+        foreach (var loser in losers)
+        {
+            var folded = CustomerMerge.Fold(view, loser);
+            if (ReferenceEquals(folded, view)) continue;
+            view = folded;
+            changed = true;
+            if (!causes.Contains(MergeCause)) causes.Add(MergeCause);
+        }
+
+        foreach (var (e, position) in events)
+        {
+            var next = CustomerProjection.Apply(view, e, position);
+            if (ReferenceEquals(next, view)) continue;
+            view = next;
+            changed = true;
+            if (!causes.Contains(e.Type)) causes.Add(e.Type);
+        }
+
+        var allIdentities = view.Identities.Union(identities).Order(StringComparer.Ordinal).ToImmutableArray();
+        if (!allIdentities.SequenceEqual(view.Identities))
+        {
+            view = view with { Identities = allIdentities };
+            changed = true;
+        }
+        var newConflicts = conflicts.Where(c => !view.Conflicts.Any(k => k.Identifier == c.Identifier && k.OtherCustomerId == c.OtherCustomerId)).ToArray();
+        if (newConflicts.Length > 0)
+        {
+            view = view with { Conflicts = [.. view.Conflicts.Concat(newConflicts).TakeLast(CustomerView.ConflictLimit)] };
+            changed = true;
+        }
+
+        if (!changed) return new CustomerUpdate(current!, false, []);
+        view = CustomerProjection.Derive(view) with { Version = (current?.Version ?? 0) + 1, UpdatedAt = now };
+        return new CustomerUpdate(view, true, causes);
+    }
+
+    /// <summary>The tombstone a merged-away profile becomes: its id keeps resolving, to the survivor.</summary>
+    public static CustomerView Tombstone(CustomerView loser, string survivorId, DateTimeOffset now) =>
+        loser.MergedInto == survivorId ? loser : CustomerView.Create(loser.Id, loser.CreatedAt) with
+        {
+            MergedInto = survivorId,
+            Identities = loser.Identities,
+            Version = loser.Version + 1,
+            UpdatedAt = now,
+        };
+}

@@ -1,0 +1,145 @@
+using System.Collections.Immutable;
+using Touchpoints.Core.Events;
+
+namespace Touchpoints.Core.Views;
+
+public enum LifecycleStage { Anonymous, Known, Lead, MarketingQualified, SalesQualified, Customer, Churned }
+
+/// <summary>
+/// The one current view of a customer that every touch point reads: a document in the <c>customers</c> container
+/// (partition key <c>/id</c>). Immutable: the projection returns a new view for each event.
+/// </summary>
+public sealed record CustomerView
+{
+    public const int JournalLimit = 50;
+    public const int AnonymousIdLimit = 100;
+    public const int ConflictLimit = 10;
+
+    public required string Id { get; init; }
+    public required DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset UpdatedAt { get; init; }
+    /// <summary>Incremented by every write; consumers of <c>customer-changes</c> compare it.</summary>
+    public long Version { get; init; }
+    /// <summary>Set on a tombstone: the profile this one was merged into.</summary>
+    public string? MergedInto { get; init; }
+    public ImmutableArray<string> MergedFrom { get; init; } = [];
+
+    /// <summary>Identifier keys (<c>{type}:{value}</c>) that resolve to this customer.</summary>
+    public ImmutableArray<string> Identities { get; init; } = [];
+    public CustomerTraits Traits { get; init; } = CustomerTraits.Empty;
+    public ConsentBook Consent { get; init; } = ConsentBook.Empty;
+    public LifecycleStage Lifecycle { get; init; }
+
+    public TouchpointSections Touchpoints { get; init; } = TouchpointSections.Empty;
+    /// <summary>The latest interactions across all touch points, newest first.</summary>
+    public ImmutableArray<JournalEntry> Journal { get; init; } = [];
+    /// <summary>Events seen per type (e.g. <c>web.track.Product Viewed</c>): the raw material of scoring.</summary>
+    public ImmutableSortedDictionary<string, long> Counters { get; init; } = ImmutableSortedDictionary<string, long>.Empty;
+    public ImmutableArray<IdentityConflict> Conflicts { get; init; } = [];
+
+    public AppliedEvents Applied { get; init; } = AppliedEvents.Empty;
+
+    public bool IsTombstone => MergedInto is not null;
+
+    public static CustomerView Create(string id, DateTimeOffset createdAt) => new() { Id = id, CreatedAt = createdAt, UpdatedAt = createdAt };
+}
+
+/// <summary>A trait value with the time of the event that set it, so a late event never overwrites a newer value.</summary>
+public sealed record Stamped<T>(T Value, DateTimeOffset At);
+
+public sealed record CustomerTraits
+{
+    public Stamped<string>? Name { get; init; }
+    public Stamped<string>? Email { get; init; }
+    public Stamped<string>? Phone { get; init; }
+    public Stamped<string>? Company { get; init; }
+    public Stamped<string>? Title { get; init; }
+    public Stamped<string>? Locale { get; init; }
+    public Stamped<string>? Timezone { get; init; }
+
+    public static readonly CustomerTraits Empty = new();
+}
+
+public sealed record ConsentState(ConsentStatus Status, string Source, DateTimeOffset At);
+
+public sealed record ConsentBook
+{
+    public ConsentState? Email { get; init; }
+    public ConsentState? Sms { get; init; }
+    public ConsentState? Phone { get; init; }
+    public ConsentState? Mail { get; init; }
+
+    public static readonly ConsentBook Empty = new();
+
+    public ConsentStatus StatusOf(ConsentChannel channel) => (this[channel]?.Status) ?? ConsentStatus.Unknown;
+
+    public ConsentState? this[ConsentChannel channel] => channel switch
+    {
+        ConsentChannel.Email => Email,
+        ConsentChannel.Sms => Sms,
+        ConsentChannel.Phone => Phone,
+        ConsentChannel.Mail => Mail,
+        _ => null,
+    };
+
+    /// <summary>Records a consent change unless a later one is already known.</summary>
+    public ConsentBook With(ConsentChannel channel, ConsentState state)
+    {
+        var current = this[channel];
+        if (current is not null && current.At > state.At) return this;
+        return channel switch
+        {
+            ConsentChannel.Email => this with { Email = state },
+            ConsentChannel.Sms => this with { Sms = state },
+            ConsentChannel.Phone => this with { Phone = state },
+            ConsentChannel.Mail => this with { Mail = state },
+            _ => this,
+        };
+    }
+}
+
+public sealed record JournalEntry(DateTimeOffset At, Touchpoint Touchpoint, string Summary, string EventId);
+
+public sealed record IdentityConflict(DateTimeOffset At, string Identifier, string OtherCustomerId, string Reason);
+
+/// <summary>
+/// Idempotency bookkeeping: per source partition (<c>{hub}/{partitionId}</c>) the highest sequence number applied, and the
+/// ids of the most recent events (for duplicates that arrive with new sequence numbers, e.g. a producer's retry).
+/// </summary>
+public sealed record AppliedEvents
+{
+    public const int RecentLimit = 64;
+
+    public ImmutableSortedDictionary<string, long> Watermarks { get; init; } = ImmutableSortedDictionary<string, long>.Empty;
+    public ImmutableArray<string> RecentEventIds { get; init; } = [];
+
+    public static readonly AppliedEvents Empty = new();
+
+    public bool Contains(string eventId, EventPosition? position) =>
+        RecentEventIds.Contains(eventId)
+        || (position is not null && Watermarks.TryGetValue(position.Partition, out var mark) && position.SequenceNumber <= mark);
+
+    public AppliedEvents Record(string eventId, EventPosition? position)
+    {
+        var recent = RecentEventIds.Contains(eventId) ? RecentEventIds : RecentEventIds.Insert(0, eventId);
+        if (recent.Length > RecentLimit) recent = recent.RemoveRange(RecentLimit, recent.Length - RecentLimit);
+        var marks = Watermarks;
+        if (position is not null && (!marks.TryGetValue(position.Partition, out var mark) || position.SequenceNumber > mark))
+            marks = marks.SetItem(position.Partition, position.SequenceNumber);
+        return new AppliedEvents { Watermarks = marks, RecentEventIds = recent };
+    }
+
+    /// <summary>Folds a merged profile's bookkeeping in: its events must not be applied again to the survivor.</summary>
+    public AppliedEvents Union(AppliedEvents other)
+    {
+        var marks = Watermarks;
+        foreach (var (partition, sequence) in other.Watermarks)
+            if (!marks.TryGetValue(partition, out var mark) || sequence > mark) marks = marks.SetItem(partition, sequence);
+        var recent = RecentEventIds.AddRange(other.RecentEventIds.Where(id => !RecentEventIds.Contains(id)));
+        if (recent.Length > RecentLimit) recent = recent.RemoveRange(RecentLimit, recent.Length - RecentLimit);
+        return new AppliedEvents { Watermarks = marks, RecentEventIds = recent };
+    }
+}
+
+/// <summary>Where an event sits in its Event Hubs partition: the basis of replay detection.</summary>
+public sealed record EventPosition(string Partition, long SequenceNumber);

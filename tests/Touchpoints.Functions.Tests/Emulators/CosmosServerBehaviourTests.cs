@@ -1,0 +1,148 @@
+using System.Net;
+using Microsoft.Azure.Cosmos;
+
+namespace Touchpoints.Functions.Tests.Emulators;
+
+/// <summary>Pins the cosmosdb-server behaviour our Cosmos code relies on, so an emulator upgrade or patch loss shows up here.</summary>
+[Collection(CosmosServerCollectionDefinition.Name)]
+public sealed class CosmosServerBehaviourTests(CosmosServerFixture fixture)
+{
+    public sealed record Doc(string Id, string Source, int Count = 0, string? Status = null);
+
+    private static string NewId() => Guid.NewGuid().ToString("N");
+
+    [Fact]
+    public async Task CreateIfNotExistsCreatesThenFindsDatabaseAndContainers()
+    {
+        var databaseId = NewId();
+        var created = await fixture.Client.CreateDatabaseIfNotExistsAsync(databaseId);
+        var existing = await fixture.Client.CreateDatabaseIfNotExistsAsync(databaseId);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, existing.StatusCode);
+
+        foreach (var partitionKeyPath in new[] { "/id", "/source" })
+        {
+            var containerId = NewId();
+            var first = await existing.Database.CreateContainerIfNotExistsAsync(containerId, partitionKeyPath);
+            var second = await existing.Database.CreateContainerIfNotExistsAsync(containerId, partitionKeyPath);
+            Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+            Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+            Assert.Equal(partitionKeyPath, second.Resource.PartitionKeyPath);
+        }
+    }
+
+    [Theory]
+    [InlineData("/id")]
+    [InlineData("/source")]
+    public async Task ReadingAMissingItemThrowsNotFound(string partitionKeyPath)
+    {
+        var container = await fixture.ContainerAsync("items-" + partitionKeyPath.TrimStart('/'), partitionKeyPath);
+        var id = NewId();
+
+        var error = await Assert.ThrowsAsync<CosmosException>(
+            () => container.ReadItemAsync<Doc>(id, new PartitionKey(partitionKeyPath == "/id" ? id : "nowhere")));
+
+        Assert.Equal(HttpStatusCode.NotFound, error.StatusCode);
+    }
+
+    [Fact]
+    public async Task CreatingAnExistingIdThrowsConflict()
+    {
+        var container = await fixture.ContainerAsync("items-source", "/source");
+        var doc = new Doc(NewId(), "s1");
+        await container.CreateItemAsync(doc, new PartitionKey(doc.Source));
+
+        var error = await Assert.ThrowsAsync<CosmosException>(() => container.CreateItemAsync(doc, new PartitionKey(doc.Source)));
+
+        Assert.Equal(HttpStatusCode.Conflict, error.StatusCode);
+    }
+
+    [Fact]
+    public async Task ReplaceHonoursIfMatchEtag()
+    {
+        var container = await fixture.ContainerAsync("items-id", "/id");
+        var doc = new Doc(NewId(), "s1");
+        var partitionKey = new PartitionKey(doc.Id);
+        var created = await container.CreateItemAsync(doc, partitionKey);
+        var current = await container.ReplaceItemAsync(doc with { Count = 1 }, doc.Id, partitionKey);
+        Assert.NotEqual(created.ETag, current.ETag);
+
+        var stale = await Assert.ThrowsAsync<CosmosException>(() => container.ReplaceItemAsync(
+            doc with { Count = 2 }, doc.Id, partitionKey, new ItemRequestOptions { IfMatchEtag = created.ETag }));
+        Assert.Equal(HttpStatusCode.PreconditionFailed, stale.StatusCode);
+
+        var replaced = await container.ReplaceItemAsync(
+            doc with { Count = 3 }, doc.Id, partitionKey, new ItemRequestOptions { IfMatchEtag = current.ETag });
+        Assert.Equal(HttpStatusCode.OK, replaced.StatusCode);
+        Assert.False(string.IsNullOrEmpty(replaced.ETag));
+        Assert.NotEqual(current.ETag, replaced.ETag);
+        Assert.Equal(3, (await container.ReadItemAsync<Doc>(doc.Id, partitionKey)).Resource.Count);
+    }
+
+    [Fact]
+    public async Task UpsertCreatesThenReplaces()
+    {
+        var container = await fixture.ContainerAsync("items-source", "/source");
+        var doc = new Doc(NewId(), "s1");
+
+        var created = await container.UpsertItemAsync(doc, new PartitionKey(doc.Source));
+        var replaced = await container.UpsertItemAsync(doc with { Status = "done" }, new PartitionKey(doc.Source));
+
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, replaced.StatusCode);
+        Assert.NotEqual(created.ETag, replaced.ETag);
+        Assert.Equal("done", (await container.ReadItemAsync<Doc>(doc.Id, new PartitionKey(doc.Source))).Resource.Status);
+    }
+
+    [Fact]
+    public async Task PatchSetsAndIncrements()
+    {
+        var container = await fixture.ContainerAsync("items-source", "/source");
+        var doc = new Doc(NewId(), "s1", Count: 5);
+        var created = await container.CreateItemAsync(doc, new PartitionKey(doc.Source));
+
+        var patched = await container.PatchItemAsync<Doc>(
+            doc.Id,
+            new PartitionKey(doc.Source),
+            [PatchOperation.Set("/status", "seen"), PatchOperation.Increment("/count", 2)],
+            new PatchItemRequestOptions { IfMatchEtag = created.ETag });
+
+        Assert.Equal(HttpStatusCode.OK, patched.StatusCode);
+        Assert.Equal(doc with { Count = 7, Status = "seen" }, patched.Resource);
+        Assert.NotEqual(created.ETag, patched.ETag);
+    }
+
+    [Fact]
+    public async Task SinglePartitionQueryReturnsThatPartitionOnly()
+    {
+        var container = await fixture.ContainerAsync("items-source", "/source");
+        var source = NewId();
+        var ours = new[] { new Doc(NewId(), source), new Doc(NewId(), source) };
+        foreach (var doc in ours.Append(new Doc(NewId(), NewId())))
+        {
+            await container.CreateItemAsync(doc, new PartitionKey(doc.Source));
+        }
+
+        var query = new QueryDefinition("SELECT * FROM c WHERE c.source = @source").WithParameter("@source", source);
+        using var iterator = container.GetItemQueryIterator<Doc>(
+            query, requestOptions: new QueryRequestOptions { PartitionKey = new PartitionKey(source) });
+        var found = new List<Doc>();
+        while (iterator.HasMoreResults)
+        {
+            found.AddRange(await iterator.ReadNextAsync());
+        }
+
+        Assert.Equal(ours.OrderBy(d => d.Id), found.OrderBy(d => d.Id));
+    }
+
+    [Fact]
+    public async Task ResponsesKeepTheConnectionAlive()
+    {
+        // Unpatched, every response says "connection: close", which makes each SDK call open a new TCP connection.
+        using var http = new HttpClient();
+        using var response = await http.GetAsync(fixture.Server.Endpoint);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.NotEqual(true, response.Headers.ConnectionClose);
+    }
+}
