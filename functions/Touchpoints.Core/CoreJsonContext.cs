@@ -12,7 +12,7 @@ namespace Touchpoints.Core;
 [JsonSourceGenerationOptions(
     JsonSerializerDefaults.Web,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    UseStringEnumConverter = true)]
+    Converters = [typeof(CamelCaseEnumConverter<LifecycleStage>), typeof(CamelCaseEnumConverter<Touchpoint>), typeof(CamelCaseEnumConverter<ConsentStatus>)])]
 [JsonSerializable(typeof(CustomerView))]
 public sealed partial class CoreJsonContext : JsonSerializerContext;
 
@@ -25,3 +25,6 @@ public sealed partial class CoreJsonContext : JsonSerializerContext;
 [JsonSerializable(typeof(SocialMessage))]
 [JsonSerializable(typeof(CrmMessage))]
 internal sealed partial class WireJsonContext : JsonSerializerContext;
+
+/// <summary>Enums as camelCase strings (<c>marketingQualified</c>), like every other name in the documents.</summary>
+public sealed class CamelCaseEnumConverter<T>() : JsonStringEnumConverter<T>(JsonNamingPolicy.CamelCase) where T : struct, Enum;

@@ -66,13 +66,15 @@ public static class SegmentParser
         if (string.IsNullOrEmpty(id)) errors.Add(new("$.messageId", "is required"));
 
         WebCall call = default;
+        var known = false;
         if (string.IsNullOrWhiteSpace(message.Type)) errors.Add(new("$.type", "is required"));
-        else if (!Calls.TryGetValue(message.Type.Trim(), out call))
+        else if (!(known = Calls.TryGetValue(message.Type.Trim(), out call)))
             errors.Add(new("$.type", $"'{message.Type}' is not one of track, identify, page, screen, group, alias"));
 
         if (string.IsNullOrWhiteSpace(message.UserId) && string.IsNullOrWhiteSpace(message.AnonymousId))
             errors.Add(new("$", "userId or anonymousId is required"));
-        switch (call)
+        // An unknown type is one error, not also the missing members of whatever call the default value names.
+        switch (known ? call : (WebCall?)null)
         {
             case WebCall.Track when string.IsNullOrWhiteSpace(message.Event):
                 errors.Add(new("$.event", "is required for track"));

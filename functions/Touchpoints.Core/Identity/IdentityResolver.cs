@@ -108,6 +108,7 @@ public static class IdentityResolver
             var ids = e.Identifiers.OrderBy(Strength).ThenBy(i => i.Key, StringComparer.Ordinal).ToArray();
             var primary = ids[0];
             string? target = null;
+            var keptApart = new List<(string Key, string Other)>();
             foreach (var id in ids)
             {
                 if (!owner.TryGetValue(id.Key, out var raw)) continue;
@@ -117,7 +118,7 @@ public static class IdentityResolver
                     // identify(userId: u2, anonymousId: A) where A belongs to u1: the event is u2's, A stays with u1.
                     if (!owner.ContainsKey(primary.Key) && primary.IsExclusive && HoldsOther(other, primary))
                     {
-                        Conflict(other, primary.Key, null, e.OccurredAt, $"{id.Key} is shared with a profile of another {primary.Type}");
+                        keptApart.Add((id.Key, other));
                         continue;
                     }
                     target = other;
@@ -144,6 +145,11 @@ public static class IdentityResolver
                 }
             }
             touched.Add(target);
+            foreach (var (key, other) in keptApart)
+            {
+                Conflict(target, key, other, e.OccurredAt, $"{key} also belongs to a profile with another {primary.Type}");
+                Conflict(other, primary.Key, target, e.OccurredAt, $"{primary.Key} came with {key}, which this profile holds");
+            }
 
             foreach (var id in ids)
             {

@@ -52,6 +52,28 @@ public static class IngestionBatch
     }
 
     /// <summary>
+    /// Resolves identities for the events of a batch that their customers have not seen yet. An event already applied to
+    /// the customer it resolves to is left out, and the rest resolved again: a replayed event has had all its effects
+    /// (claims, merges, conflicts), and must not record them a second time against a store that has moved on.
+    /// </summary>
+    public static (ResolutionPlan Plan, IReadOnlyList<AcceptedEvent> Fresh) Resolve(
+        IReadOnlyList<AcceptedEvent> accepted,
+        IReadOnlyDictionary<string, string> owners,
+        IReadOnlyDictionary<string, CustomerView> views)
+    {
+        var profiles = views.Values.ToDictionary(v => v.Id, v => new ProfileFacts(v.Id, v.CreatedAt, v.Identities));
+        var fresh = accepted;
+        while (true)
+        {
+            var plan = IdentityResolver.Resolve([.. fresh.Select(a => new EventIdentity(a.Event.Identifiers, a.Event.OccurredAt))], owners, profiles);
+            var unseen = fresh.Where((a, i) => !(views.TryGetValue(plan.Targets[i], out var view) && view.Applied.Contains(a.Event.DedupKey, a.Position)))
+                .ToArray();
+            if (unseen.Length == fresh.Count) return (plan, fresh);
+            fresh = unseen;
+        }
+    }
+
+    /// <summary>
     /// Folds merged-away profiles and a customer's events of this batch (in batch order) into its view. Events already
     /// applied are skipped, so applying the same batch again yields an unchanged view.
     /// </summary>

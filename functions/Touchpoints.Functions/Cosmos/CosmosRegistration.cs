@@ -1,0 +1,62 @@
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Azure.Identity;
+using Microsoft.Azure.Cosmos;
+using Microsoft.Extensions.Options;
+using Touchpoints.Core;
+using Touchpoints.Functions.Ingestion;
+
+namespace Touchpoints.Functions.Cosmos;
+
+public static class CosmosRegistration
+{
+    public static JsonSerializerOptions DocumentOptions { get; } = new(CoreJsonContext.Default.Options)
+    {
+        TypeInfoResolver = JsonTypeInfoResolver.Combine(CoreJsonContext.Default, StoreJsonContext.Default),
+    };
+
+    public static IServiceCollection AddCosmos(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<CosmosOptions>().Bind(configuration.GetSection(CosmosOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton(sp => CreateClient(sp.GetRequiredService<IOptions<CosmosOptions>>().Value));
+        services.AddSingleton(sp => sp.GetRequiredService<CosmosClient>().GetDatabase(sp.GetRequiredService<IOptions<CosmosOptions>>().Value.DatabaseName));
+        services.AddHostedService<CosmosResources>();
+        return services;
+    }
+
+    public static CosmosClient CreateClient(CosmosOptions options)
+    {
+        var clientOptions = new CosmosClientOptions
+        {
+            Serializer = new SystemTextJsonCosmosSerializer(DocumentOptions),
+            ConnectionMode = options.ConnectionMode,
+            LimitToEndpoint = options.LimitToEndpoint,
+            ApplicationName = "touchpoints",
+            // Throttling is retried by the SDK first; only what outlasts this reaches the handler, which then fails the
+            // invocation so the trigger's retry policy replays the batch.
+            MaxRetryAttemptsOnRateLimitedRequests = 9,
+            MaxRetryWaitTimeOnRateLimitedRequests = TimeSpan.FromSeconds(30),
+        };
+        return string.IsNullOrEmpty(options.AccountKey)
+            ? new CosmosClient(options.AccountEndpoint, new DefaultAzureCredential(new DefaultAzureCredentialOptions
+            {
+                ManagedIdentityClientId = options.ManagedIdentityClientId,
+            }), clientOptions)
+            : new CosmosClient(options.AccountEndpoint, options.AccountKey, clientOptions);
+    }
+}
+
+/// <summary>Creates the database and containers at start where the settings allow it (locally).</summary>
+internal sealed class CosmosResources(CosmosClient client, IOptions<CosmosOptions> options) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var o = options.Value;
+        if (!o.CreateResources) return;
+        var database = (await client.CreateDatabaseIfNotExistsAsync(o.DatabaseName, cancellationToken: cancellationToken).ConfigureAwait(false)).Database;
+        foreach (var (name, partitionKey) in Containers.PartitionKeys)
+            await database.CreateContainerIfNotExistsAsync(name, partitionKey, cancellationToken: cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

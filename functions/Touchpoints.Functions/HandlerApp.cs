@@ -1,0 +1,31 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Touchpoints.Functions.Cosmos;
+using Touchpoints.Functions.Hosting;
+using Touchpoints.Functions.Ingestion;
+
+namespace Touchpoints.Functions;
+
+/// <summary>The custom handler: an HTTP app the Functions host starts and invokes at <c>POST /{FunctionName}</c>.</summary>
+public static class HandlerApp
+{
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(args);
+        builder.ListenWhereTheHostSays();
+        configure?.Invoke(builder);
+
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, HostJsonContext.Default));
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddCosmos(builder.Configuration);
+        builder.Services.AddSingleton<CustomerStore>();
+        builder.Services.AddSingleton<IdentityStore>();
+        builder.Services.AddSingleton<RejectionStore>();
+        builder.Services.AddSingleton<IngestionHandler>();
+
+        var app = builder.Build();
+        // The host's readiness probe: any answer means "started".
+        app.MapGet("/", () => Results.Text("Touchpoints custom handler"));
+        app.MapIngestion();
+        return app;
+    }
+}

@@ -1,0 +1,21 @@
+using System.Globalization;
+
+namespace Touchpoints.Functions.Hosting;
+
+public static class CustomHandlerPort
+{
+    public const string Variable = "FUNCTIONS_CUSTOMHANDLER_PORT";
+
+    /// <summary>The host tells the handler its port; only the host on this machine may call it, hence loopback.</summary>
+    public static WebApplicationBuilder ListenWhereTheHostSays(this WebApplicationBuilder builder)
+    {
+        var port = builder.Configuration[Variable];
+        if (port is not null)
+        {
+            if (!int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out var number) || number is <= 0 or > 65535)
+                throw new InvalidOperationException($"{Variable} must be a TCP port, not '{port}'.");
+            builder.WebHost.UseUrls($"http://127.0.0.1:{number}");
+        }
+        return builder;
+    }
+}

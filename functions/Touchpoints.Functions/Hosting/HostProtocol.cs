@@ -1,0 +1,111 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+
+namespace Touchpoints.Functions.Hosting;
+
+/// <summary>
+/// What the Functions host POSTs to <c>/{FunctionName}</c>: trigger and input values under <c>Data</c>, the trigger's
+/// binding data under <c>Metadata</c>. The host JSON-encodes strings, numbers and arrays a second time, so every reader
+/// here accepts both the plain and the double-encoded form.
+/// </summary>
+public sealed class InvocationRequest
+{
+    public Dictionary<string, JsonElement>? Data { get; set; }
+    public Dictionary<string, JsonElement>? Metadata { get; set; }
+
+    public JsonElement? DataOf(string name) => Data is not null && Data.TryGetValue(name, out var value) ? value : null;
+
+    public JsonElement? MetadataOf(string name) => Metadata is not null && Metadata.TryGetValue(name, out var value) ? value : null;
+}
+
+/// <summary>
+/// The handler's answer. A 2xx with this body completes the invocation and the host writes <see cref="Outputs"/> to the
+/// output bindings by name; any other status fails it (and a retry policy replays it).
+/// </summary>
+public sealed class InvocationResponse
+{
+    public Dictionary<string, JsonNode?> Outputs { get; init; } = [];
+    public List<string> Logs { get; init; } = [];
+    public JsonNode? ReturnValue { get; init; }
+}
+
+/// <summary>Readers for the host's encodings.</summary>
+public static class HostValue
+{
+    /// <summary>Unwraps a value the host encoded as a JSON string holding JSON (<c>"[1,2]"</c>, <c>"\"x\""</c>).</summary>
+    public static JsonElement Unwrap(JsonElement value)
+    {
+        if (value.ValueKind != JsonValueKind.String) return value;
+        var text = value.GetString();
+        if (string.IsNullOrEmpty(text)) return value;
+        var first = text.AsSpan().TrimStart();
+        if (first.IsEmpty || first[0] is not ('[' or '{' or '"')) return value;
+        try
+        {
+            using var document = JsonDocument.Parse(text);
+            return document.RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            return value;
+        }
+    }
+
+    /// <summary>
+    /// An Event Hubs batch with <c>dataType: string</c>: a JSON array of strings, possibly inside a string. Items that arrive
+    /// as JSON objects (a binding without <c>dataType</c>) are taken as their raw text.
+    /// </summary>
+    public static IReadOnlyList<string> Bodies(JsonElement? value)
+    {
+        if (value is null) return [];
+        var array = Unwrap(value.Value);
+        if (array.ValueKind != JsonValueKind.Array)
+            return array.ValueKind == JsonValueKind.String ? [array.GetString() ?? ""] : [array.GetRawText()];
+        var bodies = new List<string>(array.GetArrayLength());
+        foreach (var item in array.EnumerateArray())
+            bodies.Add(item.ValueKind == JsonValueKind.String ? item.GetString() ?? "" : item.GetRawText());
+        return bodies;
+    }
+
+    public static IReadOnlyList<long> Longs(JsonElement? value)
+    {
+        if (value is null) return [];
+        var array = Unwrap(value.Value);
+        if (array.ValueKind != JsonValueKind.Array) return [];
+        var result = new List<long>(array.GetArrayLength());
+        foreach (var item in array.EnumerateArray())
+            result.Add(item.ValueKind == JsonValueKind.Number ? item.GetInt64()
+                : long.TryParse(item.GetString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : -1);
+        return result;
+    }
+
+    public static IReadOnlyList<DateTimeOffset?> Times(JsonElement? value)
+    {
+        if (value is null) return [];
+        var array = Unwrap(value.Value);
+        if (array.ValueKind != JsonValueKind.Array) return [];
+        var result = new List<DateTimeOffset?>(array.GetArrayLength());
+        foreach (var item in array.EnumerateArray())
+            result.Add(item.ValueKind == JsonValueKind.String
+                && DateTimeOffset.TryParse(item.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) ? t : null);
+        return result;
+    }
+
+    public static string? Property(JsonElement? value, string name)
+    {
+        if (value is null) return null;
+        var obj = Unwrap(value.Value);
+        if (obj.ValueKind != JsonValueKind.Object) return null;
+        foreach (var property in obj.EnumerateObject())
+            if (string.Equals(property.Name, name, StringComparison.OrdinalIgnoreCase))
+                return property.Value.ValueKind == JsonValueKind.String ? property.Value.GetString() : property.Value.GetRawText();
+        return null;
+    }
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.Unspecified, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+[JsonSerializable(typeof(InvocationRequest))]
+[JsonSerializable(typeof(InvocationResponse))]
+public sealed partial class HostJsonContext : JsonSerializerContext;

@@ -1,0 +1,3 @@
+using Touchpoints.Functions;
+
+await HandlerApp.Build(args).RunAsync();
