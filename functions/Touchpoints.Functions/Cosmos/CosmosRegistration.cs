@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Azure.Identity;
 using Microsoft.Azure.Cosmos;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Touchpoints.Core;
 using Touchpoints.Functions.Ingestion;
@@ -18,15 +19,24 @@ public static class CosmosRegistration
     public static IServiceCollection AddCosmos(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<CosmosOptions>().Bind(configuration.GetSection(CosmosOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton(sp => CreateClient(sp.GetRequiredService<IOptions<CosmosOptions>>().Value));
+        services.TryAddSingleton(sp => CreateClient(sp.GetRequiredService<IOptions<CosmosOptions>>().Value));
         services.AddSingleton(sp => sp.GetRequiredService<CosmosClient>().GetDatabase(sp.GetRequiredService<IOptions<CosmosOptions>>().Value.DatabaseName));
         services.AddHostedService<CosmosResources>();
         return services;
     }
 
-    public static CosmosClient CreateClient(CosmosOptions options)
-    {
-        var clientOptions = new CosmosClientOptions
+    public static CosmosClient CreateClient(CosmosOptions options) => CreateClient(options, ClientOptions(options));
+
+    public static CosmosClient CreateClient(CosmosOptions options, CosmosClientOptions clientOptions) =>
+        string.IsNullOrEmpty(options.AccountKey)
+            ? new CosmosClient(options.AccountEndpoint, new DefaultAzureCredential(new DefaultAzureCredentialOptions
+            {
+                ManagedIdentityClientId = options.ManagedIdentityClientId,
+            }), clientOptions)
+            : new CosmosClient(options.AccountEndpoint, options.AccountKey, clientOptions);
+
+    public static CosmosClientOptions ClientOptions(CosmosOptions options) =>
+        new()
         {
             Serializer = new SystemTextJsonCosmosSerializer(DocumentOptions),
             ConnectionMode = options.ConnectionMode,
@@ -37,13 +47,6 @@ public static class CosmosRegistration
             MaxRetryAttemptsOnRateLimitedRequests = 9,
             MaxRetryWaitTimeOnRateLimitedRequests = TimeSpan.FromSeconds(30),
         };
-        return string.IsNullOrEmpty(options.AccountKey)
-            ? new CosmosClient(options.AccountEndpoint, new DefaultAzureCredential(new DefaultAzureCredentialOptions
-            {
-                ManagedIdentityClientId = options.ManagedIdentityClientId,
-            }), clientOptions)
-            : new CosmosClient(options.AccountEndpoint, options.AccountKey, clientOptions);
-    }
 }
 
 /// <summary>Creates the database and containers at start where the settings allow it (locally).</summary>
