@@ -1,0 +1,76 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+
+namespace Touchpoints.Functions.Hosting;
+
+/// <summary>
+/// An HTTP trigger's request as the host passes it to a function that is not forwarded (one with outputs other than
+/// <c>http</c>): <c>Data.{binding} = {Url, Method, Query, Headers, Params, Body}</c>.
+/// </summary>
+public sealed class HttpTriggerRequest
+{
+    public string? Url { get; set; }
+    public string? Method { get; set; }
+    public Dictionary<string, string>? Query { get; set; }
+    public Dictionary<string, JsonElement>? Headers { get; set; }
+    public Dictionary<string, string>? Params { get; set; }
+    public string? Body { get; set; }
+
+    /// <summary>A header's first value, by case-insensitive name; the host sends each as an array of values.</summary>
+    public string? Header(string name)
+    {
+        if (Headers is null) return null;
+        foreach (var (key, value) in Headers)
+        {
+            if (!string.Equals(key, name, StringComparison.OrdinalIgnoreCase)) continue;
+            return value.ValueKind switch
+            {
+                JsonValueKind.Array => value.EnumerateArray().Select(v => v.GetString()).FirstOrDefault(),
+                JsonValueKind.String => value.GetString(),
+                _ => null,
+            };
+        }
+        return null;
+    }
+
+    public string? Param(string name) =>
+        Params?.FirstOrDefault(p => string.Equals(p.Key, name, StringComparison.OrdinalIgnoreCase)).Value;
+
+    public string? QueryValue(string name) =>
+        Query?.FirstOrDefault(p => string.Equals(p.Key, name, StringComparison.OrdinalIgnoreCase)).Value;
+
+    public static HttpTriggerRequest? From(InvocationRequest invocation, string binding) =>
+        invocation.DataOf(binding) is { } value && HostValue.Unwrap(value) is { ValueKind: JsonValueKind.Object } obj
+            ? obj.Deserialize(HttpTriggerJsonContext.Default.HttpTriggerRequest)
+            : null;
+}
+
+/// <summary>What an <c>http</c> output binding takes: an object, with the status code as a string.</summary>
+public sealed record HttpOutput(int StatusCode, string? Body, IReadOnlyDictionary<string, string>? Headers = null)
+{
+    public JsonNode ToNode()
+    {
+        var headers = new JsonObject();
+        foreach (var (name, value) in Headers ?? new Dictionary<string, string>()) headers[name] = value;
+        return new JsonObject
+        {
+            ["statusCode"] = StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["body"] = Body ?? "",
+            ["headers"] = headers,
+        };
+    }
+
+    public static HttpOutput Json(int status, string json, IReadOnlyDictionary<string, string>? headers = null)
+    {
+        var all = new Dictionary<string, string>(headers ?? new Dictionary<string, string>(), StringComparer.OrdinalIgnoreCase)
+        {
+            ["Content-Type"] = "application/json; charset=utf-8",
+        };
+        return new HttpOutput(status, json, all);
+    }
+}
+
+[JsonSourceGenerationOptions(PropertyNameCaseInsensitive = true)]
+[JsonSerializable(typeof(HttpTriggerRequest))]
+internal sealed partial class HttpTriggerJsonContext : JsonSerializerContext;
