@@ -14,6 +14,7 @@ namespace Touchpoints.Core;
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     Converters = [typeof(CamelCaseEnumConverter<LifecycleStage>), typeof(CamelCaseEnumConverter<Touchpoint>), typeof(CamelCaseEnumConverter<ConsentStatus>)])]
 [JsonSerializable(typeof(CustomerView))]
+[JsonSerializable(typeof(TouchpointView))]
 public sealed partial class CoreJsonContext : JsonSerializerContext;
 
 /// <summary>The incoming wire formats; lenient where producers are (trailing commas, comments).</summary>

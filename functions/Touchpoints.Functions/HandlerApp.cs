@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Touchpoints.Functions.Cosmos;
 using Touchpoints.Functions.Hosting;
 using Touchpoints.Functions.Ingestion;
+using Touchpoints.Functions.Views;
 
 namespace Touchpoints.Functions;
 
@@ -26,6 +27,7 @@ public static class HandlerApp
         // The host's readiness probe: any answer means "started".
         app.MapGet("/", () => Results.Text("Touchpoints custom handler"));
         app.MapIngestion();
+        app.MapViews();
         return app;
     }
 }
