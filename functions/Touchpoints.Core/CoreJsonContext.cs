@@ -21,7 +21,8 @@ public sealed partial class CoreJsonContext : JsonSerializerContext;
 [JsonSourceGenerationOptions(
     JsonSerializerDefaults.Web,
     AllowTrailingCommas = true,
-    ReadCommentHandling = JsonCommentHandling.Skip)]
+    ReadCommentHandling = JsonCommentHandling.Skip,
+    Converters = [typeof(UtcTimestampConverter)])]
 [JsonSerializable(typeof(SegmentMessage))]
 [JsonSerializable(typeof(SocialMessage))]
 [JsonSerializable(typeof(CrmMessage))]

@@ -114,6 +114,8 @@ public static class CrmParser
         else
         {
             if (c.CrmId is not null && string.IsNullOrWhiteSpace(c.System)) errors.Add(new("$.customer.system", "is required with crmId"));
+            else if (c.CrmId is not null && Identifiers.Crm(c.System, "x") is null)
+                errors.Add(new("$.customer.system", $"'{c.System}' is not a system name: use letters, digits, - or _"));
             Add(identifiers, Identifiers.Crm(c.System, c.CrmId));
             Add(identifiers, Identifiers.UserId(c.UserId));
             Add(identifiers, Identifiers.Email(c.Email));

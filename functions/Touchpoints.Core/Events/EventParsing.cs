@@ -114,6 +114,24 @@ internal static class Loose
         bag is not null && bag.TryGetValue(name, out var value) && value.ValueKind == JsonValueKind.Array ? value.GetArrayLength() : null;
 }
 
+/// <summary>
+/// Event times. A time without an offset is taken as UTC, never as the clock of whatever machine parses it; a time that is
+/// not ISO 8601 is an error naming the member.
+/// </summary>
+internal sealed class UtcTimestampConverter : JsonConverter<DateTimeOffset>
+{
+    public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType != JsonTokenType.String) throw new JsonException($"expected an ISO 8601 time, found {reader.TokenType}");
+        var text = reader.GetString();
+        return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) && text!.Contains('T', StringComparison.OrdinalIgnoreCase)
+            ? at
+            : throw new JsonException($"'{text}' is not an ISO 8601 time");
+    }
+
+    public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) => writer.WriteStringValue(value);
+}
+
 /// <summary>Ids that SDKs send as numbers as often as strings (<c>"userId": 42</c>).</summary>
 internal sealed class StringOrNumberConverter : JsonConverter<string?>
 {

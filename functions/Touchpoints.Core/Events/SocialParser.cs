@@ -27,7 +27,7 @@ public static class SocialParser
 {
     public const int MaxTextLength = 2000;
 
-    private static readonly FrozenDictionary<string, SocialEventType> Types = new Dictionary<string, SocialEventType>
+    public static readonly FrozenDictionary<string, SocialEventType> Types = new Dictionary<string, SocialEventType>
     {
         ["social.mention"] = SocialEventType.Mention, ["social.share"] = SocialEventType.Share,
         ["social.follow"] = SocialEventType.Follow, ["social.review"] = SocialEventType.Review,
