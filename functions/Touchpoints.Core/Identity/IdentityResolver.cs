@@ -107,20 +107,21 @@ public static class IdentityResolver
         {
             var ids = e.Identifiers.OrderBy(Strength).ThenBy(i => i.Key, StringComparer.Ordinal).ToArray();
             var primary = ids[0];
+            var exclusives = ids.Where(i => i.IsExclusive).ToArray();
             string? target = null;
-            var keptApart = new List<(string Key, string Other)>();
+            var keptApart = new List<(string Key, string Other, Identifier Clash)>();
             foreach (var id in ids)
             {
                 if (!owner.TryGetValue(id.Key, out var raw)) continue;
                 var other = Find(raw);
+                // identify(userId: u2, anonymousId: A) where A belongs to u1: the event is u2's, A stays with u1.
+                if (other != target && Clash(other, exclusives) is { } clash)
+                {
+                    keptApart.Add((id.Key, other, clash));
+                    continue;
+                }
                 if (target is null)
                 {
-                    // identify(userId: u2, anonymousId: A) where A belongs to u1: the event is u2's, A stays with u1.
-                    if (!owner.ContainsKey(primary.Key) && primary.IsExclusive && HoldsOther(other, primary))
-                    {
-                        keptApart.Add((id.Key, other));
-                        continue;
-                    }
                     target = other;
                 }
                 else if (other != target)
@@ -145,10 +146,10 @@ public static class IdentityResolver
                 }
             }
             touched.Add(target);
-            foreach (var (key, other) in keptApart)
+            foreach (var (key, other, clash) in keptApart)
             {
-                Conflict(target, key, other, e.OccurredAt, $"{key} also belongs to a profile with another {primary.Type}");
-                Conflict(other, primary.Key, target, e.OccurredAt, $"{primary.Key} came with {key}, which this profile holds");
+                Conflict(target, key, other, e.OccurredAt, $"{key} also belongs to a profile with another {clash.Type}");
+                Conflict(other, clash.Key, target, e.OccurredAt, $"{clash.Key} came with {key}, which this profile holds");
             }
 
             foreach (var id in ids)
@@ -166,6 +167,21 @@ public static class IdentityResolver
                 keys[target].Add(id.Key);
             }
             return target;
+        }
+
+        /// <summary>
+        /// The event's exclusive identifier (strongest first) of which the profile holds another value, unless the profile
+        /// already holds a stronger one of the event's: such a profile is someone else's, so it is neither the event's
+        /// target nor merged on the event's evidence.
+        /// </summary>
+        private Identifier? Clash(string profile, Identifier[] exclusives)
+        {
+            foreach (var x in exclusives)
+            {
+                if (keys[profile].Contains(x.Key)) return null;
+                if (HoldsOther(profile, x)) return x;
+            }
+            return null;
         }
 
         private bool HoldsOther(string profile, Identifier id)

@@ -42,7 +42,8 @@ public static class BillingProjection
     public static BillingSection Cost(BillingSection? billing, decimal cost, DateTimeOffset at)
     {
         var b = billing ?? new BillingSection { Activity = new Activity(at, at, 0) };
-        return b with { CostToServe = b.CostToServe + cost };
+        // Widens the time span as it does for a new section, so that the result does not depend on arrival order.
+        return b with { Activity = b.Activity.Span(at), CostToServe = b.CostToServe + cost };
     }
 
     private static BillingSection Touch(BillingSection? billing, DateTimeOffset at) =>

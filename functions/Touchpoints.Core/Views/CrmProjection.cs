@@ -121,15 +121,18 @@ public static class CrmProjection
         return section with { Owner = Latest(section.Owner, e.Owner, at) };
     }
 
-    // A logged call, meeting or mail by a named owner is the sales team's last contact with the customer.
+    // A logged call, meeting or mail by a named owner is the sales team's last contact with the customer. It widens the
+    // sales section's time span without counting as a sales event, whether or not the section exists yet: the outcome
+    // must not depend on which of a customer's events arrived first.
     private static TouchpointSections Contact(TouchpointSections s, CrmEvent e, DateTimeOffset at)
     {
-        if (e.Owner is null && s.Sales is null) return s;
+        if (e.Owner is null) return s;
         var sales = s.Sales ?? new SalesSection { Activity = new Activity(at, at, 0) };
         return s with
         {
             Sales = sales with
             {
+                Activity = sales.Activity.Span(at),
                 Owner = Latest(sales.Owner, e.Owner, at),
                 LastContactAt = sales.LastContactAt is { } last && last > at ? last : at,
             },
@@ -143,7 +146,8 @@ public static class CrmProjection
         var open = s.OpenTickets;
         if (!s.ClosedTicketIds.Contains(id) && !open.Any(t => t.Id == id))
         {
-            open = open.Add(new Ticket(id, e.Subject, at));
+            // Oldest first by opening time, not by arrival: any arrival order makes the same list (and drops the same one).
+            open = [.. open.Add(new Ticket(id, e.Subject, at)).OrderBy(t => t.OpenedAt).ThenBy(t => t.Id, StringComparer.Ordinal)];
             if (open.Length > SupportSection.OpenTicketsLimit) open = open.RemoveAt(0);
         }
         return s with

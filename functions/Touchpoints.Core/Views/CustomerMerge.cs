@@ -89,7 +89,8 @@ public static class CustomerMerge
         return a with
         {
             Activity = a.Activity.Union(b.Activity),
-            OpenTickets = [.. a.OpenTickets.Concat(b.OpenTickets).DistinctBy(t => t.Id).Where(t => !closed.Contains(t.Id)).Take(SupportSection.OpenTicketsLimit)],
+            OpenTickets = [.. a.OpenTickets.Concat(b.OpenTickets).DistinctBy(t => t.Id).Where(t => !closed.Contains(t.Id))
+                .OrderBy(t => t.OpenedAt).ThenBy(t => t.Id, StringComparer.Ordinal).TakeLast(SupportSection.OpenTicketsLimit)],
             ClosedTicketIds = closed,
             TicketsOpened = a.TicketsOpened + b.TicketsOpened,
             TicketsClosed = a.TicketsClosed + b.TicketsClosed,

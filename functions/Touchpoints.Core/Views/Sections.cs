@@ -39,6 +39,9 @@ public sealed record Activity(DateTimeOffset FirstAt, DateTimeOffset LastAt, lon
 
     public Activity Add(DateTimeOffset at) => new(Min(FirstAt, at), Max(LastAt, at), Count + 1);
 
+    /// <summary>Widens the time span to <paramref name="at"/> without counting an interaction.</summary>
+    public Activity Span(DateTimeOffset at) => new(Min(FirstAt, at), Max(LastAt, at), Count);
+
     public Activity Union(Activity other) => new(Min(FirstAt, other.FirstAt), Max(LastAt, other.LastAt), Count + other.Count);
 
     private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a <= b ? a : b;
@@ -74,7 +77,19 @@ public sealed record WebSection
     public Stamped<Campaign>? LastUtm { get; init; }
 }
 
-public sealed record SocialHandle(string Network, string Handle, string? ProfileUrl, long Followers, DateTimeOffset SeenAt);
+/// <summary>
+/// A handle of the customer. <see cref="Followers"/> is the count of the latest event that reported one
+/// (<see cref="FollowersAt"/>), so that an event without a count, or a late one, never replaces a newer count.
+/// </summary>
+public sealed record SocialHandle(string Network, string Handle, string? ProfileUrl, long Followers, DateTimeOffset SeenAt, DateTimeOffset? FollowersAt = null)
+{
+    internal SocialHandle Combine(SocialHandle other)
+    {
+        var (newer, older) = other.SeenAt > SeenAt ? (other, this) : (this, other);
+        var counted = older.FollowersAt is { } o && (newer.FollowersAt is not { } n || o > n) ? older : newer;
+        return newer with { ProfileUrl = newer.ProfileUrl ?? older.ProfileUrl, Followers = counted.Followers, FollowersAt = counted.FollowersAt };
+    }
+}
 
 public sealed record SocialSection
 {

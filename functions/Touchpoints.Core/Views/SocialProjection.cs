@@ -52,26 +52,23 @@ public static class SocialProjection
     private static System.Collections.Immutable.ImmutableArray<SocialHandle> WithHandle(
         System.Collections.Immutable.ImmutableArray<SocialHandle> handles, SocialEvent e, DateTimeOffset at)
     {
-        var index = handles.IndexOf(handles.FirstOrDefault(h => h.Network == e.Network && h.Handle == e.Handle)!);
-        if (index < 0) return handles.Add(new SocialHandle(e.Network, e.Handle, e.ProfileUrl, e.Followers ?? 0, at));
-        var current = handles[index];
-        if (current.SeenAt > at) return handles;
-        return handles.SetItem(index, current with
-        {
-            ProfileUrl = e.ProfileUrl ?? current.ProfileUrl,
-            Followers = e.Followers ?? current.Followers,
-            SeenAt = at,
-        });
+        var seen = new SocialHandle(e.Network, e.Handle, e.ProfileUrl, e.Followers ?? 0, at, e.Followers is null ? null : at);
+        var current = handles.FirstOrDefault(h => h.Network == e.Network && h.Handle == e.Handle);
+        return current is null ? Sorted(handles.Add(seen)) : handles.Replace(current, current.Combine(seen));
     }
+
+    // By network and handle, not by arrival: the same events in any order make the same list.
+    private static System.Collections.Immutable.ImmutableArray<SocialHandle> Sorted(System.Collections.Immutable.ImmutableArray<SocialHandle> handles) =>
+        [.. handles.OrderBy(h => h.Network, StringComparer.Ordinal).ThenBy(h => h.Handle, StringComparer.Ordinal)];
 
     internal static SocialSection Merge(SocialSection a, SocialSection b) => a with
     {
         Activity = a.Activity.Union(b.Activity),
-        Handles = b.Handles.Aggregate(a.Handles, (acc, h) =>
+        Handles = Sorted(b.Handles.Aggregate(a.Handles, (acc, h) =>
         {
             var existing = acc.FirstOrDefault(x => x.Network == h.Network && x.Handle == h.Handle);
-            return existing is null ? acc.Add(h) : existing.SeenAt >= h.SeenAt ? acc : acc.Replace(existing, h);
-        }),
+            return existing is null ? acc.Add(h) : acc.Replace(existing, existing.Combine(h));
+        })),
         Mentions = a.Mentions + b.Mentions,
         Shares = a.Shares + b.Shares,
         Follows = a.Follows + b.Follows,

@@ -1,0 +1,104 @@
+using Touchpoints.Core.Events;
+using Touchpoints.Core.Views;
+using static Touchpoints.Core.Tests.Support.Build;
+
+namespace Touchpoints.Core.Tests.Views;
+
+public class JournalAndLifecycleTests
+{
+    [Fact]
+    public void Journal_is_newest_first_and_capped()
+    {
+        var events = Enumerable.Range(0, CustomerView.JournalLimit + 20)
+            .Select(i => (IngestedEvent)Page($"p{i}", T0.AddMinutes((i * 37) % 97), $"/p{i}"))
+            .ToArray();
+        var view = ApplyAll(events);
+
+        Assert.Equal(CustomerView.JournalLimit, view.Journal.Length);
+        Assert.Equal(view.Journal.OrderBy(j => j, CustomerProjection.JournalOrder), view.Journal);
+        var newest = events.Select(e => e.OccurredAt).OrderDescending().Take(CustomerView.JournalLimit).ToArray();
+        Assert.Equal(newest, view.Journal.Select(j => j.At));
+    }
+
+    [Fact]
+    public void An_event_applied_twice_changes_nothing_the_second_time()
+    {
+        var e = Page("p1", T0, "/");
+        var once = ApplyAll([e]);
+        Assert.Same(once, CustomerProjection.Apply(once, e));
+        Assert.Same(once, CustomerProjection.Apply(once, e with { EventId = "p1" }, new EventPosition("web/0", 7)));
+    }
+
+    [Fact]
+    public void An_event_at_or_below_the_partition_watermark_is_skipped()
+    {
+        var view = CustomerProjection.Apply(NewView(), Page("p1", T0, "/"), new EventPosition("web/0", 10));
+        Assert.Same(view, CustomerProjection.Apply(view, Page("p-other", T0, "/"), new EventPosition("web/0", 10)));
+        Assert.Same(view, CustomerProjection.Apply(view, Page("p-older", T0, "/"), new EventPosition("web/0", 3)));
+        Assert.NotSame(view, CustomerProjection.Apply(view, Page("p-next", T0, "/"), new EventPosition("web/1", 3)));
+        Assert.Equal(10, view.Applied.Watermarks["web/0"]);
+    }
+
+    [Fact]
+    public void Ids_are_unique_per_source_only()
+    {
+        var view = ApplyAll([Page("42", T0, "/"), Crm("42", T0, CrmEventType.CallLogged)]);
+        Assert.Equal(2, view.Journal.Length);
+    }
+
+    [Theory]
+    [InlineData(new[] { "anonymousId:a1" }, null, LifecycleStage.Anonymous)]
+    [InlineData(new[] { "anonymousId:a1", "email:ann@example.com" }, null, LifecycleStage.Known)]
+    [InlineData(new[] { "email:ann@example.com" }, "New", LifecycleStage.Lead)]
+    [InlineData(new[] { "email:ann@example.com" }, "Marketing Qualified", LifecycleStage.MarketingQualified)]
+    [InlineData(new[] { "email:ann@example.com" }, "sql", LifecycleStage.SalesQualified)]
+    [InlineData(new[] { "email:ann@example.com" }, "closed_won", LifecycleStage.Customer)]
+    [InlineData(new[] { "email:ann@example.com" }, "Churned", LifecycleStage.Churned)]
+    public void Lifecycle_stage_follows_identity_and_lead_status(string[] identities, string? status, LifecycleStage expected)
+    {
+        var view = NewView() with { Identities = [.. identities] };
+        if (status is not null)
+            view = CustomerProjection.Apply(view, Crm("c1", T0, CrmEventType.LeadStatusChanged) with { Status = status });
+        Assert.Equal(expected, Lifecycle.Of(view));
+        Assert.Equal(expected, CustomerProjection.Derive(view).Lifecycle);
+    }
+
+    [Fact]
+    public void A_paying_customer_is_a_customer_and_churn_overrides_it()
+    {
+        var paid = ApplyAll([Crm("b1", T0, CrmEventType.InvoicePaid, "stripe") with { ObjectId = "inv-1", Amount = 10m }]);
+        Assert.Equal(LifecycleStage.Customer, Lifecycle.Of(paid));
+        var churned = CustomerProjection.Apply(paid, Crm("c2", T0.AddDays(1), CrmEventType.LeadStatusChanged) with { Status = "churned" });
+        Assert.Equal(LifecycleStage.Churned, Lifecycle.Of(churned));
+    }
+
+    [Fact]
+    public void Counters_stop_adding_new_types_at_the_limit_but_keep_counting_known_ones()
+    {
+        var view = ApplyAll(Enumerable.Range(0, CustomerProjection.CounterTypesLimit + 10).Select(i => (IngestedEvent)Track($"t{i}", T0, $"Custom {i}")));
+        Assert.Equal(CustomerProjection.CounterTypesLimit, view.Counters.Count);
+        view = CustomerProjection.Apply(view, Track("again", T0, "Custom 0"));
+        Assert.Equal(2, view.Counters["web.track.Custom 0"]);
+    }
+
+    [Fact]
+    public void Merge_folds_sections_identities_and_bookkeeping()
+    {
+        var survivor = ApplyAll(NewView("c-ann") with { Identities = ["userId:u-1"] }, [Page("p1", T0, "/"), Crm("b1", T0, CrmEventType.OrderPlaced) with { ObjectId = "o1", Amount = 10m }]);
+        var loser = ApplyAll(CustomerView.Create("c-visitor", T0.AddDays(-90)) with { Identities = ["anonymousId:a1"] },
+            [Page("p2", T0.AddMinutes(1), "/pricing"), Crm("b2", T0, CrmEventType.OrderPlaced) with { ObjectId = "o2", Amount = 5m }]);
+
+        var merged = CustomerMerge.Fold(survivor, loser);
+        Assert.Equal("c-ann", merged.Id);
+        Assert.Equal(T0.AddDays(-90), merged.CreatedAt);
+        Assert.Equal(["c-visitor"], merged.MergedFrom.ToArray());
+        Assert.Equal(["anonymousId:a1", "userId:u-1"], merged.Identities.ToArray());
+        Assert.Equal(2, merged.Touchpoints.Web!.PageViews);
+        Assert.Equal(1, merged.Touchpoints.Web.PricingViews);
+        Assert.Equal(15m, merged.Touchpoints.Billing!.Revenue);
+        Assert.Equal(4, merged.Journal.Length);
+        // The loser's events are known to the survivor: replaying them changes nothing.
+        Assert.Same(merged, CustomerProjection.Apply(merged, Page("p2", T0.AddMinutes(1), "/pricing")));
+        Assert.Same(merged, CustomerMerge.Fold(merged, loser));
+    }
+}
