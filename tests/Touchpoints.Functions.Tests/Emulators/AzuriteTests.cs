@@ -1,5 +1,5 @@
 using System.Net;
-using Touchpoints.Testing;
+using Touchpoints.LocalHost.Emulators;
 
 namespace Touchpoints.Functions.Tests.Emulators;
 

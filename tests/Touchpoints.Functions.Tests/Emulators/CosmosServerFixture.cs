@@ -1,5 +1,5 @@
 using Microsoft.Azure.Cosmos;
-using Touchpoints.Testing;
+using Touchpoints.LocalHost.Emulators;
 
 namespace Touchpoints.Functions.Tests.Emulators;
 

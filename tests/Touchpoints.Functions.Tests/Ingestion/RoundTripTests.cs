@@ -8,7 +8,7 @@ using Microsoft.Azure.Cosmos;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Touchpoints.Functions.Cosmos;
-using Touchpoints.Testing;
+using Touchpoints.LocalHost.Emulators;
 
 namespace Touchpoints.Functions.Tests.Ingestion;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 
-namespace Touchpoints.Testing;
+namespace Touchpoints.LocalHost.Emulators;
 
 /// <summary>A long-running node script (an emulator) that is ready once its output has shown given lines.</summary>
 internal sealed class NodeProcess : IAsyncDisposable

@@ -2,11 +2,11 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Microsoft.Azure.Cosmos;
 
-namespace Touchpoints.Testing;
+namespace Touchpoints.LocalHost.Emulators;
 
 /// <summary>
-/// An in-memory Cosmos DB (SQL API) emulator: <c>@vercel/cosmosdb-server</c>, patched by <c>tests/emulators/patches</c>,
-/// served over plain HTTP with keep-alive on a free loopback port by <c>tests/emulators/cosmosdb-server.js</c>.
+/// An in-memory Cosmos DB (SQL API) emulator: <c>@vercel/cosmosdb-server</c>, patched by <c>Emulators/patches</c>
+/// (applied by <c>npm ci</c>), served over plain HTTP with keep-alive on a loopback port by <c>Emulators/cosmosdb-server.js</c>.
 /// </summary>
 public sealed partial class CosmosServer : IAsyncDisposable
 {
@@ -27,14 +27,18 @@ public sealed partial class CosmosServer : IAsyncDisposable
 
     public string ConnectionString => $"AccountEndpoint={Endpoint};AccountKey={Key};";
 
-    public static async Task<CosmosServer> StartAsync(CancellationToken cancellationToken = default)
+    /// <summary>Starts the server on a free loopback port.</summary>
+    public static Task<CosmosServer> StartAsync(CancellationToken cancellationToken = default) => StartAsync(0, cancellationToken);
+
+    /// <summary>Starts the server on <paramref name="port"/> (0: a free one) of 127.0.0.1.</summary>
+    public static async Task<CosmosServer> StartAsync(int port, CancellationToken cancellationToken = default)
     {
-        var script = Path.Combine(NodeTooling.RepoRoot, "tests", "emulators", "cosmosdb-server.js");
+        var script = Path.Combine(NodeTooling.RepoRoot, "functions", "Touchpoints.LocalHost", "Emulators", "cosmosdb-server.js");
         var (process, ready) = await NodeProcess
-            .StartAsync("cosmosdb-server", [script, "0", "127.0.0.1"], ReadyLine(), 1, cancellationToken)
+            .StartAsync("cosmosdb-server", [script, port.ToString(CultureInfo.InvariantCulture), "127.0.0.1"], ReadyLine(), 1, cancellationToken)
             .ConfigureAwait(false);
-        var port = int.Parse(ready[0].Groups["port"].Value, CultureInfo.InvariantCulture);
-        return new CosmosServer(process, new Uri($"http://127.0.0.1:{port}/"));
+        var actualPort = int.Parse(ready[0].Groups["port"].Value, CultureInfo.InvariantCulture);
+        return new CosmosServer(process, new Uri($"http://127.0.0.1:{actualPort}/"));
     }
 
     /// <summary>

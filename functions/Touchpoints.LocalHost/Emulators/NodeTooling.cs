@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Touchpoints.Testing;
+namespace Touchpoints.LocalHost.Emulators;
 
 /// <summary>Locates the repository, Node.js and npm, and installs the repo's npm packages (the emulators) on demand.</summary>
 public static class NodeTooling
@@ -148,7 +148,7 @@ public static class NodeTooling
         }
 
         throw new InvalidOperationException(
-            $"'{tool}' was not found on PATH. The tests start local emulators (Cosmos DB, Azurite) with Node.js: "
+            $"'{tool}' was not found on PATH. The tests and the local host start local emulators (Cosmos DB, Azurite) with Node.js: "
             + "install Node.js 20 or later with npm (https://nodejs.org), make sure 'node' and 'npm' run from a new terminal, "
             + "then restart your IDE or test runner so it picks up the new PATH.");
     }

@@ -1,0 +1,3 @@
+using Touchpoints.LocalHost.Commands;
+
+return await CommandLine.RunAsync(args).ConfigureAwait(false);
