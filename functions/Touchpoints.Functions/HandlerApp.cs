@@ -1,8 +1,10 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Touchpoints.Functions.Collector;
 using Touchpoints.Functions.Cosmos;
 using Touchpoints.Functions.Hosting;
 using Touchpoints.Functions.Ingestion;
 using Touchpoints.Functions.Views;
+using Touchpoints.Functions.Webhooks;
 
 namespace Touchpoints.Functions;
 
@@ -22,11 +24,15 @@ public static class HandlerApp
         builder.Services.AddSingleton<IdentityStore>();
         builder.Services.AddSingleton<RejectionStore>();
         builder.Services.AddSingleton<IngestionHandler>();
+        builder.Services.AddCollector(builder.Configuration);
+        builder.Services.AddWebhooks(builder.Configuration);
 
         var app = builder.Build();
         // The host's readiness probe: any answer means "started".
         app.MapGet("/", () => Results.Text("Touchpoints custom handler"));
         app.MapIngestion();
+        app.MapCollector();
+        app.MapWebhooks();
         app.MapViews();
         return app;
     }

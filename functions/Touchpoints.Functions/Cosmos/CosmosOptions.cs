@@ -35,11 +35,14 @@ public static class Containers
     public const string Customers = "customers";
     public const string Identities = "identities";
     public const string Rejected = "rejected";
+    /// <summary>Webhook deliveries already received, for deduplication (<c>/source</c>, per-item TTL).</summary>
+    public const string Webhooks = "webhooks";
 
     public static readonly IReadOnlyDictionary<string, string> PartitionKeys = new Dictionary<string, string>
     {
         [Customers] = "/id",
         [Identities] = "/id",
         [Rejected] = "/source",
+        [Webhooks] = "/source",
     };
 }

@@ -40,10 +40,43 @@ public sealed class HttpTriggerRequest
     public string? QueryValue(string name) =>
         Query?.FirstOrDefault(p => string.Equals(p.Key, name, StringComparison.OrdinalIgnoreCase)).Value;
 
-    public static HttpTriggerRequest? From(InvocationRequest invocation, string binding) =>
-        invocation.DataOf(binding) is { } value && HostValue.Unwrap(value) is { ValueKind: JsonValueKind.Object } obj
-            ? obj.Deserialize(HttpTriggerJsonContext.Default.HttpTriggerRequest)
-            : null;
+    /// <summary>
+    /// Reads the trigger value tolerantly: the host's <c>GetRequestAsJObject</c> sends <c>Query</c> as a string holding JSON
+    /// in some versions and as an object in others, with values of any JSON type; both forms become strings here.
+    /// </summary>
+    public static HttpTriggerRequest? From(InvocationRequest invocation, string binding)
+    {
+        ArgumentNullException.ThrowIfNull(invocation);
+        if (invocation.DataOf(binding) is not { } value || HostValue.Unwrap(value) is not { ValueKind: JsonValueKind.Object } obj) return null;
+        var node = JsonNode.Parse(obj.GetRawText())!.AsObject();
+        foreach (var (name, member) in node.ToList())
+        {
+            if (!string.Equals(name, nameof(Query), StringComparison.OrdinalIgnoreCase)) continue;
+            var query = member is JsonValue text && text.GetValueKind() == JsonValueKind.String ? TryParse(text.GetValue<string>()) : member;
+            node[name] = query is JsonObject o ? Stringify(o) : null;
+        }
+        return node.Deserialize(HttpTriggerJsonContext.Default.HttpTriggerRequest);
+    }
+
+    private static JsonNode? TryParse(string text)
+    {
+        try
+        {
+            return JsonNode.Parse(text);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static JsonObject Stringify(JsonObject query)
+    {
+        var result = new JsonObject();
+        foreach (var (k, v) in query)
+            result[k] = v is null ? null : v is JsonValue s && s.GetValueKind() == JsonValueKind.String ? s.GetValue<string>() : v.ToJsonString();
+        return result;
+    }
 }
 
 /// <summary>What an <c>http</c> output binding takes: an object, with the status code as a string.</summary>

@@ -1,0 +1,145 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Options;
+using Touchpoints.Core.Collection;
+using Touchpoints.Functions.Collector;
+using Touchpoints.Functions.Hosting;
+
+namespace Touchpoints.Functions.Webhooks;
+
+/// <summary>
+/// <c>ReceiveWebhook</c> (route <c>webhooks/{source}</c>): CRM and billing webhooks, authenticated by their signatures,
+/// deduplicated by delivery id, mapped to canonical CRM events on the <c>events</c> output (hub <c>crm-events</c>).
+/// </summary>
+public static class WebhookEndpoints
+{
+    public const string Function = "ReceiveWebhook";
+
+    public static IServiceCollection AddWebhooks(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<WebhookOptions>().Bind(configuration.GetSection(WebhookOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<WebhookOptions>, WebhookOptionsValidator>();
+        services.AddSingleton<DeliveryStore>();
+        services.AddSingleton<WebhookReceiver>();
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapWebhooks(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/" + Function, (InvocationRequest request, WebhookReceiver receiver, CancellationToken ct) => receiver.HandleAsync(request, ct));
+        return app;
+    }
+}
+
+public sealed partial class WebhookReceiver(IOptionsMonitor<WebhookOptions> options, DeliveryStore deliveries, TimeProvider clock, ILogger<WebhookReceiver> logger)
+{
+    public async Task<IResult> HandleAsync(InvocationRequest invocation, CancellationToken ct)
+    {
+        var request = HttpInvocation.Read(invocation);
+        if (request is null) return Fail(400, "bad_request", "the invocation carries no HTTP request");
+        var name = request.Param("source");
+        if (options.CurrentValue.Find(name) is not var (source, settings)) return Fail(404, "unknown_source", $"no webhook source is named '{name}'");
+
+        var now = clock.GetUtcNow();
+        var body = request.Body ?? "";
+        var secrets = settings.SecretList;
+        var deliveryId = request.Header("webhook-id") ?? request.Header("svix-id");
+        var check = settings.Scheme switch
+        {
+            WebhookScheme.StandardWebhooks => WebhookSignatures.VerifyStandard(deliveryId,
+                request.Header("webhook-timestamp") ?? request.Header("svix-timestamp"),
+                request.Header("webhook-signature") ?? request.Header("svix-signature"), body, secrets, now),
+            WebhookScheme.Stripe => WebhookSignatures.VerifyStripe(request.Header("Stripe-Signature"), body, secrets, now),
+            WebhookScheme.HubSpot => VerifyHubSpot(request, settings, body, now),
+            _ => SignatureCheck.Invalid("the source has no scheme"),
+        };
+        if (!check.IsValid)
+        {
+            LogBadSignature(logger, source, check.Error);
+            return Fail(401, "invalid_signature", check.Error ?? "invalid signature");
+        }
+
+        var batch = settings.Scheme switch
+        {
+            WebhookScheme.StandardWebhooks => StandardWebhookEvents.Map(source, deliveryId!, body, now),
+            WebhookScheme.Stripe => StripeEvents.Map(source, body, now),
+            _ => HubSpotEvents.Map(source, body, now),
+        };
+        if (batch.Errors.Count > 0)
+        {
+            LogRefused(logger, source, string.Join("; ", batch.Errors));
+            var error = HttpInvocation.Error("invalid", "the delivery is not valid");
+            error["errors"] = new JsonArray([.. batch.Errors.Select(e => (JsonNode)new JsonObject { ["path"] = e.Path, ["message"] = e.Message })]);
+            return HttpInvocation.Answer(HttpOutput.Json(400, error.ToJsonString()));
+        }
+
+        bool[] fresh;
+        try
+        {
+            fresh = await deliveries.RecordAsync(source, batch.Deliveries, now, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            // Failing the invocation answers the sender with a 500, and every sender retries: nothing is lost.
+            LogFailed(logger, source, e);
+            return Results.Json(new InvocationResponse { Logs = { $"{WebhookEndpoints.Function} failed: {e.Message}" } },
+                HostJsonContext.Default.InvocationResponse, statusCode: StatusCodes.Status500InternalServerError);
+        }
+
+        var events = new JsonArray();
+        int accepted = 0, ignored = 0, duplicates = 0;
+        for (var i = 0; i < batch.Deliveries.Count; i++)
+        {
+            var delivery = batch.Deliveries[i];
+            if (!fresh[i]) duplicates++;
+            else if (delivery.Event is { } e)
+            {
+                accepted++;
+                events.Add(e);
+            }
+            else
+            {
+                ignored++;
+                LogIgnored(logger, source, delivery.Id, delivery.Type, delivery.Ignored);
+            }
+        }
+        LogReceived(logger, source, batch.Deliveries.Count, accepted, ignored, duplicates);
+        var answer = new JsonObject { ["received"] = batch.Deliveries.Count, ["accepted"] = accepted, ["ignored"] = ignored, ["duplicates"] = duplicates };
+        return HttpInvocation.Answer(HttpOutput.Json(200, answer.ToJsonString()), events,
+            $"{WebhookEndpoints.Function}: {source}, {accepted} accepted, {ignored} ignored, {duplicates} duplicates");
+    }
+
+    /// <summary>
+    /// HubSpot signs the URL it called. The host's trigger <c>Url</c> is that URL unless a proxy or TLS offloading sits in
+    /// between: <c>PublicUrl</c> overrides it, and an <c>http://</c> URL is also tried as <c>https://</c> (HubSpot only
+    /// calls HTTPS targets); the signature must still match.
+    /// </summary>
+    private static SignatureCheck VerifyHubSpot(HttpTriggerRequest request, WebhookSource settings, string body, DateTimeOffset now)
+    {
+        var url = settings.PublicUrl ?? request.Url ?? "";
+        var timestamp = request.Header("X-HubSpot-Request-Timestamp");
+        var signature = request.Header("X-HubSpot-Signature-v3");
+        var method = request.Method ?? "POST";
+        var check = WebhookSignatures.VerifyHubSpot(method, url, body, timestamp, signature, settings.SecretList, now);
+        if (check.IsValid || !url.StartsWith("http://", StringComparison.OrdinalIgnoreCase)) return check;
+        var https = WebhookSignatures.VerifyHubSpot(method, "https://" + url["http://".Length..], body, timestamp, signature, settings.SecretList, now);
+        return https.IsValid ? https : check;
+    }
+
+    private static IResult Fail(int status, string code, string message) =>
+        HttpInvocation.Answer(HttpOutput.Json(status, HttpInvocation.Error(code, message).ToJsonString()));
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook from {Source} refused: {Reason}")]
+    private static partial void LogBadSignature(ILogger logger, string source, string? reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook from {Source} is not valid: {Errors}")]
+    private static partial void LogRefused(ILogger logger, string source, string errors);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Webhook delivery {DeliveryId} ({Type}) from {Source} ignored: {Reason}")]
+    private static partial void LogIgnored(ILogger logger, string source, string deliveryId, string? type, string? reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Webhook from {Source}: {Received} deliveries, {Accepted} accepted, {Ignored} ignored, {Duplicates} duplicates")]
+    private static partial void LogReceived(ILogger logger, string source, int received, int accepted, int ignored, int duplicates);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Webhook from {Source} failed; the sender will retry")]
+    private static partial void LogFailed(ILogger logger, string source, Exception exception);
+}
