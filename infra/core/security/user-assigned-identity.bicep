@@ -1,0 +1,16 @@
+// The one identity of the function app: every data-plane connection (Event Hubs, Storage, Cosmos DB, Key Vault,
+// Application Insights) authenticates with it.
+param name string
+param location string
+param tags object = {}
+
+resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
+  name: name
+  location: location
+  tags: tags
+}
+
+output id string = identity.id
+output name string = identity.name
+output principalId string = identity.properties.principalId
+output clientId string = identity.properties.clientId
