@@ -36,6 +36,10 @@ public sealed record CustomerView
     /// <summary>Events seen per type (e.g. <c>web.track.Product Viewed</c>): the raw material of scoring.</summary>
     public ImmutableSortedDictionary<string, long> Counters { get; init; } = ImmutableSortedDictionary<string, long>.Empty;
     public ImmutableArray<IdentityConflict> Conflicts { get; init; } = [];
+    /// <summary>Scores computed from the whole view by the active rules document, with the reasons behind them.</summary>
+    public CustomerScores? Scores { get; init; }
+    /// <summary>The rules document's segments this customer is in.</summary>
+    public ImmutableArray<string> Segments { get; init; } = [];
 
     public AppliedEvents Applied { get; init; } = AppliedEvents.Empty;
 
@@ -43,6 +47,14 @@ public sealed record CustomerView
 
     public static CustomerView Create(string id, DateTimeOffset createdAt) => new() { Id = id, CreatedAt = createdAt, UpdatedAt = createdAt };
 }
+
+/// <summary>
+/// Value (0–100: how much this customer is worth attention now), engagement (0–100) and profitability (revenue − refunds −
+/// cost to serve), with the largest contributions to the value score in words.
+/// </summary>
+public sealed record CustomerScores(int Value, int Engagement, decimal Profitability, ImmutableArray<ScoreReason> Reasons);
+
+public sealed record ScoreReason(string Signal, double Points, string Why);
 
 /// <summary>A trait value with the time of the event that set it, so a late event never overwrites a newer value.</summary>
 public sealed record Stamped<T>(T Value, DateTimeOffset At);

@@ -1,0 +1,102 @@
+using System.Collections.Immutable;
+using Touchpoints.Core.Views;
+
+namespace Touchpoints.Core.Rules;
+
+public enum DecisionOutcome { Queued, Deferred, Suppressed, HeldOut }
+
+/// <summary>Why a candidate was not sent.</summary>
+public enum SuppressionReason { Cooldown, Consent, NoAddress, SalesOwned, FrequencyCap, Expired, Audience }
+
+/// <summary>
+/// One decision about one rule for one customer on one occurrence, as recorded in the ledger (<c>communications</c>,
+/// partition key <c>/customerId</c>). <see cref="Id"/> derives from rule, customer and occurrence, so a replay decides
+/// the same id and never queues twice.
+/// </summary>
+public sealed record Decision
+{
+    public required string Id { get; init; }
+    public required string CustomerId { get; init; }
+    public required string RuleId { get; init; }
+    public required string RuleVersion { get; init; }
+    public required RuleKind Kind { get; init; }
+    public Channel? Channel { get; init; }
+    public required string Template { get; init; }
+    public required int Priority { get; init; }
+    /// <summary>What made this decision unique: the view version for a change, the due time for a schedule.</summary>
+    public required string Occurrence { get; init; }
+    public required DecisionOutcome Outcome { get; init; }
+    public SuppressionReason? SuppressedBecause { get; init; }
+    /// <summary>The suppression in words (e.g. "2 per week on email already sent").</summary>
+    public string? Explanation { get; init; }
+    /// <summary>The conditions that held, in words.</summary>
+    public ImmutableArray<string> Reasons { get; init; } = [];
+    public required DateTimeOffset CreatedAt { get; init; }
+    /// <summary>Quiet hours end here: the message stays invisible on its queue until then.</summary>
+    public required DateTimeOffset NotBefore { get; init; }
+    public DateTimeOffset? ExpiresAt { get; init; }
+    public string? Goal { get; init; }
+    public DateTimeOffset? AttributionUntil { get; init; }
+    /// <summary>The queue for a queued or deferred decision: communications-high/normal/low or sales-alerts.</summary>
+    public string? Queue { get; init; }
+}
+
+/// <summary>What a channel needs of the customer to deliver a communication.</summary>
+public sealed record Recipient(string? Name, string? Address, string? Locale, string? Timezone);
+
+/// <summary>A message on a communications queue (schema: <c>Schemas/communication-message.schema.json</c>).</summary>
+public sealed record CommunicationMessage(
+    string Id, string CustomerId, string RuleId, string RuleVersion, RuleKind Kind, Channel Channel, string Template, int Priority,
+    ImmutableArray<string> Reasons, Recipient Recipient, DateTimeOffset NotBefore, DateTimeOffset? ExpiresAt, DateTimeOffset CreatedAt);
+
+/// <summary>A message on <c>sales-alerts</c> (schema: <c>Schemas/sales-alert-message.schema.json</c>).</summary>
+public sealed record SalesAlertMessage(
+    string Id, string CustomerId, string RuleId, string RuleVersion, string Template, int Priority, ImmutableArray<string> Reasons,
+    Recipient Customer, string? Owner, ImmutableArray<JournalEntry> RecentActivity, ImmutableArray<MarketingSent> RecentMarketing,
+    string? NextStep, DateTimeOffset Due, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt);
+
+/// <summary>What marketing sent the customer recently, so a salesperson does not repeat it.</summary>
+public sealed record MarketingSent(string RuleId, Channel Channel, string Template, DateTimeOffset At);
+
+/// <summary>
+/// Per customer, what the rules functions remember between evaluations (a document in <c>communications</c>, id
+/// <c>state</c>): what was sent (caps, cooldowns), armed schedules, treatments awaiting their goal, and fact values for
+/// <c>changed</c>.
+/// </summary>
+public sealed record RuleState
+{
+    public const string DocumentId = "state";
+
+    public required string CustomerId { get; init; }
+    public long LastVersion { get; init; }
+    public ImmutableArray<SentRecord> Sent { get; init; } = [];
+    public ImmutableArray<ArmedSchedule> Armed { get; init; } = [];
+    public ImmutableArray<PendingGoal> Pending { get; init; } = [];
+    public ImmutableSortedDictionary<string, string?> Facts { get; init; } = ImmutableSortedDictionary<string, string?>.Empty;
+    /// <summary>Ids of the latest decisions, so that replays decide nothing twice even past the ledger.</summary>
+    public ImmutableArray<string> Decided { get; init; } = [];
+
+    public static RuleState Empty(string customerId) => new() { CustomerId = customerId };
+}
+
+/// <summary>A communication counted against caps and cooldowns, at the time it is delivered.</summary>
+public sealed record SentRecord(string DecisionId, string RuleId, RuleKind Kind, Channel? Channel, string? Category, string Template, DateTimeOffset At);
+
+/// <summary>A schedule rule waiting for its time; the wake-up is also written to <c>wakeups</c> so the timer finds it.</summary>
+public sealed record ArmedSchedule(string RuleId, DateTimeOffset DueAt, string Occurrence);
+
+/// <summary>A treatment (or a hold-out) waiting for its goal event within the attribution window.</summary>
+public sealed record PendingGoal(string DecisionId, string RuleId, string Goal, bool Treated, DateTimeOffset Until);
+
+/// <summary>Increment of a per-rule, per-day counter in <c>rulestats</c>.</summary>
+public sealed record StatIncrement(string RuleId, DateOnly Day, string Counter, long By = 1);
+
+/// <summary>What one evaluation of one customer decided.</summary>
+public sealed record EvaluationResult(
+    ImmutableArray<Decision> Decisions,
+    ImmutableArray<CommunicationMessage> Communications,
+    ImmutableArray<SalesAlertMessage> SalesAlerts,
+    ImmutableArray<StatIncrement> Stats,
+    RuleState State,
+    /// <summary>Wake-ups to (re)write: the earliest armed due time, or null when nothing is armed.</summary>
+    DateTimeOffset? NextWakeUp);
