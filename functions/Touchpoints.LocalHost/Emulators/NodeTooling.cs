@@ -4,7 +4,11 @@ using System.Text;
 
 namespace Touchpoints.LocalHost.Emulators;
 
-/// <summary>Locates the repository, Node.js and npm, and installs the repo's npm packages (the emulators) on demand.</summary>
+/// <summary>
+/// Locates the repository, Node.js and npm; installs the root <c>package.json</c>'s packages (emulators, schema and Bicep
+/// tooling) on demand; runs Node tools. The one implementation for the local host and every test project (linked into
+/// those that do not reference the local host).
+/// </summary>
 public static class NodeTooling
 {
     private static readonly Lazy<string> LazyRepoRoot = new(FindRepoRoot);
@@ -22,32 +26,31 @@ public static class NodeTooling
 
     public static string NodeModules => Path.Combine(RepoRoot, "node_modules");
 
-    /// <summary>Runs <c>npm ci</c> once if the emulator packages are missing.</summary>
+    /// <summary>Where the hash of the <c>package-lock.json</c> that <c>node_modules</c> was installed from is kept.</summary>
+    private static string Stamp => Path.Combine(NodeModules, ".touchpoints-installed-lock");
+
+    /// <summary>Runs <c>npm ci</c> when <c>node_modules</c> is missing or was installed from another lock file.</summary>
     /// <remarks>Several test assemblies may run at once, so a file lock (not just an in-process gate) serialises the install.</remarks>
     public static async Task EnsureNodeModulesAsync(CancellationToken cancellationToken = default)
     {
-        if (installed)
-        {
-            return;
-        }
-
+        if (installed) return;
         await InstallGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (installed)
-            {
-                return;
-            }
-
-            if (!PackagesPresent())
+            if (installed) return;
+            if (!UpToDate())
             {
                 using var fileLock = await AcquireFileLockAsync(cancellationToken).ConfigureAwait(false);
-                if (!PackagesPresent())
+                if (!UpToDate())
                 {
-                    await RunNpmCiAsync(cancellationToken).ConfigureAwait(false);
+                    var result = await RunAsync(NpmExecutable, ["ci", "--no-audit", "--no-fund"], RepoRoot, TimeSpan.FromMinutes(10), cancellationToken: cancellationToken)
+                        .ConfigureAwait(false);
+                    if (result.ExitCode != 0)
+                        throw new InvalidOperationException(
+                            $"'npm ci' failed in {RepoRoot} (exit code {result.ExitCode}). Run it there by hand to see why.{Environment.NewLine}{result.Output}{result.Error}");
+                    await File.WriteAllTextAsync(Stamp, LockHash(), cancellationToken).ConfigureAwait(false);
                 }
             }
-
             installed = true;
         }
         finally
@@ -56,43 +59,47 @@ public static class NodeTooling
         }
     }
 
-    private static bool PackagesPresent() =>
-        Directory.Exists(Path.Combine(NodeModules, "@vercel", "cosmosdb-server"))
-        && Directory.Exists(Path.Combine(NodeModules, "azurite"));
+    private static bool UpToDate() => File.Exists(Stamp) && File.ReadAllText(Stamp) == LockHash();
 
-    private static async Task RunNpmCiAsync(CancellationToken cancellationToken)
+    private static string LockHash() => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(Path.Combine(RepoRoot, "package-lock.json"))));
+
+    public sealed record ProcessResult(int ExitCode, string Output, string Error);
+
+    /// <summary>Runs a tool to completion, capturing its output; killed (with its children) on timeout or cancellation.</summary>
+    public static async Task<ProcessResult> RunAsync(
+        string fileName, IEnumerable<string> arguments, string workingDirectory, TimeSpan timeout, string? stdin = null,
+        CancellationToken cancellationToken = default)
     {
-        var startInfo = new ProcessStartInfo(NpmExecutable)
+        var startInfo = new ProcessStartInfo(fileName)
         {
-            WorkingDirectory = RepoRoot,
+            WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            RedirectStandardInput = stdin is not null,
             UseShellExecute = false,
         };
-        startInfo.ArgumentList.Add("ci");
-        startInfo.ArgumentList.Add("--no-audit");
-        startInfo.ArgumentList.Add("--no-fund");
-
-        using var process = Process.Start(startInfo)
-            ?? throw new InvalidOperationException($"Could not start '{NpmExecutable} ci'.");
-        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        foreach (var argument in arguments) startInfo.ArgumentList.Add(argument);
+        using var process = Process.Start(startInfo) ?? throw new InvalidOperationException($"Could not start '{fileName}'.");
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(timeout);
+        var output = process.StandardOutput.ReadToEndAsync(limit.Token);
+        var error = process.StandardError.ReadToEndAsync(limit.Token);
+        if (stdin is not null)
+        {
+            await process.StandardInput.WriteAsync(stdin.AsMemory(), limit.Token).ConfigureAwait(false);
+            process.StandardInput.Close();
+        }
         try
         {
-            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+            await process.WaitForExitAsync(limit.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw;
+            if (cancellationToken.IsCancellationRequested) throw;
+            throw new TimeoutException($"'{fileName} {string.Join(' ', startInfo.ArgumentList)}' did not finish within {timeout}.");
         }
-
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException(
-                $"'npm ci' failed in {RepoRoot} (exit code {process.ExitCode}). Run it there by hand to see why.{Environment.NewLine}"
-                + await stdout.ConfigureAwait(false) + await stderr.ConfigureAwait(false));
-        }
+        return new ProcessResult(process.ExitCode, await output.ConfigureAwait(false), await error.ConfigureAwait(false));
     }
 
     private static async Task<FileStream> AcquireFileLockAsync(CancellationToken cancellationToken)
@@ -118,35 +125,23 @@ public static class NodeTooling
     private static string FindRepoRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Serverless.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
+            if (File.Exists(Path.Combine(dir.FullName, "Serverless.sln"))) return dir.FullName;
         throw new InvalidOperationException(
-            $"Could not find Serverless.sln in '{AppContext.BaseDirectory}' or any parent folder; run the tests from inside the repository.");
+            $"Could not find Serverless.sln in '{AppContext.BaseDirectory}' or any parent folder; run from inside the repository.");
     }
 
-    private static string FindOnPath(string tool)
+    public static string FindOnPath(string tool)
     {
         // npm is a .cmd shim on Windows, which Process.Start only finds when given the full name.
         string[] extensions = OperatingSystem.IsWindows() ? [".exe", ".cmd", ".bat"] : [""];
         var directories = (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
             .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         foreach (var directory in directories)
-        {
             foreach (var extension in extensions)
             {
                 var candidate = Path.Combine(directory, tool + extension);
-                if (File.Exists(candidate))
-                {
-                    return candidate;
-                }
+                if (File.Exists(candidate)) return candidate;
             }
-        }
-
         throw new InvalidOperationException(
             $"'{tool}' was not found on PATH. The tests and the local host start local emulators (Cosmos DB, Azurite) with Node.js: "
             + "install Node.js 20 or later with npm (https://nodejs.org), make sure 'node' and 'npm' run from a new terminal, "
