@@ -1,10 +1,10 @@
 using System.Text.Json.Nodes;
-using static Touchpoints.Functions.Tests.Collector.HttpPayloads;
+using static Touchpoints.Functions.Tests.HttpPayloads;
 
 namespace Touchpoints.Functions.Tests.Collector;
 
-[Collection(CollectorCollection.Name)]
-public sealed class CollectorTests(CollectorFixture fixture)
+[Collection(HandlerCollection.Name)]
+public sealed class CollectorTests(HandlerFixture fixture)
 {
     private const string Api = "https://touchpoints.azurewebsites.net/api/v1/";
     private readonly string run = Guid.NewGuid().ToString("N")[..8];
@@ -26,7 +26,7 @@ public sealed class CollectorTests(CollectorFixture fixture)
         var before = DateTimeOffset.UtcNow;
         var body = $$$"""{"batch":[{{{Track("t1")}}},{"type":"identify","userId":"user-{{{run}}}","anonymousId":"anon-{{{run}}}","messageId":"i1-{{{run}}}","traits":{"email":"ann.{{{run}}}@example.com"}}],"sentAt":"2025-03-03T10:00:00.000Z","context":{"library":{"name":"analytics-node","version":"2.1.2"}} }""";
 
-        var result = await fixture.InvokeAsync("CollectBatch", Request(Api + "batch", body, Json(Basic(CollectorFixture.WebsiteKey))));
+        var result = await fixture.InvokeAsync("CollectBatch", Request(Api + "batch", body, Json(Basic(HandlerFixture.WebsiteKey))));
 
         Assert.Equal(200, result.Status);
         Assert.Equal(200, result.HttpStatus);
@@ -50,13 +50,13 @@ public sealed class CollectorTests(CollectorFixture fixture)
     [Fact]
     public async Task Analytics_js_one_letter_paths_with_the_write_key_in_a_text_plain_body_are_accepted_from_an_allowed_origin()
     {
-        var body = $$"""{"event":"Signed Up","messageId":"s1-{{run}}","anonymousId":"anon-{{run}}","writeKey":"{{CollectorFixture.WebsiteKey}}","sentAt":"2025-03-03T10:00:00.000Z"}""";
+        var body = $$"""{"event":"Signed Up","messageId":"s1-{{run}}","anonymousId":"anon-{{run}}","writeKey":"{{HandlerFixture.WebsiteKey}}","sentAt":"2025-03-03T10:00:00.000Z"}""";
 
         var result = await fixture.InvokeAsync("CollectShortPath", Request(Api + "t", body,
-            Json(origin: CollectorFixture.AllowedOrigin, contentType: "text/plain"), new Dictionary<string, string> { ["call"] = "t" }));
+            Json(origin: HandlerFixture.AllowedOrigin, contentType: "text/plain"), new Dictionary<string, string> { ["call"] = "t" }));
 
         Assert.Equal(200, result.HttpStatus);
-        Assert.Equal(CollectorFixture.AllowedOrigin, result.Header("Access-Control-Allow-Origin"));
+        Assert.Equal(HandlerFixture.AllowedOrigin, result.Header("Access-Control-Allow-Origin"));
         var e = Assert.Single(result.Events!)!;
         Assert.Equal("track", e["type"]!.GetValue<string>());
         Assert.Null(e["writeKey"]);
@@ -73,7 +73,7 @@ public sealed class CollectorTests(CollectorFixture fixture)
     {
         var body = $$"""{"messageId":"{{type}}-{{run}}","userId":"user-{{run}}","event":"Clicked","groupId":"g1","previousId":"old-{{run}}","name":"Home"}""";
 
-        var result = await fixture.InvokeAsync(function, Request(Api + type, body, Json(Basic(CollectorFixture.WebsiteKey))));
+        var result = await fixture.InvokeAsync(function, Request(Api + type, body, Json(Basic(HandlerFixture.WebsiteKey))));
 
         Assert.Equal(200, result.HttpStatus);
         Assert.Equal(type, Assert.Single(result.Events!)!["type"]!.GetValue<string>());
@@ -82,7 +82,7 @@ public sealed class CollectorTests(CollectorFixture fixture)
     [Fact]
     public async Task Both_write_keys_of_a_source_being_rotated_are_accepted_and_a_query_write_key_too()
     {
-        foreach (var key in new[] { CollectorFixture.AppOldKey, CollectorFixture.AppNewKey })
+        foreach (var key in new[] { HandlerFixture.AppOldKey, HandlerFixture.AppNewKey })
         {
             var result = await fixture.InvokeAsync("CollectTrack", Request(Api + "track", Track("k-" + key), Json(Basic(key))));
             Assert.Equal(200, result.HttpStatus);
@@ -90,7 +90,7 @@ public sealed class CollectorTests(CollectorFixture fixture)
         foreach (var asObject in new[] { false, true })
         {
             var viaQuery = await fixture.InvokeAsync("CollectTrack",
-                Request(Api + "track?writeKey=" + CollectorFixture.WebsiteKey, Track("q-" + asObject), Json(), queryAsObject: asObject));
+                Request(Api + "track?writeKey=" + HandlerFixture.WebsiteKey, Track("q-" + asObject), Json(), queryAsObject: asObject));
             Assert.Equal(200, viaQuery.HttpStatus);
         }
     }
@@ -116,7 +116,7 @@ public sealed class CollectorTests(CollectorFixture fixture)
     {
         var big = new string('x', 33 * 1024);
         var result = await fixture.InvokeAsync("CollectTrack",
-            Request(Api + "track", Track("big", $$$""","properties":{"blob":"{{{big}}}"}"""), Json(Basic(CollectorFixture.WebsiteKey))));
+            Request(Api + "track", Track("big", $$$""","properties":{"blob":"{{{big}}}"}"""), Json(Basic(HandlerFixture.WebsiteKey))));
         result.AssertRefused(413);
     }
 
@@ -125,14 +125,14 @@ public sealed class CollectorTests(CollectorFixture fixture)
     {
         var item = Track("x", $$$""","context":{"blob":"{{{new string('y', 30 * 1024)}}}"}""");
         var body = "{\"batch\":[" + string.Join(",", Enumerable.Repeat(item, 18)) + "]}";
-        var result = await fixture.InvokeAsync("CollectBatch", Request(Api + "batch", body, Json(Basic(CollectorFixture.WebsiteKey))));
+        var result = await fixture.InvokeAsync("CollectBatch", Request(Api + "batch", body, Json(Basic(HandlerFixture.WebsiteKey))));
         result.AssertRefused(413);
     }
 
     [Fact]
     public async Task Malformed_JSON_is_400()
     {
-        var result = await fixture.InvokeAsync("CollectBatch", Request(Api + "batch", "{\"batch\":[{\"type\":", Json(Basic(CollectorFixture.WebsiteKey))));
+        var result = await fixture.InvokeAsync("CollectBatch", Request(Api + "batch", "{\"batch\":[{\"type\":", Json(Basic(HandlerFixture.WebsiteKey))));
         result.AssertRefused(400);
         Assert.False(result.HttpBody["success"]!.GetValue<bool>());
     }
@@ -142,7 +142,7 @@ public sealed class CollectorTests(CollectorFixture fixture)
     {
         var body = $$"""{"batch":[{"type":"track","messageId":"no-event-{{run}}","userId":"u1"},{"type":"shout","messageId":"bad-type-{{run}}","userId":"u1"},{"type":"page","messageId":"nobody-{{run}}"}]}""";
 
-        var result = await fixture.InvokeAsync("CollectBatch", Request(Api + "batch", body, Json(Basic(CollectorFixture.WebsiteKey))));
+        var result = await fixture.InvokeAsync("CollectBatch", Request(Api + "batch", body, Json(Basic(HandlerFixture.WebsiteKey))));
 
         result.AssertRefused(400);
         var rejected = result.HttpBody["rejected"]!.AsArray();
@@ -158,7 +158,7 @@ public sealed class CollectorTests(CollectorFixture fixture)
     {
         var body = $$"""{"batch":[{{Track("ok")}},{"type":"alias","messageId":"noprev-{{run}}","userId":"u1"}]}""";
 
-        var result = await fixture.InvokeAsync("CollectBatch", Request(Api + "batch", body, Json(Basic(CollectorFixture.WebsiteKey))));
+        var result = await fixture.InvokeAsync("CollectBatch", Request(Api + "batch", body, Json(Basic(HandlerFixture.WebsiteKey))));
 
         Assert.Equal(200, result.HttpStatus);
         Assert.True(result.HttpBody["success"]!.GetValue<bool>());
@@ -171,7 +171,7 @@ public sealed class CollectorTests(CollectorFixture fixture)
     {
         var headers = new Dictionary<string, string>
         {
-            ["Origin"] = CollectorFixture.AllowedOrigin,
+            ["Origin"] = HandlerFixture.AllowedOrigin,
             ["Access-Control-Request-Method"] = "POST",
             ["Access-Control-Request-Headers"] = "authorization,content-type",
         };
@@ -179,7 +179,7 @@ public sealed class CollectorTests(CollectorFixture fixture)
 
         Assert.Equal(200, result.Status);
         Assert.Equal(204, result.HttpStatus);
-        Assert.Equal(CollectorFixture.AllowedOrigin, result.Header("Access-Control-Allow-Origin"));
+        Assert.Equal(HandlerFixture.AllowedOrigin, result.Header("Access-Control-Allow-Origin"));
         Assert.Contains("POST", result.Header("Access-Control-Allow-Methods"), StringComparison.Ordinal);
         Assert.Equal("authorization,content-type", result.Header("Access-Control-Allow-Headers"));
         Assert.Null(result.Events);
@@ -190,7 +190,7 @@ public sealed class CollectorTests(CollectorFixture fixture)
         Assert.Null(refused.Header("Access-Control-Allow-Origin"));
 
         var post = await fixture.InvokeAsync("CollectTrack", Request(Api + "track", Track("evil"),
-            Json(Basic(CollectorFixture.WebsiteKey), origin: "https://evil.example.net")));
+            Json(Basic(HandlerFixture.WebsiteKey), origin: "https://evil.example.net")));
         post.AssertRefused(403);
     }
 }

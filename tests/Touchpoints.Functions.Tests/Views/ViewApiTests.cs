@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.Json.Nodes;
-using Touchpoints.Functions.Tests.Ingestion;
 
 namespace Touchpoints.Functions.Tests.Views;
 

@@ -2,12 +2,12 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Touchpoints.Core.Collection;
 using Touchpoints.Functions.Tests.Collector;
-using static Touchpoints.Functions.Tests.Collector.HttpPayloads;
+using static Touchpoints.Functions.Tests.HttpPayloads;
 
 namespace Touchpoints.Functions.Tests.Webhooks;
 
-[Collection(CollectorCollection.Name)]
-public sealed class WebhookTests(CollectorFixture fixture)
+[Collection(HandlerCollection.Name)]
+public sealed class WebhookTests(HandlerFixture fixture)
 {
     private const string Function = "ReceiveWebhook";
     private const string Base = "https://touchpoints.azurewebsites.net/api/webhooks/";
@@ -36,7 +36,7 @@ public sealed class WebhookTests(CollectorFixture fixture)
     {
         var id = "msg_" + run;
 
-        var result = await SendStandardAsync(id, CanonicalTicket(), CollectorFixture.CrmSecret, DateTimeOffset.UtcNow);
+        var result = await SendStandardAsync(id, CanonicalTicket(), HandlerFixture.CrmSecret, DateTimeOffset.UtcNow);
 
         Assert.Equal(200, result.Status);
         Assert.Equal(200, result.HttpStatus);
@@ -53,7 +53,7 @@ public sealed class WebhookTests(CollectorFixture fixture)
     [Fact]
     public async Task A_standard_webhook_signed_with_the_previous_secret_is_accepted_while_both_are_listed()
     {
-        var result = await SendStandardAsync("msg_old_" + run, CanonicalTicket(), CollectorFixture.CrmOldSecret, DateTimeOffset.UtcNow);
+        var result = await SendStandardAsync("msg_old_" + run, CanonicalTicket(), HandlerFixture.CrmOldSecret, DateTimeOffset.UtcNow);
         Assert.Equal(200, result.HttpStatus);
         Assert.Single(result.Events!);
     }
@@ -74,9 +74,9 @@ public sealed class WebhookTests(CollectorFixture fixture)
     [Fact]
     public async Task A_stale_timestamp_is_401_even_with_a_valid_signature()
     {
-        var result = await SendStandardAsync("msg_stale_" + run, CanonicalTicket(), CollectorFixture.CrmSecret, DateTimeOffset.UtcNow.AddMinutes(-6));
+        var result = await SendStandardAsync("msg_stale_" + run, CanonicalTicket(), HandlerFixture.CrmSecret, DateTimeOffset.UtcNow.AddMinutes(-6));
         result.AssertRefused(401);
-        var future = await SendStandardAsync("msg_future_" + run, CanonicalTicket(), CollectorFixture.CrmSecret, DateTimeOffset.UtcNow.AddMinutes(6));
+        var future = await SendStandardAsync("msg_future_" + run, CanonicalTicket(), HandlerFixture.CrmSecret, DateTimeOffset.UtcNow.AddMinutes(6));
         future.AssertRefused(401);
     }
 
@@ -84,10 +84,10 @@ public sealed class WebhookTests(CollectorFixture fixture)
     public async Task A_redelivery_is_answered_200_without_output()
     {
         var id = "msg_dup_" + run;
-        var first = await SendStandardAsync(id, CanonicalTicket(), CollectorFixture.CrmSecret, DateTimeOffset.UtcNow);
+        var first = await SendStandardAsync(id, CanonicalTicket(), HandlerFixture.CrmSecret, DateTimeOffset.UtcNow);
         Assert.Single(first.Events!);
 
-        var again = await SendStandardAsync(id, CanonicalTicket(), CollectorFixture.CrmSecret, DateTimeOffset.UtcNow);
+        var again = await SendStandardAsync(id, CanonicalTicket(), HandlerFixture.CrmSecret, DateTimeOffset.UtcNow);
 
         Assert.Equal(200, again.HttpStatus);
         Assert.Equal(1, again.HttpBody["duplicates"]!.GetValue<int>());
@@ -98,7 +98,7 @@ public sealed class WebhookTests(CollectorFixture fixture)
     public async Task An_unknown_event_type_is_200_and_recorded_as_ignored()
     {
         var id = "msg_unknown_" + run;
-        var result = await SendStandardAsync(id, """{"type":"planet.exploded","occurredAt":"2025-03-01T14:00:00Z"}""", CollectorFixture.CrmSecret, DateTimeOffset.UtcNow);
+        var result = await SendStandardAsync(id, """{"type":"planet.exploded","occurredAt":"2025-03-01T14:00:00Z"}""", HandlerFixture.CrmSecret, DateTimeOffset.UtcNow);
 
         Assert.Equal(200, result.HttpStatus);
         Assert.Equal(1, result.HttpBody["ignored"]!.GetValue<int>());
@@ -114,7 +114,7 @@ public sealed class WebhookTests(CollectorFixture fixture)
     {
         var id = "msg_invalid_" + run;
         var result = await SendStandardAsync(id, """{"type":"invoice.paid","occurredAt":"2025-03-01T14:00:00Z","customer":{"email":"x@example.com"}}""",
-            CollectorFixture.CrmSecret, DateTimeOffset.UtcNow);
+            HandlerFixture.CrmSecret, DateTimeOffset.UtcNow);
         result.AssertRefused(400);
         Assert.Contains(result.HttpBody["errors"]!.AsArray(), e => e!["path"]!.GetValue<string>() == "$.amount");
         Assert.Null(await fixture.ReadAsync("webhooks", id, "crm"));
@@ -139,7 +139,7 @@ public sealed class WebhookTests(CollectorFixture fixture)
         var headers = new Dictionary<string, string>
         {
             ["Content-Type"] = "application/json; charset=utf-8",
-            ["Stripe-Signature"] = WebhookSignatures.SignStripe(CollectorFixture.StripeSecret, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), body),
+            ["Stripe-Signature"] = WebhookSignatures.SignStripe(HandlerFixture.StripeSecret, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), body),
         };
 
         var result = await fixture.InvokeAsync(Function, Request(Base + "stripe", body, headers, Params("stripe")));
@@ -176,7 +176,7 @@ public sealed class WebhookTests(CollectorFixture fixture)
         {
             ["Content-Type"] = "application/json",
             ["X-HubSpot-Request-Timestamp"] = at.ToString(CultureInfo.InvariantCulture),
-            ["X-HubSpot-Signature-v3"] = WebhookSignatures.SignHubSpot(CollectorFixture.HubSpotSecret, "POST", "https://touchpoints.azurewebsites.net/api/webhooks/hubspot?portal=62515&tag=a:b", body, at),
+            ["X-HubSpot-Signature-v3"] = WebhookSignatures.SignHubSpot(HandlerFixture.HubSpotSecret, "POST", "https://touchpoints.azurewebsites.net/api/webhooks/hubspot?portal=62515&tag=a:b", body, at),
         };
 
         var result = await fixture.InvokeAsync(Function, Request(url, body, headers, Params("hubspot")));
@@ -209,7 +209,7 @@ public sealed class WebhookTests(CollectorFixture fixture)
         var headers = new Dictionary<string, string>
         {
             ["X-HubSpot-Request-Timestamp"] = at.ToString(CultureInfo.InvariantCulture),
-            ["X-HubSpot-Signature-v3"] = WebhookSignatures.SignHubSpot(CollectorFixture.HubSpotSecret, "POST", Base + "hubspot", body, at),
+            ["X-HubSpot-Signature-v3"] = WebhookSignatures.SignHubSpot(HandlerFixture.HubSpotSecret, "POST", Base + "hubspot", body, at),
         };
 
         var result = await fixture.InvokeAsync(Function, Request("http://touchpoints.azurewebsites.net/api/webhooks/hubspot", body, headers, Params("hubspot")));

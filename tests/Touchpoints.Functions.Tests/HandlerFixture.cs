@@ -8,12 +8,26 @@ using Microsoft.Azure.Cosmos;
 using Microsoft.Extensions.Configuration;
 using Touchpoints.LocalHost.Emulators;
 
-namespace Touchpoints.Functions.Tests.Ingestion;
+namespace Touchpoints.Functions.Tests;
 
-/// <summary>The custom handler in a test server, against a real (npm) Cosmos DB server, called as the Functions host calls it.</summary>
+/// <summary>
+/// The custom handler in a test server, with collector and webhook sources configured, against a real (npm) Cosmos DB
+/// server, called as the Functions host calls it.
+/// </summary>
 public sealed class HandlerFixture : IAsyncLifetime
 {
     public const string Database = "touchpoints";
+
+    public const string WebsiteKey = "wk-website";
+    public const string AppOldKey = "wk-app-old";
+    public const string AppNewKey = "wk-app-new";
+    public const string AllowedOrigin = "https://shop.example.com";
+
+    public const string CrmSecret = "whsec_bmV3LWNybS1zZWNyZXQtMDI=";
+    public const string CrmOldSecret = "whsec_b2xkLWNybS1zZWNyZXQtMDE=";
+    public const string StripeSecret = "whsec_stripe_test_secret";
+    public const string HubSpotSecret = "hubspot-client-secret";
+
 
     private CosmosServer? cosmos;
     private WebApplication? app;
@@ -45,6 +59,15 @@ public sealed class HandlerFixture : IAsyncLifetime
         ["Cosmos:CreateResources"] = "true",
         ["Cosmos:ConnectionMode"] = "Gateway",
         ["Cosmos:LimitToEndpoint"] = "true",
+        ["Collector:Sources:website:WriteKey"] = WebsiteKey,
+        ["Collector:Sources:app:WriteKey"] = $"{AppOldKey}, {AppNewKey}",
+        ["Collector:AllowedOrigins"] = AllowedOrigin + ",http://localhost:3000",
+        ["Webhooks:Sources:crm:Scheme"] = "standardWebhooks",
+        ["Webhooks:Sources:crm:Secrets"] = $"{CrmSecret},{CrmOldSecret}",
+        ["Webhooks:Sources:stripe:Scheme"] = "stripe",
+        ["Webhooks:Sources:stripe:Secrets"] = StripeSecret,
+        ["Webhooks:Sources:hubspot:Scheme"] = "hubspot",
+        ["Webhooks:Sources:hubspot:Secrets"] = HubSpotSecret,
     };
 
     public async Task DisposeAsync()
@@ -54,8 +77,8 @@ public sealed class HandlerFixture : IAsyncLifetime
         if (cosmos is not null) await cosmos.DisposeAsync();
     }
 
-    /// <summary>POSTs an invocation as the host does and returns the status and parsed body.</summary>
-    public async Task<(int Status, JsonObject Body)> InvokeAsync(string function, JsonObject payload)
+    /// <summary>POSTs an invocation as the host does; returns the invocation's status and body (and the <c>res</c> output).</summary>
+    public async Task<Invocation> InvokeAsync(string function, JsonObject payload)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/" + function) { Content = JsonContent.Create(payload) };
         request.Headers.Add("X-Azure-Functions-InvocationId", Guid.NewGuid().ToString());
@@ -64,7 +87,7 @@ public sealed class HandlerFixture : IAsyncLifetime
         using var response = await Host.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
         Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
-        return ((int)response.StatusCode, JsonNode.Parse(text)!.AsObject());
+        return new Invocation((int)response.StatusCode, JsonNode.Parse(text)!.AsObject());
     }
 
     public Task<JsonObject?> CustomerAsync(string id) => ReadAsync("customers", id, id);
@@ -103,51 +126,28 @@ public sealed class HandlerCollection : ICollectionFixture<HandlerFixture>
     public const string Name = "handler";
 }
 
-/// <summary>Builds invocations exactly as the Functions host sends them for an Event Hubs trigger.</summary>
-public static class HostPayloads
+/// <summary>What the handler answered the host: the invocation status, its <c>Outputs</c>, and the <c>res</c> HTTP answer.</summary>
+public sealed record Invocation(int Status, JsonObject Body)
 {
-    /// <summary>
-    /// The host's encoding: the batch and every metadata array are JSON strings holding JSON (double-encoded);
-    /// <paramref name="plain"/> sends them as plain JSON arrays instead, which the handler must accept too.
-    /// </summary>
-    public static JsonObject EventHubBatch(string hub, string partitionId, long firstSequence, IReadOnlyList<string> bodies, bool plain = false,
-        DateTimeOffset? enqueuedAt = null)
-    {
-        var enqueued = (enqueuedAt ?? DateTimeOffset.UtcNow).ToUniversalTime();
-        var sequences = new JsonArray([.. bodies.Select((_, i) => JsonValue.Create(firstSequence + i))]);
-        var offsets = new JsonArray([.. bodies.Select((_, i) => JsonValue.Create(((firstSequence + i) * 512).ToString(System.Globalization.CultureInfo.InvariantCulture)))]);
-        var times = new JsonArray([.. bodies.Select(_ => JsonValue.Create(enqueued.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture)))]);
-        var keys = new JsonArray([.. bodies.Select(_ => (JsonNode?)null)]);
-        var props = new JsonArray([.. bodies.Select(_ => new JsonObject())]);
-        var events = new JsonArray([.. bodies.Select(b => JsonValue.Create(b))]);
-        JsonNode Encode(JsonArray array) => plain ? array : JsonValue.Create(array.ToJsonString())!;
-        return new JsonObject
-        {
-            ["Data"] = new JsonObject { ["events"] = Encode(events) },
-            ["Metadata"] = new JsonObject
-            {
-                ["PartitionContext"] = new JsonObject
-                {
-                    ["FullyQualifiedNamespace"] = "touchpoints-test.servicebus.windows.net",
-                    ["EventHubName"] = hub,
-                    ["ConsumerGroup"] = "$Default",
-                    ["PartitionId"] = partitionId,
-                },
-                ["SequenceNumberArray"] = Encode(sequences),
-                ["OffsetArray"] = Encode(offsets),
-                ["PartitionKeyArray"] = Encode(keys),
-                ["EnqueuedTimeUtcArray"] = Encode(times),
-                ["PropertiesArray"] = Encode(props),
-                ["SystemPropertiesArray"] = Encode(new JsonArray([.. bodies.Select(_ => new JsonObject())])),
-                ["sys"] = new JsonObject
-                {
-                    ["MethodName"] = "Ingest",
-                    ["UtcNow"] = DateTimeOffset.UtcNow.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
-                    ["RandGuid"] = Guid.NewGuid().ToString(),
-                },
-            },
-        };
-    }
+    public JsonObject Res => Body["Outputs"]!["res"]!.AsObject();
 
-    public static string Json(object value) => JsonSerializer.Serialize(value);
+    /// <summary>The status the caller gets (the http output carries it as a string).</summary>
+    public int HttpStatus => int.Parse(Res["statusCode"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture);
+
+    public JsonObject HttpBody => JsonNode.Parse(Res["body"]!.GetValue<string>())!.AsObject();
+
+    public string? Header(string name) =>
+        Res["headers"]!.AsObject().FirstOrDefault(h => string.Equals(h.Key, name, StringComparison.OrdinalIgnoreCase)).Value?.GetValue<string>();
+
+    public JsonArray? Events => Body["Outputs"]!["events"]?.AsArray();
+
+    /// <summary>A refusal: the invocation succeeded, the caller gets <paramref name="status"/> with a JSON error, and nothing is published.</summary>
+    public void AssertRefused(int status)
+    {
+        Assert.Equal(200, Status);
+        Assert.Equal(status, HttpStatus);
+        Assert.StartsWith("application/json", Header("Content-Type"), StringComparison.Ordinal);
+        Assert.False(string.IsNullOrEmpty(HttpBody["error"]?.GetValue<string>()));
+        Assert.Null(Events);
+    }
 }
