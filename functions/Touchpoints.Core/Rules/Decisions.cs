@@ -79,8 +79,12 @@ public sealed record RuleState
     public static RuleState Empty(string customerId) => new() { CustomerId = customerId };
 }
 
-/// <summary>A communication counted against caps and cooldowns, at the time it is delivered.</summary>
-public sealed record SentRecord(string DecisionId, string RuleId, RuleKind Kind, Channel? Channel, string? Category, string Template, DateTimeOffset At);
+/// <summary>
+/// A communication counted against caps and cooldowns, at the time it is delivered. A hold-out (<see cref="HeldOut"/>) is
+/// remembered too, at the time it was decided, so that the rule's cooldown spaces hold-outs like treatments; it counts
+/// against no cap and is not reported as sent.
+/// </summary>
+public sealed record SentRecord(string DecisionId, string RuleId, RuleKind Kind, Channel? Channel, string? Category, string Template, DateTimeOffset At, bool HeldOut = false);
 
 /// <summary>A schedule rule waiting for its time; the wake-up is also written to <c>wakeups</c> so the timer finds it.</summary>
 public sealed record ArmedSchedule(string RuleId, DateTimeOffset DueAt, string Occurrence);
