@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Touchpoints.Core.Events;
 using Touchpoints.Core.Identity;
+using Touchpoints.Core.Rules;
 using Touchpoints.Core.Views;
 
 namespace Touchpoints.Core.Ingestion;
@@ -75,7 +76,10 @@ public static class IngestionBatch
 
     /// <summary>
     /// Folds merged-away profiles and a customer's events of this batch (in batch order) into its view. Events already
-    /// applied are skipped, so applying the same batch again yields an unchanged view.
+    /// applied are skipped, so applying the same batch again yields an unchanged view. When the view changed, derives what
+    /// depends on the whole view once, before the single write: the lifecycle, then — given the active
+    /// <paramref name="rules"/> — the scores and the segments; entering or leaving a segment adds the causes
+    /// <c>segment.entered:{id}</c> / <c>segment.left:{id}</c>.
     /// </summary>
     public static CustomerUpdate Apply(
         CustomerView? current,
@@ -85,7 +89,8 @@ public static class IngestionBatch
         IEnumerable<AcceptedEvent> events,
         ImmutableArray<string> identities,
         ImmutableArray<IdentityConflict> conflicts,
-        DateTimeOffset now)
+        DateTimeOffset now,
+        CompiledRules? rules = null)
     {
         var view = current ?? CustomerView.Create(customerId, createdAt);
         var changed = current is null;
@@ -123,7 +128,14 @@ public static class IngestionBatch
         }
 
         if (!changed) return new CustomerUpdate(current!, false, []);
-        view = CustomerProjection.Derive(view) with { Version = (current?.Version ?? 0) + 1, UpdatedAt = now };
+        view = CustomerProjection.Derive(view);
+        if (rules is not null)
+        {
+            var derived = Segmentation.Derive(view, rules, now);
+            view = derived.View;
+            causes.AddRange(derived.Causes);
+        }
+        view = view with { Version = (current?.Version ?? 0) + 1, UpdatedAt = now };
         return new CustomerUpdate(view, true, causes);
     }
 

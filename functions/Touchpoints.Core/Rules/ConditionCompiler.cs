@@ -87,6 +87,12 @@ public static class ConditionCompiler
             var path = fact.Path;
             test = ctx => ctx.PreviousFacts is null ? present(ctx) : fact.Snapshot(ctx.View) != ctx.PreviousFacts.GetValueOrDefault(path);
         }
+        else if (!Fits(fact.Type).Contains(op, StringComparer.Ordinal))
+        {
+            // Before the value: an operator that does not fit the fact is the error, whatever the value.
+            errors.Add(new RuleError($"{p.Path}.op", $"'{op}' does not apply to {p.Fact}, a {Facts.Name(fact.Type)}: use {string.Join(", ", Fits(fact.Type))}"));
+            return null;
+        }
         else
         {
             switch (fact.Type)

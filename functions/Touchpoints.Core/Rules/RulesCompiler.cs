@@ -26,19 +26,7 @@ public static class RulesCompiler
         for (var i = 0; i < document.Rules.Length; i++)
         {
             var rule = document.Rules[i];
-            var path = $"$.rules[{i}]";
-            if (rule.Channel is { } channel && !document.Policies.Consent.ContainsKey(channel))
-                errors.Add(new RuleError($"{path}.channel", $"channel '{Facts.Name(channel)}' has no consent mapping in $.policies.consent"));
-            foreach (var (segment, j) in rule.Audience.Segments.Select((s, j) => (s, j)))
-                if (!segmentIds.Contains(segment)) errors.Add(new RuleError($"{path}.audience.segments[{j}]", $"unknown segment '{segment}'"));
-            var causes = rule.Trigger switch
-            {
-                ChangeTrigger c => c.Causes.Select((cause, j) => (cause, $"{path}.trigger.causes[{j}]")),
-                DelayTrigger d => d.Unless.Select((cause, j) => (cause, $"{path}.trigger.unless[{j}]")).Prepend((d.Cause, $"{path}.trigger.cause")),
-                _ => [],
-            };
-            if (rule.Goal is { } goal) causes = causes.Append((goal, $"{path}.goal"));
-            foreach (var (cause, causePath) in causes) CheckCause(cause, causePath, segmentIds, errors);
+            CheckReferences($"$.rules[{i}]", rule.Channel, rule.Audience.Segments, rule.Trigger, rule.Goal, document.Policies.Consent, segmentIds, errors);
             var conditions = rule.Conditions is null ? CompiledCondition.Always : ConditionCompiler.Compile(rule.Conditions, errors);
             rules.Add(new CompiledRule(rule, i, conditions));
         }
@@ -55,7 +43,26 @@ public static class RulesCompiler
         return (null, RulesDocumentReader.Locate(json, semantic));
     }
 
-    private static void CheckCause(string cause, string path, HashSet<string> segments, List<RuleError> errors)
+    /// <summary>What a rule refers to outside itself: its channel's consent mapping, segments, and causes.</summary>
+    internal static void CheckReferences(
+        string path, Channel? channel, ImmutableArray<string> audienceSegments, Trigger? trigger, string? goal,
+        IReadOnlyDictionary<Channel, ConsentPolicy>? consent, IReadOnlySet<string> segmentIds, List<RuleError> errors)
+    {
+        if (channel is { } c && consent is not null && !consent.ContainsKey(c))
+            errors.Add(new RuleError($"{path}.channel", $"channel '{Facts.Name(c)}' has no consent mapping in $.policies.consent"));
+        foreach (var (segment, j) in audienceSegments.Select((s, j) => (s, j)))
+            if (!segmentIds.Contains(segment)) errors.Add(new RuleError($"{path}.audience.segments[{j}]", $"unknown segment '{segment}'"));
+        var causes = trigger switch
+        {
+            ChangeTrigger t => t.Causes.Select((cause, j) => (cause, $"{path}.trigger.causes[{j}]")),
+            DelayTrigger d => d.Unless.Select((cause, j) => (cause, $"{path}.trigger.unless[{j}]")).Prepend((d.Cause, $"{path}.trigger.cause")),
+            _ => [],
+        };
+        if (goal is not null) causes = causes.Append((goal, $"{path}.goal"));
+        foreach (var (cause, causePath) in causes) CheckCause(cause, causePath, segmentIds, errors);
+    }
+
+    private static void CheckCause(string cause, string path, IReadOnlySet<string> segments, List<RuleError> errors)
     {
         if (!CausePrefixes.Any(p => cause.StartsWith(p, StringComparison.Ordinal)) || CausePrefixes.Contains(cause))
         {

@@ -44,20 +44,40 @@ public static class RulesDocumentReader
     public static (RulesDocument? Document, IReadOnlyList<RuleError> Errors) Read(JsonElement root)
     {
         var errors = new List<RuleError>();
+        // The compiler's checks (facts, operators, references) of what could be read, run only when the document has other
+        // errors and will not reach the compiler: every error of a document is reported at once.
+        var deferred = new List<Action<Checks>>();
         var o = new Obj(root, "$", errors, "$schema", "policies", "scores", "segments", "rules");
-        var policies = o.Object("policies", required: true) is { } p ? ReadPolicies(p) : null;
+        ImmutableDictionary<Channel, ConsentPolicy>? consent = null;
+        var policies = o.Object("policies", required: true) is { } p ? ReadPolicies(p, out consent) : null;
         var scores = o.Object("scores", required: true) is { } s ? ReadScores(s) : null;
-        var segments = o.Array("segments").Select((e, i) => ReadSegment(e, $"$.segments[{i}]", errors)).ToImmutableArray();
-        var rules = o.Array("rules", required: true).Select((e, i) => ReadRule(e, $"$.rules[{i}]", errors)).ToImmutableArray();
+        var segments = o.Array("segments").Select((e, i) => ReadSegment(e, $"$.segments[{i}]", errors, deferred)).ToImmutableArray();
+        var rules = o.Array("rules", required: true).Select((e, i) => ReadRule(e, $"$.rules[{i}]", errors, deferred)).ToImmutableArray();
 
         Duplicates(segments.Select((x, i) => (x?.Id, $"$.segments[{i}].id")), "segment", errors);
         Duplicates(rules.Select((x, i) => (x?.Id, $"$.rules[{i}].id")), "rule", errors);
+        if (errors.Count > 0)
+        {
+            var checks = new Checks(consent, SegmentIds(root), errors);
+            foreach (var check in deferred) check(checks);
+        }
         if (errors.Count > 0 || policies is null || scores is null) return (null, errors);
         return (new RulesDocument { Policies = policies, Scores = scores, Segments = segments!, Rules = rules! }, errors);
     }
 
-    private static Policies? ReadPolicies(Obj o)
+    /// <summary>What the deferred checks compare against: the consent mappings that could be read, and every segment id written.</summary>
+    private sealed record Checks(IReadOnlyDictionary<Channel, ConsentPolicy>? Consent, IReadOnlySet<string> SegmentIds, List<RuleError> Errors);
+
+    private static HashSet<string> SegmentIds(JsonElement root) =>
+        root.ValueKind == JsonValueKind.Object && root.TryGetProperty("segments", out var segments) && segments.ValueKind == JsonValueKind.Array
+            ? segments.EnumerateArray()
+                .Where(e => e.ValueKind == JsonValueKind.Object && e.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String)
+                .Select(e => e.GetProperty("id").GetString()!).ToHashSet(StringComparer.Ordinal)
+            : [];
+
+    private static Policies? ReadPolicies(Obj o, out ImmutableDictionary<Channel, ConsentPolicy>? consentRead)
     {
+        consentRead = null;
         var timezone = o.String("defaultTimezone", required: true);
         if (timezone is not null && !TimeZoneInfo.TryFindSystemTimeZoneById(timezone, out _))
             o.Error("defaultTimezone", $"'{timezone}' is not a time zone: use an IANA name such as Europe/London");
@@ -92,6 +112,7 @@ public static class RulesDocumentReader
                 if (unknown is not ("allow" or "deny")) policy.Error("unknown", "must be allow or deny");
                 consent[channel] = new ConsentPolicy(requires, unknown == "allow");
             }
+            consentRead = consent.ToImmutable();
         }
         SalesOwnership? ownership = null;
         if (o.Object("salesOwnership") is { } so)
@@ -169,15 +190,16 @@ public static class RulesDocumentReader
         };
     }
 
-    private static SegmentDefinition? ReadSegment(JsonElement e, string path, List<RuleError> errors)
+    private static SegmentDefinition? ReadSegment(JsonElement e, string path, List<RuleError> errors, List<Action<Checks>> deferred)
     {
         if (Obj.For(e, path, errors, "id", "description", "when") is not { } o) return null;
         var id = o.Id("id");
         var when = o.Has("when") ? ReadCondition(o.Element.GetProperty("when"), $"{path}.when", errors) : o.Missing<Condition>("when");
+        if (when is not null) deferred.Add(c => ConditionCompiler.Compile(when, c.Errors));
         return id is null || when is null ? null : new SegmentDefinition(id, o.String("description"), when);
     }
 
-    private static RuleDefinition? ReadRule(JsonElement e, string path, List<RuleError> errors)
+    private static RuleDefinition? ReadRule(JsonElement e, string path, List<RuleError> errors, List<Action<Checks>> deferred)
     {
         if (Obj.For(e, path, errors, "id", "description", "kind", "category", "channel", "template", "priority", "audience", "trigger",
                 "conditions", "cooldown", "expiry", "holdout", "goal", "attributionWindow", "dueIn", "nextStep") is not { } o)
@@ -206,13 +228,19 @@ public static class RulesDocumentReader
         var attribution = o.Duration("attributionWindow") ?? TimeSpan.FromDays(7);
         var dueIn = o.Duration("dueIn");
         if (kind == RuleKind.Marketing && o.Has("dueIn")) o.Error("dueIn", "only sales alerts are due");
+        var goal = o.String("goal");
+        deferred.Add(c =>
+        {
+            RulesCompiler.CheckReferences(path, channel, audience.Segments, trigger, goal, c.Consent, c.SegmentIds, c.Errors);
+            if (conditions is not null) ConditionCompiler.Compile(conditions, c.Errors);
+        });
         if (id is null || kind is null || template is null || priority is null || trigger is null || (kind == RuleKind.Marketing && channel is null))
             return null;
         return new RuleDefinition
         {
             Id = id, Description = o.String("description"), Kind = kind.Value, Category = o.String("category"), Channel = channel,
             Template = template, Priority = priority.Value, Audience = audience, Trigger = trigger, Conditions = conditions,
-            Cooldown = cooldown, Expiry = expiry, Holdout = holdout, Goal = o.String("goal"), AttributionWindow = attribution,
+            Cooldown = cooldown, Expiry = expiry, Holdout = holdout, Goal = goal, AttributionWindow = attribution,
             DueIn = dueIn, NextStep = o.String("nextStep"),
         };
     }
