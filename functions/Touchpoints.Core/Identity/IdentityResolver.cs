@@ -76,6 +76,7 @@ public static class IdentityResolver
         private readonly Dictionary<string, HashSet<string>> keys = [];
         private readonly Dictionary<string, DateTimeOffset> created = [];
         private readonly Dictionary<string, DateTimeOffset> newProfiles = [];
+        private readonly HashSet<string> born = [];
         private readonly Dictionary<string, string> mergedInto = [];
         private readonly Dictionary<string, string> claims = [];
         private readonly Dictionary<string, List<IdentityConflict>> conflicts = [];
@@ -89,10 +90,16 @@ public static class IdentityResolver
                 keys[id] = [.. facts.IdentityKeys];
                 created[id] = facts.CreatedAt;
             }
-            // An identity claimed for a profile whose document was never written (a crash in between) still counts.
+            // An identifier claimed for a profile whose document is not written (yet: another batch is writing it, or crashed
+            // in between) still counts: that profile is new, created by whoever writes it first, and younger than any written one.
             foreach (var (key, id) in owners)
             {
-                if (!keys.TryGetValue(id, out var set)) keys[id] = set = [];
+                if (!keys.TryGetValue(id, out var set))
+                {
+                    keys[id] = set = [];
+                    created[id] = DateTimeOffset.MaxValue;
+                    newProfiles[id] = DateTimeOffset.MaxValue;
+                }
                 set.Add(key);
             }
         }
@@ -105,6 +112,11 @@ public static class IdentityResolver
 
         public string Resolve(EventIdentity e)
         {
+            // An unwritten profile is first seen with the earliest event that names it.
+            foreach (var id in e.Identifiers)
+                if (owner.TryGetValue(id.Key, out var raw) && Find(raw) is var profile && newProfiles.TryGetValue(profile, out var seen) && e.OccurredAt < seen)
+                    created[profile] = newProfiles[profile] = e.OccurredAt;
+
             var ids = e.Identifiers.OrderBy(Strength).ThenBy(i => i.Key, StringComparer.Ordinal).ToArray();
             var primary = ids[0];
             var exclusives = ids.Where(i => i.IsExclusive).ToArray();
@@ -143,6 +155,7 @@ public static class IdentityResolver
                     keys[target] = [];
                     created[target] = e.OccurredAt;
                     newProfiles[target] = e.OccurredAt;
+                    born.Add(target);
                 }
             }
             touched.Add(target);
@@ -240,8 +253,8 @@ public static class IdentityResolver
             {
                 Targets = targets,
                 Claims = claims.ToDictionary(c => c.Key, c => Find(c.Value)),
-                // A profile born and merged within this batch was never written: it needs no tombstone.
-                Merges = mergedInto.Keys.Where(loser => !newProfiles.ContainsKey(loser)).ToDictionary(loser => loser, Find),
+                // A profile born and merged within this batch has no claims and no document: nothing to re-point or tombstone.
+                Merges = mergedInto.Keys.Where(loser => !born.Contains(loser)).ToDictionary(loser => loser, Find),
                 NewProfiles = newProfiles.Where(p => !mergedInto.ContainsKey(p.Key)).ToDictionary(),
                 Identities = survivors.ToDictionary(s => s, s => keys[s].Order(StringComparer.Ordinal).ToImmutableArray()),
                 Conflicts = conflicts.Where(c => survivors.Contains(c.Key)).ToDictionary(c => c.Key, c => c.Value.ToImmutableArray()),

@@ -76,7 +76,10 @@ public sealed class IdentityStore(Database database, TimeProvider clock)
         return found.Where(f => f.CustomerId is not null).ToDictionary(f => f.key, f => f.CustomerId!);
     }
 
-    /// <summary>Claims each identifier for its customer; false when another writer claimed one of them for someone else first.</summary>
+    /// <summary>
+    /// Claims each identifier for its customer; false when another writer claimed one of them for someone else first. A
+    /// losing batch withdraws the claims it made, so that nothing points at a profile it will not write.
+    /// </summary>
     public async Task<bool> ClaimAsync(IReadOnlyDictionary<string, string> claims, CancellationToken ct)
     {
         var results = await Task.WhenAll(claims.Select(async claim =>
@@ -84,17 +87,30 @@ public sealed class IdentityStore(Database database, TimeProvider clock)
             var document = new IdentityDocument(IdentityDocument.IdFor(claim.Key), claim.Key, claim.Value, clock.GetUtcNow());
             try
             {
-                await container.CreateItemAsync(document, new PartitionKey(document.Id), Quiet, ct).ConfigureAwait(false);
-                return true;
+                var created = await container.CreateItemAsync(document, new PartitionKey(document.Id), Quiet, ct).ConfigureAwait(false);
+                return (Won: true, Created: (Id: document.Id, created.ETag));
             }
             catch (CosmosException e) when (e.StatusCode == HttpStatusCode.Conflict)
             {
                 // A replay of our own claim is not a race.
                 var existing = await container.ReadItemAsync<IdentityDocument>(document.Id, new PartitionKey(document.Id), cancellationToken: ct).ConfigureAwait(false);
-                return existing.Resource.CustomerId == claim.Value;
+                return (Won: existing.Resource.CustomerId == claim.Value, Created: ((string Id, string ETag)?)null);
             }
         })).ConfigureAwait(false);
-        return results.All(ok => ok);
+        if (results.All(r => r.Won)) return true;
+        await Task.WhenAll(results.Where(r => r.Created is not null).Select(async r =>
+        {
+            try
+            {
+                // Only if untouched since: a merge may have re-pointed it meanwhile, and then it is no longer ours to withdraw.
+                await container.DeleteItemAsync<IdentityDocument>(r.Created!.Value.Id, new PartitionKey(r.Created.Value.Id),
+                    new ItemRequestOptions { IfMatchEtag = r.Created.Value.ETag }, ct).ConfigureAwait(false);
+            }
+            catch (CosmosException e) when (e.StatusCode is HttpStatusCode.PreconditionFailed or HttpStatusCode.NotFound)
+            {
+            }
+        })).ConfigureAwait(false);
+        return false;
     }
 
     /// <summary>Points identifiers of a merged-away profile at its survivor.</summary>

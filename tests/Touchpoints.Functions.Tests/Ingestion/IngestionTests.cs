@@ -226,6 +226,40 @@ public sealed class IngestionTests(HandlerFixture fixture)
     }
 
     [Fact]
+    public async Task Concurrent_batches_on_two_hubs_naming_the_same_new_people_lose_nothing()
+    {
+        const int people = 24, batches = 4;
+        string Mail(int i) => $"p{i}.{run}@example.com";
+        var crm = Enumerable.Range(0, people).Select(i => $$"""
+            {"eventId":"c{{i}}-{{run}}","type":"contact.updated","occurredAt":"2026-11-20T09:00:00Z","customer":{"system":"hubspot","crmId":"h{{i}}-{{run}}","email":"{{Mail(i)}}"} }
+            """).ToArray();
+        var web = Enumerable.Range(0, people).Select(i => $$"""
+            {"type":"identify","messageId":"w{{i}}-{{run}}","userId":"w{{i}}-{{run}}","traits":{"email":"{{Mail(i)}}"},"timestamp":"2026-11-20T09:00:00Z"}
+            """).ToArray();
+        var invocations = Enumerable.Range(0, batches).SelectMany(b => new[]
+        {
+            fixture.InvokeAsync("IngestCrmEvents", HostPayloads.EventHubBatch("crm-events", $"k{b}-{run}", 1, [.. crm.Where((_, i) => i % batches == b)])),
+            fixture.InvokeAsync("IngestWebEvents", HostPayloads.EventHubBatch("web-events", $"k{b}-{run}", 1, [.. web.Where((_, i) => (i + 1) % batches == b)])),
+        });
+
+        var results = await Task.WhenAll(invocations);
+
+        Assert.All(results, r => Assert.True(r.Status == 200, r.Body.ToJsonString()));
+        for (var i = 0; i < people; i++)
+        {
+            var owner = await fixture.OwnerOfAsync($"email:{Mail(i)}");
+            Assert.NotNull(owner);
+            Assert.Equal(owner, await fixture.OwnerOfAsync($"crm.hubspot:h{i}-{run}"));
+            Assert.Equal(owner, await fixture.OwnerOfAsync($"userId:w{i}-{run}"));
+            var view = (await fixture.CustomerAsync(owner!))!;
+            Assert.Null(view["mergedInto"]);
+            Assert.Equal(3, view["identities"]!.AsArray().Count);
+            Assert.NotNull(view["touchpoints"]!["sales"]);
+            Assert.NotNull(view["touchpoints"]!["web"]);
+        }
+    }
+
+    [Fact]
     public async Task Social_and_crm_events_fill_their_sections()
     {
         var social = $$"""

@@ -1,0 +1,55 @@
+using Touchpoints.Core.Identity;
+
+namespace Touchpoints.Core.Tests.Identity;
+
+/// <summary>
+/// An identifier can be claimed for a profile whose document is not written yet: another batch is between its claims and
+/// its write, or crashed there. Resolution must treat that profile as new, never fail on it.
+/// </summary>
+public class UnwrittenProfileTests
+{
+    private static readonly DateTimeOffset T0 = new(2025, 3, 3, 9, 0, 0, TimeSpan.Zero);
+    private static readonly Identifier Ann = Identifiers.Email("ann@example.com")!;
+    private static readonly Identifier Crm = Identifiers.Crm("hubspot", "901")!;
+    private static readonly Identifier A = Identifiers.AnonymousId("anon-a")!;
+    private static readonly Identifier U1 = Identifiers.UserId("u-1")!;
+
+    [Fact]
+    public void Events_of_an_unwritten_profile_go_to_it_and_it_is_created_at_its_first_event()
+    {
+        var owners = new Dictionary<string, string> { [Crm.Key] = "c-inflight" };
+
+        var plan = IdentityResolver.Resolve([new EventIdentity([Crm, Ann], T0.AddMinutes(5)), new EventIdentity([Crm], T0)], owners, new Dictionary<string, ProfileFacts>());
+
+        Assert.Equal(["c-inflight", "c-inflight"], plan.Targets);
+        Assert.Equal(T0, plan.NewProfiles["c-inflight"]);
+        Assert.Equal("c-inflight", plan.Claims[Ann.Key]);
+        Assert.Empty(plan.Merges);
+    }
+
+    [Fact]
+    public void An_unwritten_profile_merging_with_a_written_one_loses_and_its_claims_are_repointed()
+    {
+        var owners = new Dictionary<string, string> { [Crm.Key] = "c-inflight", [A.Key] = "c-old", [U1.Key] = "c-old" };
+        var profiles = new Dictionary<string, ProfileFacts> { ["c-old"] = new("c-old", T0.AddDays(-3), [A.Key, U1.Key]) };
+
+        var plan = IdentityResolver.Resolve([new EventIdentity([Crm, A], T0)], owners, profiles);
+
+        Assert.Equal(["c-old"], plan.Targets);
+        Assert.Equal("c-old", plan.Merges["c-inflight"]);
+        Assert.DoesNotContain("c-inflight", plan.NewProfiles.Keys);
+        Assert.Contains(Crm.Key, plan.Identities["c-old"]);
+    }
+
+    [Fact]
+    public void Two_unwritten_profiles_merge_deterministically()
+    {
+        var owners = new Dictionary<string, string> { [Crm.Key] = "c-b", [Ann.Key] = "c-a" };
+
+        var plan = IdentityResolver.Resolve([new EventIdentity([Crm, Ann], T0)], owners, new Dictionary<string, ProfileFacts>());
+
+        Assert.Equal(["c-a"], plan.Targets);
+        Assert.Equal("c-a", plan.Merges["c-b"]);
+        Assert.Equal(T0, plan.NewProfiles["c-a"]);
+    }
+}
