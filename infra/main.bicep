@@ -100,7 +100,7 @@ var eventHubs = [
   { name: 'web-events', consumerGroups: [ 'ingestwebevents' ], appReceives: true, appSends: true }
   { name: 'social-events', consumerGroups: [ 'ingestsocialevents' ], appReceives: true, appSends: false }
   { name: 'crm-events', consumerGroups: [ 'ingestcrmevents' ], appReceives: true, appSends: true }
-  { name: 'customer-changes', consumerGroups: [], appReceives: false, appSends: true }
+  { name: 'customer-changes', consumerGroups: [ 'evaluatecustomerchanges' ], appReceives: true, appSends: true }
 ]
 
 // Containers with the partition key the code assumes, the paths its queries filter or sort on (everything else is not
@@ -112,8 +112,9 @@ var cosmosContainers = [
   { name: 'webhooks', partitionKey: '/source', indexedPaths: [], defaultTtl: -1 }
   { name: 'config', partitionKey: '/id', indexedPaths: [], defaultTtl: 0 }
   { name: 'communications', partitionKey: '/customerId', indexedPaths: [ '/customerId/?', '/status/?', '/createdAt/?' ], defaultTtl: 0 }
-  { name: 'wakeups', partitionKey: '/customerId', indexedPaths: [ '/dueAt/?' ], defaultTtl: -1 }
-  { name: 'rulestats', partitionKey: '/ruleId', indexedPaths: [], defaultTtl: 0 }
+  // Wake-ups by due minute and shard ('2026-11-22T10:15|3'): the timer reads only the buckets that are due.
+  { name: 'wakeups', partitionKey: '/bucket', indexedPaths: [ '/bucket/?' ], defaultTtl: -1 }
+  { name: 'rulestats', partitionKey: '/ruleId', indexedPaths: [ '/ruleId/?', '/day/?' ], defaultTtl: 0 }
 ]
 
 // Storage queues the functions read or write.
@@ -281,6 +282,9 @@ module functionApp './app/functions.bicep' = {
       Cosmos__ConnectionMode: 'Direct'
       Cosmos__LimitToEndpoint: 'false'
       Collector__AllowedOrigins: collectorAllowedOrigins
+      // The rules: how soon another instance's new rules version is used; the queues are infrastructure's (storageQueues).
+      Rules__RefreshInterval: '00:00:30'
+      Rules__CreateQueues: 'false'
     }, collectorSettings, webhookSettings)
   }
   dependsOn: [

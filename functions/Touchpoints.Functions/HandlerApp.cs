@@ -3,6 +3,7 @@ using Touchpoints.Functions.Collector;
 using Touchpoints.Functions.Cosmos;
 using Touchpoints.Functions.Hosting;
 using Touchpoints.Functions.Ingestion;
+using Touchpoints.Functions.Rules;
 using Touchpoints.Functions.Views;
 using Touchpoints.Functions.Webhooks;
 
@@ -26,6 +27,7 @@ public static class HandlerApp
         builder.Services.AddSingleton<IngestionHandler>();
         builder.Services.AddCollector(builder.Configuration);
         builder.Services.AddWebhooks(builder.Configuration);
+        builder.Services.AddRules(builder.Configuration);
 
         var app = builder.Build();
         // The host's readiness probe: any answer means "started".
@@ -34,6 +36,7 @@ public static class HandlerApp
         app.MapCollector();
         app.MapWebhooks();
         app.MapViews();
+        app.MapRules();
         return app;
     }
 }

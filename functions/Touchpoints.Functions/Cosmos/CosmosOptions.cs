@@ -37,6 +37,14 @@ public static class Containers
     public const string Rejected = "rejected";
     /// <summary>Webhook deliveries already received, for deduplication (<c>/source</c>, per-item TTL).</summary>
     public const string Webhooks = "webhooks";
+    /// <summary>The rules documents: each version, and the pointer to the active one (<c>/id</c>).</summary>
+    public const string Config = "config";
+    /// <summary>Per customer: the rules' state (id <c>state</c>) and the ledger of every decision (<c>/customerId</c>).</summary>
+    public const string Communications = "communications";
+    /// <summary>Scheduled evaluations by due minute and shard (<c>/bucket</c>), so the timer reads only what is due.</summary>
+    public const string WakeUps = "wakeups";
+    /// <summary>Per rule and day, the decision and conversion counters (<c>/ruleId</c>).</summary>
+    public const string RuleStats = "rulestats";
 
     public static readonly IReadOnlyDictionary<string, string> PartitionKeys = new Dictionary<string, string>
     {
@@ -44,5 +52,9 @@ public static class Containers
         [Identities] = "/id",
         [Rejected] = "/source",
         [Webhooks] = "/source",
+        [Config] = "/id",
+        [Communications] = "/customerId",
+        [WakeUps] = "/bucket",
+        [RuleStats] = "/ruleId",
     };
 }

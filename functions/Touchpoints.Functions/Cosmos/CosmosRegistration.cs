@@ -6,15 +6,23 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Touchpoints.Core;
 using Touchpoints.Functions.Ingestion;
+using Touchpoints.Functions.Rules;
 
 namespace Touchpoints.Functions.Cosmos;
 
 public static class CosmosRegistration
 {
-    public static JsonSerializerOptions DocumentOptions { get; } = new(CoreJsonContext.Default.Options)
+    public static JsonSerializerOptions DocumentOptions { get; } = Documents();
+
+    private static JsonSerializerOptions Documents()
     {
-        TypeInfoResolver = JsonTypeInfoResolver.Combine(CoreJsonContext.Default, StoreJsonContext.Default),
-    };
+        var options = new JsonSerializerOptions(CoreJsonContext.Default.Options)
+        {
+            TypeInfoResolver = JsonTypeInfoResolver.Combine(CoreJsonContext.Default, StoreJsonContext.Default, RulesJsonContext.Default),
+        };
+        foreach (var converter in RulesJsonContext.Converters) options.Converters.Add(converter);
+        return options;
+    }
 
     public static IServiceCollection AddCosmos(this IServiceCollection services, IConfiguration configuration)
     {

@@ -2,7 +2,9 @@ using System.Collections.Immutable;
 using Touchpoints.Core.Events;
 using Touchpoints.Core.Identity;
 using Touchpoints.Core.Ingestion;
+using Touchpoints.Core.Rules;
 using Touchpoints.Core.Views;
+using Touchpoints.Functions.Rules;
 
 namespace Touchpoints.Functions.Ingestion;
 
@@ -18,6 +20,7 @@ public sealed partial class IngestionHandler(
     CustomerStore customers,
     IdentityStore identities,
     RejectionStore rejections,
+    RulesProvider rules,
     TimeProvider clock,
     ILogger<IngestionHandler> logger)
 {
@@ -63,6 +66,8 @@ public sealed partial class IngestionHandler(
         var eventsByCustomer = fresh.Select((a, i) => (a, target: plan.Targets[i])).ToLookup(x => x.target, x => x.a);
         var losersBySurvivor = plan.Merges.Where(m => docs.ContainsKey(m.Key)).ToLookup(m => m.Value, m => docs[m.Key].Document);
         var affected = plan.Identities.Keys.Union(plan.Targets).Distinct(StringComparer.Ordinal).ToArray();
+        // Scores and segments derive from the active rules, read once per batch (cached).
+        var compiled = await rules.GetAsync(ct).ConfigureAwait(false);
         var writes = await Task.WhenAll(affected.Select(id => WriteCustomerAsync(
             id,
             docs.GetValueOrDefault(id),
@@ -71,6 +76,7 @@ public sealed partial class IngestionHandler(
             [.. eventsByCustomer[id]],
             plan.Identities.GetValueOrDefault(id, []),
             plan.Conflicts.GetValueOrDefault(id, []),
+            compiled,
             ct))).ConfigureAwait(false);
 
         // 3. Merged-away profiles: their identifiers now resolve to the survivor, and they become tombstones.
@@ -126,12 +132,13 @@ public sealed partial class IngestionHandler(
         IReadOnlyList<AcceptedEvent> events,
         ImmutableArray<string> identityKeys,
         ImmutableArray<IdentityConflict> conflicts,
+        CompiledRules compiled,
         CancellationToken ct)
     {
         for (var attempt = 1; ; attempt++)
         {
             if (current?.Document.MergedInto is not null) throw new StaleResolutionException($"{id} was merged meanwhile");
-            var update = IngestionBatch.Apply(current?.Document, id, createdAt, losers, events, identityKeys, conflicts, clock.GetUtcNow());
+            var update = IngestionBatch.Apply(current?.Document, id, createdAt, losers, events, identityKeys, conflicts, clock.GetUtcNow(), compiled);
             if (!update.Changed) return null;
             try
             {

@@ -1,0 +1,273 @@
+using System.Globalization;
+using System.Net;
+using Microsoft.Azure.Cosmos;
+using Touchpoints.Core.Rules;
+using Touchpoints.Functions.Cosmos;
+using Touchpoints.Functions.Ingestion;
+
+namespace Touchpoints.Functions.Rules;
+
+/// <summary>Per customer, the rules' <see cref="RuleState"/> (<c>communications</c>, id <c>state</c>): point read, write on ETag.</summary>
+public sealed class RuleStateStore(Database database)
+{
+    private readonly Container container = database.GetContainer(Containers.Communications);
+
+    public async Task<Versioned<RuleState>?> ReadAsync(string customerId, CancellationToken ct)
+    {
+        try
+        {
+            var response = await container.ReadItemAsync<RuleStateDocument>(RuleState.DocumentId, new PartitionKey(customerId), cancellationToken: ct)
+                .ConfigureAwait(false);
+            return new Versioned<RuleState>(response.Resource.State, response.ETag);
+        }
+        catch (CosmosException e) when (e.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Creates the state when <paramref name="etag"/> is null, else replaces it if still at that ETag.</summary>
+    public async Task WriteAsync(RuleState state, string? etag, CancellationToken ct)
+    {
+        var document = new RuleStateDocument(RuleState.DocumentId, state.CustomerId, state);
+        try
+        {
+            if (etag is null)
+                await container.CreateItemAsync(document, new PartitionKey(state.CustomerId), Quiet, ct).ConfigureAwait(false);
+            else
+                await container.ReplaceItemAsync(document, document.Id, new PartitionKey(state.CustomerId),
+                    new ItemRequestOptions { IfMatchEtag = etag, EnableContentResponseOnWrite = false }, ct).ConfigureAwait(false);
+        }
+        catch (CosmosException e) when (e.StatusCode is HttpStatusCode.Conflict or HttpStatusCode.PreconditionFailed)
+        {
+            throw new ConcurrentUpdateException($"{state.CustomerId}/{RuleState.DocumentId}");
+        }
+    }
+
+    private static readonly ItemRequestOptions Quiet = new() { EnableContentResponseOnWrite = false };
+}
+
+/// <summary>
+/// The ledger (<c>communications</c>, partition key <c>/customerId</c>): every decision under its deterministic id. Recording
+/// is a conditional create, so a replayed decision is recognised (409) and counted once.
+/// </summary>
+public sealed class LedgerStore(Database database)
+{
+    private readonly Container container = database.GetContainer(Containers.Communications);
+
+    /// <summary>True when recorded now, false when it was recorded before.</summary>
+    public async Task<bool> RecordAsync(Decision decision, CancellationToken ct)
+    {
+        try
+        {
+            await container.CreateItemAsync(decision, new PartitionKey(decision.CustomerId), Quiet, ct).ConfigureAwait(false);
+            return true;
+        }
+        catch (CosmosException e) when (e.StatusCode == HttpStatusCode.Conflict)
+        {
+            return false;
+        }
+    }
+
+    public async Task<Decision?> ReadAsync(string customerId, string decisionId, CancellationToken ct)
+    {
+        try
+        {
+            return (await container.ReadItemAsync<Decision>(decisionId, new PartitionKey(customerId), cancellationToken: ct).ConfigureAwait(false)).Resource;
+        }
+        catch (CosmosException e) when (e.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    private static readonly ItemRequestOptions Quiet = new() { EnableContentResponseOnWrite = false };
+}
+
+/// <summary>
+/// Per rule and day counters (<c>rulestats</c>, id <c>{ruleId}:{yyyy-MM-dd}</c>, partition key <c>/ruleId</c>), moved by
+/// patch increments: no read, no ETag, no lost update between concurrent writers. A missing day is created on first use.
+/// </summary>
+public sealed class RuleStatsStore(Database database)
+{
+    /// <summary>Cosmos DB takes at most 10 operations per patch.</summary>
+    private const int OperationsPerPatch = 10;
+
+    private readonly Container container = database.GetContainer(Containers.RuleStats);
+
+    public Task IncrementAsync(IEnumerable<StatIncrement> increments, CancellationToken ct) =>
+        Task.WhenAll(increments
+            .GroupBy(i => (i.RuleId, i.Day))
+            .Select(day => IncrementDayAsync(day.Key.RuleId, day.Key.Day,
+                day.GroupBy(i => i.Counter, StringComparer.Ordinal).ToDictionary(c => c.Key, c => c.Sum(i => i.By), StringComparer.Ordinal), ct)));
+
+    private async Task IncrementDayAsync(string ruleId, DateOnly day, Dictionary<string, long> counters, CancellationToken ct)
+    {
+        var id = RuleStatsDocument.IdFor(ruleId, day);
+        var key = new PartitionKey(ruleId);
+        if (await PatchAsync(id, key, counters, ct).ConfigureAwait(false)) return;
+        try
+        {
+            await container.CreateItemAsync(new RuleStatsDocument(id, ruleId, RuleStatsDocument.DayName(day), counters), key, Quiet, ct).ConfigureAwait(false);
+        }
+        catch (CosmosException e) when (e.StatusCode == HttpStatusCode.Conflict)
+        {
+            // Another writer created the day first: add ours to it.
+            if (!await PatchAsync(id, key, counters, ct).ConfigureAwait(false)) throw;
+        }
+    }
+
+    /// <summary>False when the day's document does not exist yet.</summary>
+    private async Task<bool> PatchAsync(string id, PartitionKey key, Dictionary<string, long> counters, CancellationToken ct)
+    {
+        foreach (var chunk in counters.Chunk(OperationsPerPatch))
+        {
+            var operations = chunk.Select(c => PatchOperation.Increment("/counters/" + Pointer(c.Key), c.Value)).ToList();
+            try
+            {
+                await container.PatchItemAsync<RuleStatsDocument>(id, key, operations, new PatchItemRequestOptions { EnableContentResponseOnWrite = false }, ct)
+                    .ConfigureAwait(false);
+            }
+            catch (CosmosException e) when (e.StatusCode == HttpStatusCode.NotFound)
+            {
+                // Only the first chunk can find the document missing; the create then carries every counter.
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>The days of <paramref name="ruleId"/> between two dates: one single-partition query.</summary>
+    public async Task<IReadOnlyList<RuleStatsDocument>> ReadAsync(string ruleId, DateOnly from, DateOnly to, CancellationToken ct)
+    {
+        var query = new QueryDefinition("SELECT * FROM c WHERE c.ruleId = @rule AND c.day >= @from AND c.day <= @to")
+            .WithParameter("@rule", ruleId).WithParameter("@from", RuleStatsDocument.DayName(from)).WithParameter("@to", RuleStatsDocument.DayName(to));
+        var results = new List<RuleStatsDocument>();
+        using var feed = container.GetItemQueryIterator<RuleStatsDocument>(query, requestOptions: new QueryRequestOptions { PartitionKey = new PartitionKey(ruleId) });
+        while (feed.HasMoreResults) results.AddRange(await feed.ReadNextAsync(ct).ConfigureAwait(false));
+        return results;
+    }
+
+    private static string Pointer(string name) => name.Replace("~", "~0", StringComparison.Ordinal).Replace("/", "~1", StringComparison.Ordinal);
+
+    private static readonly ItemRequestOptions Quiet = new() { EnableContentResponseOnWrite = false };
+}
+
+/// <summary>
+/// Wake-ups (<c>wakeups</c>, partition key <c>/bucket</c> = due minute and shard, e.g. <c>2026-11-22T10:15|3</c>): the timer
+/// queries only the buckets that came due, each with a single-partition query, so its cost follows what is due and never the
+/// number of customers. The shard (a hash of the customer id) spreads one busy minute over <see cref="Shards"/> partitions.
+/// </summary>
+public sealed class WakeUpStore(Database database)
+{
+    public const int Shards = 8;
+
+    /// <summary>
+    /// A wake-up due within this of now goes to a later bucket, so that it never lands in a bucket the timer has already
+    /// read; the timer also reads its last bucket once more (see <see cref="ScheduledRules"/>).
+    /// </summary>
+    public static readonly TimeSpan Margin = TimeSpan.FromSeconds(15);
+
+    /// <summary>How long a wake-up nobody processed stays (per-item TTL; the container's default TTL is -1).</summary>
+    public static readonly TimeSpan Retention = TimeSpan.FromDays(30);
+
+    private readonly Container container = database.GetContainer(Containers.WakeUps);
+
+    public static DateTimeOffset Minute(DateTimeOffset t) => new(t.UtcTicks - t.UtcTicks % TimeSpan.TicksPerMinute, TimeSpan.Zero);
+
+    public static string Bucket(DateTimeOffset minute, int shard) =>
+        Minute(minute).ToString("yyyy-MM-dd'T'HH:mm", CultureInfo.InvariantCulture) + "|" + shard.ToString(CultureInfo.InvariantCulture);
+
+    public static DateTimeOffset? ParseMinute(string? bucket) =>
+        bucket is not null && DateTimeOffset.TryParseExact(bucket.Split('|')[0], "yyyy-MM-dd'T'HH:mm", CultureInfo.InvariantCulture,
+            DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var t) ? t : null;
+
+    /// <summary>A stable shard per customer (FNV-1a), so one customer's wake-ups of a minute share a partition.</summary>
+    public static int ShardOf(string customerId)
+    {
+        ArgumentNullException.ThrowIfNull(customerId);
+        var hash = 2166136261u;
+        foreach (var c in customerId)
+        {
+            hash ^= c;
+            hash *= 16777619u;
+        }
+        return (int)(hash % Shards);
+    }
+
+    public static WakeUpDocument For(string customerId, DateTimeOffset dueAt, DateTimeOffset now)
+    {
+        var minute = Minute(dueAt > now + Margin ? dueAt : now + Margin);
+        var bucket = Bucket(minute, ShardOf(customerId));
+        var id = $"{customerId}|{dueAt.UtcDateTime.ToString("yyyyMMdd'T'HHmmssfff", CultureInfo.InvariantCulture)}";
+        var ttl = (int)Math.Min(int.MaxValue, Math.Ceiling((minute - now + Retention).TotalSeconds));
+        return new WakeUpDocument(id, bucket, customerId, dueAt, now, ttl);
+    }
+
+    public Task WriteAsync(WakeUpDocument wakeUp, CancellationToken ct) =>
+        container.UpsertItemAsync(wakeUp, new PartitionKey(wakeUp.Bucket), Quiet, ct);
+
+    public async Task<IReadOnlyList<WakeUpDocument>> ReadBucketAsync(string bucket, CancellationToken ct)
+    {
+        // The partition key both in the query and in the options: a single-partition query (which the emulator supports too).
+        var query = new QueryDefinition("SELECT * FROM c WHERE c.bucket = @bucket").WithParameter("@bucket", bucket);
+        var results = new List<WakeUpDocument>();
+        using var feed = container.GetItemQueryIterator<WakeUpDocument>(query, requestOptions: new QueryRequestOptions { PartitionKey = new PartitionKey(bucket) });
+        while (feed.HasMoreResults) results.AddRange(await feed.ReadNextAsync(ct).ConfigureAwait(false));
+        return results;
+    }
+
+    public async Task DeleteAsync(WakeUpDocument wakeUp, CancellationToken ct)
+    {
+        try
+        {
+            await container.DeleteItemAsync<WakeUpDocument>(wakeUp.Id, new PartitionKey(wakeUp.Bucket), Quiet, ct).ConfigureAwait(false);
+        }
+        catch (CosmosException e) when (e.StatusCode == HttpStatusCode.NotFound)
+        {
+            // Already processed by an overlapping read.
+        }
+    }
+
+    private static readonly ItemRequestOptions Quiet = new() { EnableContentResponseOnWrite = false };
+}
+
+/// <summary>The last bucket minute the timer finished, in <c>config</c> (id <c>scheduler-cursor</c>).</summary>
+public sealed class SchedulerCursorStore(Database database, TimeProvider clock)
+{
+    private readonly Container container = database.GetContainer(Containers.Config);
+
+    public async Task<Versioned<SchedulerCursorDocument>?> ReadAsync(CancellationToken ct)
+    {
+        try
+        {
+            var response = await container.ReadItemAsync<SchedulerCursorDocument>(SchedulerCursorDocument.DocumentId,
+                new PartitionKey(SchedulerCursorDocument.DocumentId), cancellationToken: ct).ConfigureAwait(false);
+            return new Versioned<SchedulerCursorDocument>(response.Resource, response.ETag);
+        }
+        catch (CosmosException e) when (e.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Moves the cursor to <paramref name="minute"/>; returns the new ETag.</summary>
+    public async Task<string> WriteAsync(DateTimeOffset minute, string? etag, CancellationToken ct)
+    {
+        var document = new SchedulerCursorDocument(SchedulerCursorDocument.DocumentId, WakeUpStore.Bucket(minute, 0).Split('|')[0], clock.GetUtcNow());
+        try
+        {
+            var response = etag is null
+                ? await container.UpsertItemAsync(document, new PartitionKey(document.Id), Quiet, ct).ConfigureAwait(false)
+                : await container.ReplaceItemAsync(document, document.Id, new PartitionKey(document.Id),
+                    new ItemRequestOptions { IfMatchEtag = etag, EnableContentResponseOnWrite = false }, ct).ConfigureAwait(false);
+            return response.ETag;
+        }
+        catch (CosmosException e) when (e.StatusCode == HttpStatusCode.PreconditionFailed)
+        {
+            throw new ConcurrentUpdateException(SchedulerCursorDocument.DocumentId);
+        }
+    }
+
+    private static readonly ItemRequestOptions Quiet = new() { EnableContentResponseOnWrite = false };
+}

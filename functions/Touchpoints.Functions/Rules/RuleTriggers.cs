@@ -1,0 +1,165 @@
+using System.Net.Http;
+using System.Text.Json;
+using Azure;
+using Microsoft.Azure.Cosmos;
+using Touchpoints.Core.Ingestion;
+using Touchpoints.Core.Rules;
+using Touchpoints.Functions.Ingestion;
+
+namespace Touchpoints.Functions.Rules;
+
+/// <summary>What one <c>customer-changes</c> batch did.</summary>
+public sealed record ChangeBatchOutcome(int Messages, int Ignored, int Customers, int Evaluated, int Sent, int Replayed);
+
+/// <summary>
+/// <c>EvaluateCustomerChanges</c>: the batch grouped by customer (union of causes, highest version), then per customer one read
+/// of the view and of its rule state, <see cref="Arbiter.OnChange"/>, and the writes of <see cref="RuleRunner"/>.
+/// <para>
+/// Replays: the state's <see cref="RuleState.LastVersion"/> is the highest <c>customer-changes</c> version whose causes were
+/// evaluated (not the view's, which may be ahead of its messages), so a batch seen before is skipped without a decision, and a
+/// message that arrives after a newer view was evaluated still brings its causes. Decision ids derive from the view version, so
+/// evaluating one view twice decides nothing twice.
+/// </para>
+/// </summary>
+public sealed partial class ChangeEvaluator(RulesProvider provider, RuleRunner runner, ILogger<ChangeEvaluator> logger)
+{
+    public const int Parallelism = 16;
+
+    public sealed record CustomerChanges(string CustomerId, long Version, IReadOnlyCollection<string> Causes);
+
+    public async Task<ChangeBatchOutcome> EvaluateAsync(IReadOnlyList<string> bodies, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(bodies);
+        var (changes, ignored) = Group(bodies);
+        foreach (var body in ignored) LogIgnored(logger, body.Length > 200 ? body[..200] : body);
+        if (changes.Count == 0) return new ChangeBatchOutcome(bodies.Count, ignored.Count, 0, 0, 0, 0);
+
+        var rules = await provider.GetAsync(ct).ConfigureAwait(false);
+        var results = await RuleRunner.ForEachAsync(changes, Parallelism, (change, token) => runner.RunAsync(change.CustomerId, (view, state, now) =>
+        {
+            if (state.LastVersion >= change.Version) return null; // every cause of these messages was evaluated before
+            var result = Arbiter.OnChange(rules, view, state, change.Causes, now);
+            return result with { State = result.State with { LastVersion = Math.Max(state.LastVersion, change.Version) } };
+        }, token), ct).ConfigureAwait(false);
+        var outcome = new ChangeBatchOutcome(bodies.Count, ignored.Count, changes.Count, results.Count(r => r.Evaluated), results.Sum(r => r.Sent),
+            results.Sum(r => r.Replayed));
+        LogBatch(logger, outcome.Messages, outcome.Customers, outcome.Evaluated, outcome.Sent, rules.Version);
+        return outcome;
+    }
+
+    /// <summary>Per customer: the union of causes and the highest version; bodies that are not a change are ignored.</summary>
+    public static (IReadOnlyList<CustomerChanges> Changes, IReadOnlyList<string> Ignored) Group(IReadOnlyList<string> bodies)
+    {
+        ArgumentNullException.ThrowIfNull(bodies);
+        var ignored = new List<string>();
+        var byCustomer = new Dictionary<string, (long Version, SortedSet<string> Causes)>(StringComparer.Ordinal);
+        foreach (var body in bodies)
+        {
+            CustomerChanged? change;
+            try
+            {
+                change = JsonSerializer.Deserialize(body, StoreJsonContext.Default.CustomerChanged);
+            }
+            catch (JsonException)
+            {
+                change = null;
+            }
+            if (change is null || string.IsNullOrWhiteSpace(change.CustomerId) || change.Version <= 0)
+            {
+                ignored.Add(body);
+                continue;
+            }
+            if (!byCustomer.TryGetValue(change.CustomerId, out var entry)) entry = (0, new SortedSet<string>(StringComparer.Ordinal));
+            entry.Causes.UnionWith(change.Causes ?? []);
+            byCustomer[change.CustomerId] = (Math.Max(entry.Version, change.Version), entry.Causes);
+        }
+        return ([.. byCustomer.Select(c => new CustomerChanges(c.Key, c.Value.Version, [.. c.Value.Causes]))], ignored);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Ignored a customer-changes message that is not a change: {Body}")]
+    private static partial void LogIgnored(ILogger logger, string body);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "customer-changes: {Messages} messages, {Customers} customers, {Evaluated} evaluated, {Sent} messages queued (rules {RulesVersion})")]
+    private static partial void LogBatch(ILogger logger, int messages, int customers, int evaluated, int sent, string rulesVersion);
+}
+
+/// <summary>What one run of the timer did.</summary>
+public sealed record ScheduleOutcome(string? From, string? To, int Buckets, int WakeUps, int Customers, int Sent, int Dropped);
+
+/// <summary>
+/// <c>RunScheduledRules</c> (every minute): reads the wake-up buckets from the last one it finished (read once more, to catch a
+/// wake-up written late into it) up to the last complete minute, each bucket's shards with single-partition queries; evaluates
+/// those customers with <see cref="Arbiter.OnSchedule"/>; deletes the wake-ups it processed; moves the cursor. Its cost follows
+/// what is due, never the number of customers. After an outage it catches up <see cref="MaxBucketsPerRun"/> minutes per run.
+/// </summary>
+public sealed partial class ScheduledRules(
+    RulesProvider provider, RuleRunner runner, WakeUpStore wakeUps, SchedulerCursorStore cursors, TimeProvider clock, ILogger<ScheduledRules> logger)
+{
+    public const int MaxBucketsPerRun = 60;
+    public const int Parallelism = 16;
+
+    /// <summary>How far back the very first run looks.</summary>
+    public static readonly TimeSpan FirstLookBack = TimeSpan.FromMinutes(MaxBucketsPerRun);
+
+    public async Task<ScheduleOutcome> RunAsync(CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var lastComplete = WakeUpStore.Minute(now) - TimeSpan.FromMinutes(1);
+        var cursor = await cursors.ReadAsync(ct).ConfigureAwait(false);
+        var start = WakeUpStore.ParseMinute(cursor?.Document.LastBucket) ?? lastComplete - FirstLookBack + TimeSpan.FromMinutes(1);
+        if (start > lastComplete) return new ScheduleOutcome(null, null, 0, 0, 0, 0, 0);
+        var end = Min(lastComplete, start + TimeSpan.FromMinutes(MaxBucketsPerRun - 1));
+
+        var rules = await provider.GetAsync(ct).ConfigureAwait(false);
+        var etag = cursor?.ETag;
+        int buckets = 0, found = 0, customers = 0, sent = 0, dropped = 0;
+        for (var minute = start; minute <= end; minute += TimeSpan.FromMinutes(1))
+        {
+            buckets++;
+            var read = await Task.WhenAll(Enumerable.Range(0, WakeUpStore.Shards).Select(s => wakeUps.ReadBucketAsync(WakeUpStore.Bucket(minute, s), ct)))
+                .ConfigureAwait(false);
+            var due = read.SelectMany(r => r).GroupBy(w => w.CustomerId, StringComparer.Ordinal).ToArray();
+            if (due.Length == 0) continue;
+            found += due.Sum(d => d.Count());
+            var results = await RuleRunner.ForEachAsync(due, Parallelism, async (wakeUp, token) =>
+            {
+                var result = await EvaluateAsync(rules, wakeUp.Key, token).ConfigureAwait(false);
+                foreach (var w in wakeUp) await wakeUps.DeleteAsync(w, token).ConfigureAwait(false);
+                return result;
+            }, ct).ConfigureAwait(false);
+            customers += results.Count(r => r is { Evaluated: true });
+            sent += results.Sum(r => r?.Sent ?? 0);
+            dropped += results.Count(r => r is null);
+            etag = await cursors.WriteAsync(minute, etag, ct).ConfigureAwait(false);
+        }
+        etag = await cursors.WriteAsync(end, etag, ct).ConfigureAwait(false);
+        var outcome = new ScheduleOutcome(WakeUpStore.Bucket(start, 0), WakeUpStore.Bucket(end, 0), buckets, found, customers, sent, dropped);
+        if (found > 0) LogRun(logger, buckets, found, customers, sent);
+        return outcome;
+    }
+
+    /// <summary>
+    /// One customer. A transient failure fails the run (the cursor stays, the next run retries); anything else (a document
+    /// that cannot be read, a bug) is logged and the wake-up dropped, so one bad customer never stops the scheduler.
+    /// </summary>
+    private async Task<CustomerEvaluation?> EvaluateAsync(CompiledRules rules, string customerId, CancellationToken ct)
+    {
+        try
+        {
+            return await runner.RunAsync(customerId, (view, state, now) => Arbiter.OnSchedule(rules, view, state, now), ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not (CosmosException or RequestFailedException or HttpRequestException or OperationCanceledException or ConcurrentUpdateException))
+        {
+            LogDropped(logger, customerId, e);
+            return null;
+        }
+    }
+
+    private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Scheduled rules: {Buckets} buckets, {WakeUps} wake-ups, {Customers} customers evaluated, {Sent} messages queued")]
+    private static partial void LogRun(ILogger logger, int buckets, int wakeUps, int customers, int sent);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Dropped the wake-up of customer {CustomerId}: its evaluation failed for a reason a retry would not fix")]
+    private static partial void LogDropped(ILogger logger, string customerId, Exception exception);
+}

@@ -1,0 +1,365 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Azure.Cosmos;
+using Touchpoints.Core.Rules;
+using Touchpoints.Core.Views;
+using Touchpoints.Functions.Cosmos;
+using Touchpoints.Functions.Ingestion;
+using Touchpoints.Functions.Views;
+
+namespace Touchpoints.Functions.Rules;
+
+/// <summary>
+/// The rules admin API: pure HTTP functions (<c>authLevel: admin</c>: the host's master key), forwarded by the host to these
+/// routes. The routes are under <c>/api/manage/rules</c>, not <c>/api/admin/…</c>: the Functions host refuses a function
+/// route that starts with <c>admin</c> ("The specified route conflicts with one or more built in routes").
+/// </summary>
+public static class RulesAdminEndpoints
+{
+    public const string Prefix = "/api/manage/rules";
+
+    /// <summary>A rules document larger than this is refused (a version document must stay well within Cosmos DB's 2 MB).</summary>
+    public const int MaxDocumentBytes = 512 * 1024;
+
+    public const int MaxPreviewCustomers = 100;
+    public const int MaxSample = 50;
+    public const int MaxStatsDays = 366;
+
+    /// <summary>Fewer treated or held-out customers than this (or fewer conversions), and the uplift is reported as unreliable.</summary>
+    public const int MinGroup = 100;
+    public const int MinConversions = 10;
+
+    private static readonly JsonDocumentOptions Lenient = new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
+
+    public static IEndpointRouteBuilder MapRulesAdmin(this IEndpointRouteBuilder app)
+    {
+        app.MapGet(Prefix, GetActiveAsync);
+        app.MapPut(Prefix, PutAsync);
+        app.MapPost(Prefix + "/validate", ValidateAsync);
+        app.MapPost(Prefix + "/preview", PreviewAsync);
+        app.MapGet(Prefix + "/versions", VersionsAsync);
+        app.MapPost(Prefix + "/rollback/{version:int}", RollbackAsync);
+        app.MapGet(Prefix + "/{id}/stats", StatsAsync);
+        return app;
+    }
+
+    // ------------------------------------------------------------------ document and versions
+
+    private static async Task<IResult> GetActiveAsync(HttpContext http, RulesStore store, CancellationToken ct)
+    {
+        var pointer = await store.ReadPointerAsync(ct).ConfigureAwait(false);
+        var version = pointer is null ? null : await store.ReadVersionAsync(pointer.Document.Version, ct).ConfigureAwait(false);
+        http.Response.Headers.ETag = ETag(version?.Version);
+        return Results.Json(Body(version), RulesJsonContext.Default.ActiveRulesBody);
+    }
+
+    private static async Task<IResult> PutAsync(HttpRequest request, RulesStore store, RulesProvider provider, CancellationToken ct)
+    {
+        if (Author(request) is not { } author) return NoAuthor();
+        var text = await ReadTextAsync(request, ct).ConfigureAwait(false);
+        if (text is null) return TooLarge();
+        if (string.IsNullOrWhiteSpace(text)) return Error(400, "bad_request", "the body must be the rules document (JSON)");
+        int? expected = null;
+        if (request.Headers.IfMatch.Count > 0)
+        {
+            if (ParseVersion(request.Headers.IfMatch.ToString()) is not { } v)
+                return Error(400, "bad_request", "If-Match must be the ETag of GET " + Prefix + " (a version number, e.g. \"3\", or \"default\")");
+            expected = v;
+        }
+        var (rules, errors) = RulesCompiler.Compile(text, "proposed");
+        if (rules is null) return Invalid(errors);
+        try
+        {
+            var saved = await store.SaveAsync(text, author, Comment(request), null, expected, ct).ConfigureAwait(false);
+            provider.Invalidate();
+            request.HttpContext.Response.Headers.ETag = ETag(saved.Version);
+            return Results.Json(Body(saved), RulesJsonContext.Default.ActiveRulesBody, statusCode: StatusCodes.Status201Created);
+        }
+        catch (RulesVersionMismatchException e)
+        {
+            return Error(412, "precondition_failed", e.Message);
+        }
+    }
+
+    private static async Task<IResult> ValidateAsync(HttpRequest request, CancellationToken ct)
+    {
+        var text = await ReadTextAsync(request, ct).ConfigureAwait(false);
+        if (text is null) return TooLarge();
+        var (rules, errors) = RulesCompiler.Compile(text, "proposed");
+        return rules is null
+            ? Invalid(errors)
+            : Results.Json(new RulesValidBody(true, rules.Rules.Length, rules.Segments.Length), RulesJsonContext.Default.RulesValidBody);
+    }
+
+    private static async Task<IResult> VersionsAsync(RulesStore store, CancellationToken ct)
+    {
+        var pointer = await store.ReadPointerAsync(ct).ConfigureAwait(false);
+        return Results.Json(new RulesVersionsBody(pointer?.Document.Version, RulesStore.Newest(pointer?.Document)), RulesJsonContext.Default.RulesVersionsBody);
+    }
+
+    private static async Task<IResult> RollbackAsync(int version, HttpRequest request, RulesStore store, RulesProvider provider, CancellationToken ct)
+    {
+        if (Author(request) is not { } author) return NoAuthor();
+        if (await store.ReadVersionAsync(version, ct).ConfigureAwait(false) is not { } old) return Error(404, "not_found", $"no rules version v{version}");
+        // The compiler may have grown stricter since: a version that no longer validates is not made active again.
+        var (rules, errors) = RulesCompiler.Compile(old.Text, "proposed");
+        if (rules is null) return Invalid(errors, $"v{version} no longer validates");
+        var saved = await store.SaveAsync(old.Text, author, $"rollback to v{version}", version, null, ct).ConfigureAwait(false);
+        provider.Invalidate();
+        request.HttpContext.Response.Headers.ETag = ETag(saved.Version);
+        return Results.Json(Body(saved), RulesJsonContext.Default.ActiveRulesBody, statusCode: StatusCodes.Status201Created);
+    }
+
+    // ------------------------------------------------------------------ preview
+
+    /// <summary>
+    /// Evaluates a proposed document (or the active one) against named customers, or a sample, with <see cref="Arbiter.Preview"/>:
+    /// what would be queued, deferred, suppressed and why. Nothing is queued and nothing stored. A sample needs a
+    /// cross-partition query (the first customers with a rule state); where the database cannot run one (the local emulator),
+    /// the answer says so and customers must be named.
+    /// </summary>
+    private static async Task<IResult> PreviewAsync(
+        HttpRequest request, RulesProvider provider, CustomerStore customers, RuleStateStore states, Database database, TimeProvider clock, CancellationToken ct)
+    {
+        var text = await ReadTextAsync(request, ct).ConfigureAwait(false);
+        if (text is null) return TooLarge();
+        PreviewRequest? body;
+        try
+        {
+            body = string.IsNullOrWhiteSpace(text) ? new PreviewRequest(null, null, null) : JsonSerializer.Deserialize(text, RulesJsonContext.Default.PreviewRequest);
+        }
+        catch (JsonException e)
+        {
+            return Error(400, "bad_request", "the body must be {document?, customerIds?: [...], sample?: n}: " + e.Message);
+        }
+        body ??= new PreviewRequest(null, null, null);
+
+        CompiledRules rules;
+        if (body.Document is { ValueKind: not (JsonValueKind.Null or JsonValueKind.Undefined) } document)
+        {
+            // The document as an object, or as a string holding its text (which keeps comments and gives exact lines).
+            var source = document.ValueKind == JsonValueKind.String ? document.GetString() ?? "" : document.GetRawText();
+            var (compiled, errors) = RulesCompiler.Compile(source, "proposed");
+            if (compiled is null) return Invalid(errors);
+            rules = compiled;
+        }
+        else rules = await provider.GetAsync(ct).ConfigureAwait(false);
+
+        var ids = (body.CustomerIds ?? []).Where(id => !string.IsNullOrWhiteSpace(id)).Select(id => id.Trim()).Distinct(StringComparer.Ordinal).ToList();
+        if (ids.Count > MaxPreviewCustomers) return Error(400, "bad_request", $"at most {MaxPreviewCustomers} customerIds");
+        string? note = null;
+        if (ids.Count == 0)
+        {
+            if (body.Sample is not { } n || n <= 0) return Error(400, "bad_request", "name customerIds, or ask for a sample of n customers");
+            var sample = await SampleAsync(database, Math.Min(n, MaxSample), ct).ConfigureAwait(false);
+            if (sample is null)
+                return Error(501, "sample_unavailable",
+                    "sampling needs a cross-partition query, which this Cosmos DB (the local emulator) cannot run: name customerIds instead");
+            ids = sample;
+            note = $"a sample of {ids.Count} customers with a rule state (the first the database returned, not a random sample)";
+        }
+
+        var now = clock.GetUtcNow();
+        var previews = await RuleRunner.ForEachAsync(ids, 8, async (id, token) =>
+        {
+            var view = await CurrentAsync(customers, id, token).ConfigureAwait(false);
+            if (view is null) return new PreviewCustomer(id, "no such customer", [], [], [], null);
+            var state = (await states.ReadAsync(view.Id, token).ConfigureAwait(false))?.Document ?? RuleState.Empty(view.Id);
+            var result = Arbiter.Preview(rules, view, state, now);
+            return new PreviewCustomer(view.Id, view.Id == id ? null : $"{id} was merged into {view.Id}", result.Decisions, result.Communications,
+                result.SalesAlerts, result.NextWakeUp);
+        }, ct).ConfigureAwait(false);
+
+        var decisions = previews.SelectMany(p => p.Decisions).ToArray();
+        var summary = new PreviewSummary(
+            previews.Count(p => p.Note != "no such customer"),
+            decisions.Count(d => d.Outcome == DecisionOutcome.Queued),
+            decisions.Count(d => d.Outcome == DecisionOutcome.Deferred),
+            decisions.Count(d => d.Outcome == DecisionOutcome.Suppressed),
+            decisions.Count(d => d.Outcome == DecisionOutcome.HeldOut),
+            decisions.Where(d => d.SuppressedBecause is not null).GroupBy(d => Facts.Name(d.SuppressedBecause!.Value))
+                .OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count()));
+        return Results.Json(new PreviewBody(rules.Version, now, previews, summary, note), RulesJsonContext.Default.PreviewBody);
+    }
+
+    /// <summary>Up to <paramref name="n"/> customer ids with a rule state; null when the database cannot query across partitions.</summary>
+    private static async Task<List<string>?> SampleAsync(Database database, int n, CancellationToken ct)
+    {
+        var query = new QueryDefinition("SELECT TOP @n VALUE c.customerId FROM c WHERE c.id = @state")
+            .WithParameter("@n", n).WithParameter("@state", RuleState.DocumentId);
+        var ids = new List<string>();
+        try
+        {
+            using var feed = database.GetContainer(Containers.Communications).GetItemQueryStreamIterator(query, requestOptions: new QueryRequestOptions { MaxItemCount = n });
+            while (feed.HasMoreResults && ids.Count < n)
+            {
+                using var page = await feed.ReadNextAsync(ct).ConfigureAwait(false);
+                if (!page.IsSuccessStatusCode) return null;
+                var node = await JsonNode.ParseAsync(page.Content, cancellationToken: ct).ConfigureAwait(false);
+                ids.AddRange((node?["Documents"]?.AsArray() ?? []).Select(d => d?.GetValue<string>()).OfType<string>());
+            }
+        }
+        catch (CosmosException)
+        {
+            return null;
+        }
+        catch (InvalidOperationException)
+        {
+            // The SDK could not get a query plan (the emulator does not serve one).
+            return null;
+        }
+        return [.. ids.Distinct(StringComparer.Ordinal).Take(n)];
+    }
+
+    private static async Task<CustomerView?> CurrentAsync(CustomerStore customers, string id, CancellationToken ct)
+    {
+        for (var hop = 0; hop < 8; hop++)
+        {
+            var found = await customers.ReadAsync(id, ct).ConfigureAwait(false);
+            if (found?.Document.MergedInto is not { } survivor) return found?.Document;
+            id = survivor;
+        }
+        return null;
+    }
+
+    // ------------------------------------------------------------------ stats
+
+    private static async Task<IResult> StatsAsync(string id, string? from, string? to, RuleStatsStore stats, TimeProvider clock, CancellationToken ct)
+    {
+        var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+        if (!TryDay(to, today, out var last)) return Error(400, "bad_request", "to must be a date (yyyy-MM-dd)");
+        if (!TryDay(from, last.AddDays(-29), out var first)) return Error(400, "bad_request", "from must be a date (yyyy-MM-dd)");
+        if (first > last) return Error(400, "bad_request", "from is after to");
+        if (last.DayNumber - first.DayNumber + 1 > MaxStatsDays) return Error(400, "bad_request", $"at most {MaxStatsDays} days at once");
+
+        var documents = (await stats.ReadAsync(id, first, last, ct).ConfigureAwait(false)).ToDictionary(d => d.Day, StringComparer.Ordinal);
+        var days = new List<StatsDay>();
+        var total = new Dictionary<string, long>(StringComparer.Ordinal);
+        for (var day = first; day <= last; day = day.AddDays(1))
+        {
+            var name = RuleStatsDocument.DayName(day);
+            var counters = documents.TryGetValue(name, out var d) ? d.Counters : [];
+            foreach (var (k, v) in counters) total[k] = total.GetValueOrDefault(k) + v;
+            days.Add(Day(name, counters));
+        }
+        var totals = Day($"{RuleStatsDocument.DayName(first)}..{RuleStatsDocument.DayName(last)}", total);
+        return Results.Json(new StatsBody(id, RuleStatsDocument.DayName(first), RuleStatsDocument.DayName(last), days, totals, Uplift(totals)),
+            RulesJsonContext.Default.StatsBody);
+    }
+
+    /// <summary>A day's counters as named by the arbiter: evaluated, queued, deferred, suppressed.{reason}, heldOut, converted.{treated|holdout}.</summary>
+    public static StatsDay Day(string day, IReadOnlyDictionary<string, long> counters)
+    {
+        ArgumentNullException.ThrowIfNull(counters);
+        long Get(string name) => counters.TryGetValue(name, out var v) ? v : 0;
+        var suppressed = counters.Where(c => c.Key.StartsWith("suppressed.", StringComparison.Ordinal))
+            .OrderBy(c => c.Key, StringComparer.Ordinal).ToDictionary(c => c.Key["suppressed.".Length..], c => c.Value);
+        return new StatsDay(day, Get("evaluated"), Get("queued"), Get("deferred"), suppressed.Values.Sum(), suppressed, Get("heldOut"),
+            Get("converted.treated") + Get("converted.holdout"), Get("converted.treated"), Get("converted.holdout"),
+            counters.OrderBy(c => c.Key, StringComparer.Ordinal).ToDictionary(c => c.Key, c => c.Value));
+    }
+
+    /// <summary>
+    /// Conversion rate of the treated (queued or deferred) against the held out, and the difference: absolute (percentage
+    /// points, as a fraction) and relative (to the hold-out's rate).
+    /// </summary>
+    public static StatsUplift Uplift(StatsDay totals)
+    {
+        ArgumentNullException.ThrowIfNull(totals);
+        var treated = totals.Queued + totals.Deferred;
+        var holdout = totals.HeldOut;
+        double? Rate(long converted, long of) => of == 0 ? null : Math.Min(1.0, (double)converted / of);
+        var treatedRate = Rate(totals.ConvertedTreated, treated);
+        var holdoutRate = Rate(totals.ConvertedHoldout, holdout);
+        double? absolute = treatedRate is { } t && holdoutRate is { } h ? t - h : null;
+        double? relative = absolute is { } a && holdoutRate is > 0 ? a / holdoutRate.Value : null;
+        var low = treated < MinGroup || holdout < MinGroup || totals.ConvertedTreated + totals.ConvertedHoldout < MinConversions;
+        var caveat = low
+            ? $"low sample: {treated} treated and {holdout} held out with {totals.Converted} conversions; below {MinGroup} per group (or {MinConversions} conversions) the uplift is noise, not a result"
+            : null;
+        if (holdout == 0) caveat = "no hold-out in this period: the rule has no holdout percentage, or none was held out, so there is nothing to compare with";
+        return new StatsUplift(treated, totals.ConvertedTreated, treatedRate, holdout, totals.ConvertedHoldout, holdoutRate, absolute, relative, low, caveat);
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private static ActiveRulesBody Body(RulesVersionDocument? version)
+    {
+        var text = version?.Text ?? DefaultRules.Json;
+        JsonNode? document;
+        try
+        {
+            document = JsonNode.Parse(text, documentOptions: Lenient);
+        }
+        catch (JsonException)
+        {
+            document = null;
+        }
+        return version is null
+            ? new ActiveRulesBody(null, "default", null, "the shipped default: no version stored yet", null, null, document, text)
+            : new ActiveRulesBody(version.Version, "stored", version.Author, version.Comment, version.CreatedAt, version.RolledBackFrom, document, text);
+    }
+
+    private static string ETag(int? version) =>
+        "\"" + (version is { } v ? v.ToString(CultureInfo.InvariantCulture) : DefaultRules.Version) + "\"";
+
+    private static int? ParseVersion(string value)
+    {
+        var text = value.Trim();
+        if (text.StartsWith("W/", StringComparison.Ordinal)) text = text[2..];
+        text = text.Trim('"');
+        if (text == DefaultRules.Version) return 0;
+        if (text.StartsWith('v')) text = text[1..];
+        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : null;
+    }
+
+    private static string? Author(HttpRequest request) =>
+        Clean(request.Headers["X-Author"].ToString()) ?? Clean(request.Query["author"].ToString());
+
+    private static string? Comment(HttpRequest request) =>
+        Clean(request.Headers["X-Comment"].ToString()) ?? Clean(request.Query["comment"].ToString());
+
+    private static string? Clean(string? value)
+    {
+        var text = value?.Trim();
+        return string.IsNullOrEmpty(text) ? null : text.Length > 500 ? text[..500] : text;
+    }
+
+    private static bool TryDay(string? text, DateOnly fallback, out DateOnly day)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            day = fallback;
+            return true;
+        }
+        return DateOnly.TryParseExact(text.Trim(), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out day);
+    }
+
+    /// <summary>The body as text; null when it is larger than <see cref="MaxDocumentBytes"/>.</summary>
+    private static async Task<string?> ReadTextAsync(HttpRequest request, CancellationToken ct)
+    {
+        if (request.ContentLength > MaxDocumentBytes) return null;
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, ct).ConfigureAwait(false)) > 0)
+        {
+            buffer.Write(chunk, 0, read);
+            if (buffer.Length > MaxDocumentBytes) return null;
+        }
+        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+    }
+
+    private static IResult Invalid(IReadOnlyList<RuleError> errors, string? message = null) =>
+        Results.Json(new RulesInvalidBody("invalid_rules", message ?? $"the rules document has {errors.Count} error{(errors.Count == 1 ? "" : "s")}",
+            [.. errors.Select(RuleErrorBody.From)]), RulesJsonContext.Default.RulesInvalidBody, statusCode: StatusCodes.Status400BadRequest);
+
+    private static IResult NoAuthor() => Error(400, "bad_request", "say who makes this change: an X-Author header or ?author=");
+
+    private static IResult TooLarge() => Error(413, "too_large", $"a rules document is at most {MaxDocumentBytes / 1024} KB");
+
+    private static IResult Error(int status, string error, string message) =>
+        Results.Json(new ApiError(error, message), ApiJsonContext.Default.ApiError, statusCode: status);
+}

@@ -1,0 +1,256 @@
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Azure.Cosmos;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Touchpoints.Functions.Rules;
+using Touchpoints.LocalHost.Emulators;
+
+namespace Touchpoints.Functions.Tests.Rules;
+
+/// <summary>A clock the tests move: only forward, so that the scheduler's cursor and the rules cache see time as it is.</summary>
+public sealed class ManualClock(DateTimeOffset start) : TimeProvider
+{
+    private long ticks = start.UtcTicks;
+
+    public override DateTimeOffset GetUtcNow() => new(Interlocked.Read(ref ticks), TimeSpan.Zero);
+
+    public void Advance(TimeSpan by)
+    {
+        Assert.True(by >= TimeSpan.Zero, "the clock only moves forward");
+        Interlocked.Add(ref ticks, by.Ticks);
+    }
+
+    /// <summary>Moves to the next time the UTC wall clock shows <paramref name="time"/> (London is on UTC in January).</summary>
+    public void AdvanceToNext(TimeOnly time)
+    {
+        var now = GetUtcNow();
+        var target = new DateTimeOffset(DateOnly.FromDateTime(now.UtcDateTime).ToDateTime(time), TimeSpan.Zero);
+        if (target <= now) target = target.AddDays(1);
+        Advance(target - now);
+    }
+}
+
+/// <summary>
+/// The handler in a test server against the npm Cosmos DB server and Azurite (queues), with a manual clock. The rules
+/// tests share one collection: they run one after another, and each clears the queues and puts the rules it needs.
+/// </summary>
+public sealed class RulesFixture : IAsyncLifetime
+{
+    public const string Database = "touchpoints";
+
+    /// <summary>A Monday in January: London is on UTC, so local times in the tests are UTC times.</summary>
+    public static readonly DateTimeOffset Start = new(2030, 1, 7, 12, 0, 0, TimeSpan.Zero);
+
+    private CosmosServer? cosmos;
+    private Azurite? azurite;
+    private WebApplication? app;
+
+    public ManualClock Clock { get; } = new(Start);
+
+    public HttpClient Http { get; private set; } = null!;
+
+    public CosmosClient Client { get; private set; } = null!;
+
+    public QueueServiceClient Queues { get; private set; } = null!;
+
+    public IServiceProvider Services => app!.Services;
+
+    public async Task InitializeAsync()
+    {
+        var starting = Task.WhenAll(CosmosServer.StartAsync().ContinueWith(t => cosmos = t.Result, TaskScheduler.Default),
+            Azurite.StartAsync().ContinueWith(t => azurite = t.Result, TaskScheduler.Default));
+        await starting;
+        app = HandlerApp.Build([], builder =>
+        {
+            builder.WebHost.UseTestServer();
+            builder.Services.AddSingleton<TimeProvider>(Clock);
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Cosmos:AccountEndpoint"] = cosmos!.Endpoint.ToString(),
+                ["Cosmos:AccountKey"] = cosmos.Key,
+                ["Cosmos:DatabaseName"] = Database,
+                ["Cosmos:CreateResources"] = "true",
+                ["Cosmos:ConnectionMode"] = "Gateway",
+                ["Cosmos:LimitToEndpoint"] = "true",
+                ["AzureWebJobsStorage"] = azurite!.ConnectionString,
+                ["Rules:CreateQueues"] = "true",
+                ["Rules:RefreshInterval"] = "00:00:30",
+            });
+        });
+        await app.StartAsync();
+        Http = app.GetTestClient();
+        Client = cosmos!.CreateClient();
+        Queues = new QueueServiceClient(azurite!.ConnectionString, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
+        InitialRules = (await Http.GetFromJsonAsync<JsonObject>(RulesAdminEndpoints.Prefix))!;
+    }
+
+    /// <summary>GET of the active rules before any test stored a version.</summary>
+    public JsonObject InitialRules { get; private set; } = null!;
+
+    public async Task DisposeAsync()
+    {
+        Http?.Dispose();
+        Client?.Dispose();
+        if (app is not null) await app.DisposeAsync();
+        if (cosmos is not null) await cosmos.DisposeAsync();
+        if (azurite is not null) await azurite.DisposeAsync();
+    }
+
+    // ------------------------------------------------------------------ invocations
+
+    public async Task<(int Status, JsonObject Body)> InvokeAsync(string function, JsonObject payload)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/" + function) { Content = JsonContent.Create(payload) };
+        request.Headers.Add("X-Azure-Functions-InvocationId", Guid.NewGuid().ToString());
+        using var response = await Http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        return ((int)response.StatusCode, JsonNode.Parse(text)!.AsObject());
+    }
+
+    /// <summary>Ingests web events (as IngestWebEvents) and returns the customer-changes messages it would publish.</summary>
+    public async Task<JsonArray> IngestAsync(params string[] events)
+    {
+        // Sequence numbers go on from batch to batch, as in one partition: a number seen before would be taken for a replay.
+        var first = Interlocked.Add(ref sequence, events.Length) - events.Length + 1;
+        var (status, body) = await InvokeAsync("IngestWebEvents", HostPayloads.EventHubBatch("web-events", "0", first, events));
+        Assert.Equal(200, status);
+        return body["Outputs"]!["changes"]?.AsArray() ?? [];
+    }
+
+    private long sequence = 1000;
+
+    /// <summary>Delivers customer-changes messages to EvaluateCustomerChanges as the host does (a double-encoded string array).</summary>
+    /// <param name="plain">Send the array as plain JSON instead of the host's double encoding (the handler takes both).</param>
+    public async Task<(int Status, JsonObject Body)> EvaluateAsync(JsonArray changes, bool plain = false)
+    {
+        var bodies = new JsonArray([.. changes.Select(c => JsonValue.Create(c!.ToJsonString()))]);
+        var payload = new JsonObject
+        {
+            ["Data"] = new JsonObject { [RulesEndpoints.ChangesTrigger] = plain ? bodies : bodies.ToJsonString() },
+            ["Metadata"] = new JsonObject
+            {
+                ["PartitionContext"] = new JsonObject { ["EventHubName"] = "customer-changes", ["PartitionId"] = "0", ["ConsumerGroup"] = "evaluatecustomerchanges" },
+            },
+        };
+        return await InvokeAsync(RulesEndpoints.EvaluateFunction, payload);
+    }
+
+    /// <summary>Ingests, then evaluates what changed.</summary>
+    public async Task<JsonArray> IngestAndEvaluateAsync(params string[] events)
+    {
+        var changes = await IngestAsync(events);
+        var (status, body) = await EvaluateAsync(changes);
+        Assert.True(status == 200, body.ToJsonString());
+        return changes;
+    }
+
+    public async Task<(int Status, JsonObject Body)> RunTimerAsync()
+    {
+        var payload = new JsonObject
+        {
+            ["Data"] = new JsonObject
+            {
+                [RulesEndpoints.TimerTrigger] = new JsonObject
+                {
+                    ["Schedule"] = new JsonObject { ["AdjustForDST"] = true },
+                    ["ScheduleStatus"] = null,
+                    ["IsPastDue"] = false,
+                },
+            },
+            ["Metadata"] = new JsonObject { ["sys"] = new JsonObject { ["MethodName"] = RulesEndpoints.ScheduleFunction } },
+        };
+        return await InvokeAsync(RulesEndpoints.ScheduleFunction, payload);
+    }
+
+    // ------------------------------------------------------------------ rules
+
+    /// <summary>PUTs a rules document through the admin API (which also refreshes this instance's cache).</summary>
+    public async Task<JsonObject> PutRulesAsync(string document, string author = "tests", string? comment = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Put, RulesAdminEndpoints.Prefix + (comment is null ? "" : "?comment=" + Uri.EscapeDataString(comment)))
+        {
+            Content = new StringContent(document, Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("X-Author", author);
+        using var response = await Http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True((int)response.StatusCode == 201, text);
+        return JsonNode.Parse(text)!.AsObject();
+    }
+
+    public RulesStore Store => Services.GetRequiredService<RulesStore>();
+
+    // ------------------------------------------------------------------ queues and documents
+
+    public async Task ClearQueuesAsync()
+    {
+        foreach (var name in CommunicationQueues.All)
+        {
+            var queue = Queues.GetQueueClient(name);
+            await queue.CreateIfNotExistsAsync();
+            await queue.ClearMessagesAsync();
+        }
+    }
+
+    /// <summary>The visible messages of a queue (peeked: they stay), as JSON with their timing.</summary>
+    public async Task<List<QueuedMessage>> PeekAsync(string queue)
+    {
+        var messages = (await Queues.GetQueueClient(queue).PeekMessagesAsync(32)).Value;
+        return [.. messages.Select(m => new QueuedMessage(JsonNode.Parse(m.Body.ToString())!.AsObject(), m.InsertedOn, m.ExpiresOn))];
+    }
+
+    public async Task<int> CountAsync(string queue) => (await Queues.GetQueueClient(queue).GetPropertiesAsync()).Value.ApproximateMessagesCount;
+
+    public async Task<JsonObject?> ReadAsync(string container, string id, string partitionKey)
+    {
+        using var response = await Client.GetContainer(Database, container).ReadItemStreamAsync(id, new PartitionKey(partitionKey));
+        if (response.StatusCode == System.Net.HttpStatusCode.NotFound) return null;
+        response.EnsureSuccessStatusCode();
+        return (await JsonNode.ParseAsync(response.Content))!.AsObject();
+    }
+
+    public async Task<List<JsonObject>> LedgerAsync(string customerId)
+    {
+        var query = new QueryDefinition("SELECT * FROM c WHERE c.customerId = @c").WithParameter("@c", customerId);
+        var results = new List<JsonObject>();
+        using var feed = Client.GetContainer(Database, "communications").GetItemQueryStreamIterator(query,
+            requestOptions: new QueryRequestOptions { PartitionKey = new PartitionKey(customerId) });
+        while (feed.HasMoreResults)
+        {
+            using var page = await feed.ReadNextAsync();
+            page.EnsureSuccessStatusCode();
+            var node = await JsonNode.ParseAsync(page.Content);
+            results.AddRange(node!["Documents"]!.AsArray().Select(d => d!.AsObject()).Where(d => d["id"]!.GetValue<string>() != "state"));
+        }
+        return results;
+    }
+
+    public async Task DeleteSchedulerCursorAsync()
+    {
+        using var _ = await Client.GetContainer(Database, "config").DeleteItemStreamAsync(SchedulerCursorDocument.DocumentId, new PartitionKey(SchedulerCursorDocument.DocumentId));
+    }
+
+    public static string Iso(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+}
+
+public sealed record QueuedMessage(JsonObject Body, DateTimeOffset? InsertedOn, DateTimeOffset? ExpiresOn)
+{
+    public string CustomerId => Body["customerId"]!.GetValue<string>();
+
+    public string Template => Body["template"]!.GetValue<string>();
+}
+
+[CollectionDefinition(Name)]
+public sealed class RulesCollection : ICollectionFixture<RulesFixture>
+{
+    public const string Name = "rules";
+}
