@@ -1,0 +1,197 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using Touchpoints.LocalHost;
+using Touchpoints.LocalHost.Demo;
+using Touchpoints.LocalHost.Emulators;
+
+namespace Touchpoints.EndToEnd.Tests;
+
+/// <summary>
+/// One local host for the whole assembly: the published function app (artifacts/app) with its real settings
+/// (local.settings.sample.json: write keys, webhook sources and secrets), on free ports, with fresh emulators it starts
+/// itself, so nothing else running on the machine is touched.
+/// </summary>
+public sealed class LocalHostFixture : IAsyncLifetime
+{
+    private ILoggerFactory? loggerFactory;
+
+    public CapturingLoggerProvider Logs { get; } = new();
+
+    public LocalFunctionsHost Host { get; private set; } = null!;
+
+    public HttpClient Http { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        await NodeScript.EnsurePackagesAsync();
+        loggerFactory = LoggerFactory.Create(b => b.AddProvider(Logs));
+        var options = new LocalHostOptions { Port = 0, RetryDelayScale = 0.01, LoggerFactory = loggerFactory };
+        options.Settings["Cosmos__AccountEndpoint"] = $"http://127.0.0.1:{Ports.Free()}/";
+        options.Settings["AzureWebJobsStorage"] =
+            $"DefaultEndpointsProtocol=http;AccountName={Azurite.AccountName};AccountKey={Azurite.AccountKey};" +
+            $"BlobEndpoint=http://127.0.0.1:{Ports.Free()}/{Azurite.AccountName};QueueEndpoint=http://127.0.0.1:{Ports.Free()}/{Azurite.AccountName};";
+        Host = await LocalFunctionsHost.StartAsync(options);
+        Http = new HttpClient { BaseAddress = Host.BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
+    }
+
+    public async Task DisposeAsync()
+    {
+        Http?.Dispose();
+        if (Host is not null) await Host.DisposeAsync();
+        loggerFactory?.Dispose();
+        Logs.Dispose();
+    }
+
+    /// <summary>A setting of the app, e.g. the collector's write key.</summary>
+    public string Setting(string name) => Host.Settings[name] ?? throw new InvalidOperationException($"The app has no setting '{name}'.");
+
+    /// <summary>The write key and the webhook sources and secrets, from the app's settings (as the demo finds them).</summary>
+    public DemoSources Sources => DemoSources.From(Host.Settings);
+
+    public Uri Url(string relative) => new(Host.BaseAddress, relative);
+
+    /// <summary>How many events a hub holds, through the runtime API.</summary>
+    public async Task<int> HubCountAsync(string hub)
+    {
+        var events = JsonNode.Parse(await Http.GetStringAsync(new Uri($"runtime/hubs/{hub}", UriKind.Relative)))!.AsArray();
+        return events.Count;
+    }
+
+    public Task IdleAsync() => Host.WaitForIdleAsync(TimeSpan.FromMinutes(2));
+
+    /// <summary>The customer view an identifier leads to (following merges), or null on a 404.</summary>
+    public async Task<JsonObject?> CustomerAsync(string identity)
+    {
+        using var response = await Http.GetAsync(new Uri("api/customers?identity=" + Uri.EscapeDataString(identity), UriKind.Relative));
+        if (response.StatusCode == HttpStatusCode.NotFound) return null;
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"GET api/customers?identity={identity} answered {(int)response.StatusCode}: {text}");
+        return JsonNode.Parse(text)!.AsObject();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class LocalHostCollection : ICollectionFixture<LocalHostFixture>
+{
+    public const string Name = "local host";
+}
+
+/// <summary>Runs <c>node/traffic.mjs</c> (the vendors' npm libraries) with the node on PATH.</summary>
+public static class NodeScript
+{
+    private static readonly string[] Packages = ["@segment/analytics-node", "stripe", "standardwebhooks"];
+
+    public static string ScriptPath => Path.Combine(NodeTooling.RepoRoot, "tests", "Touchpoints.EndToEnd.Tests", "node", "traffic.mjs");
+
+    /// <summary>Runs <c>npm ci</c> when a package the script needs (or an emulator) is missing from the repository's node_modules.</summary>
+    public static async Task EnsurePackagesAsync()
+    {
+        if (Packages.All(p => Directory.Exists(Path.Combine(NodeTooling.NodeModules, p))))
+        {
+            await NodeTooling.EnsureNodeModulesAsync();
+            return;
+        }
+
+        // The same lock file as NodeTooling's, so that test assemblies starting together install once.
+        var key = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(NodeTooling.RepoRoot)))[..16];
+        var lockPath = Path.Combine(Path.GetTempPath(), $"touchpoints-npm-ci-{key}.lock");
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(10));
+        FileStream? held = null;
+        while (held is null)
+        {
+            try
+            {
+                held = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException)
+            {
+                await Task.Delay(250, timeout.Token);
+            }
+        }
+
+        using (held)
+        {
+            if (!Packages.All(p => Directory.Exists(Path.Combine(NodeTooling.NodeModules, p))))
+            {
+                var (code, output, error) = await RunAsync(NodeTooling.NpmExecutable, ["ci", "--no-audit", "--no-fund"], TimeSpan.FromMinutes(10));
+                if (code != 0) throw new InvalidOperationException($"'npm ci' failed in {NodeTooling.RepoRoot} ({code}):\n{output}\n{error}");
+            }
+        }
+    }
+
+    /// <summary>Runs a step of the script; its one line of JSON output.</summary>
+    public static async Task<JsonObject> RunAsync(string step, JsonObject options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var (code, output, error) = await RunAsync(NodeTooling.NodeExecutable, [ScriptPath, step, options.ToJsonString()], TimeSpan.FromMinutes(2));
+        Assert.True(code == 0, $"node traffic.mjs {step} exited with {code}:\n{error}\n{output}");
+        var last = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault();
+        return JsonNode.Parse(last ?? "{}")!.AsObject();
+    }
+
+    private static async Task<(int Code, string Output, string Error)> RunAsync(string executable, IEnumerable<string> arguments, TimeSpan limit)
+    {
+        var start = new ProcessStartInfo(executable)
+        {
+            WorkingDirectory = NodeTooling.RepoRoot,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {executable}.");
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(limit);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{executable} {string.Join(' ', start.ArgumentList)} did not finish within {limit}.");
+        }
+
+        return (process.ExitCode, await output, await error);
+    }
+}
+
+public static class Ports
+{
+    public static int Free()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>Collects the host's log lines, so a failing test can show them.</summary>
+public sealed class CapturingLoggerProvider : ILoggerProvider
+{
+    public System.Collections.Concurrent.ConcurrentQueue<string> Lines { get; } = new();
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+    public void Dispose()
+    {
+    }
+
+    public override string ToString() => string.Join(Environment.NewLine, Lines);
+
+    private sealed class Logger(CapturingLoggerProvider provider, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            provider.Lines.Enqueue($"{DateTimeOffset.UtcNow:HH:mm:ss.fff} {logLevel} {category}: {formatter(state, exception)}");
+    }
+}
