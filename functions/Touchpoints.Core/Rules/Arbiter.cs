@@ -69,7 +69,10 @@ public static class Arbiter
                     run.Disarm(rule);
                     break;
                 case DelayTrigger delay when causeSet.Contains(delay.Cause):
-                    run.Arm(rule, now + delay.After, $"delay:{occurrence}");
+                    // The delay counts from when the customer acted (the view's latest interaction), not from when the change
+                    // was processed: a backlog or a replay must not postpone "4 hours after the cart".
+                    var acted = Facts.LastInteraction(view) is { } at && at < now ? at : now;
+                    run.Arm(rule, acted + delay.After, $"delay:{occurrence}");
                     break;
                 case InactivityTrigger idle when Facts.LastInteraction(view) is { } last:
                     // Once per absence: not again after it went out since the last interaction.

@@ -90,11 +90,14 @@ internal static class Given
         },
     };
 
-    public static CustomerView WithCart(this CustomerView view, decimal value) => view with
+    public static CustomerView WithCart(this CustomerView view, decimal value, DateTimeOffset? at = null) => view with
     {
         Touchpoints = view.Touchpoints with
         {
-            Web = (view.Touchpoints.Web ?? new WebSection { Activity = Activity.Of(Now) }) with { Cart = new Cart(value, value > 0 ? 1 : 0, "EUR", Now) },
+            // A cart changes through a web event, which is also the customer's latest interaction.
+            Web = view.Touchpoints.Web is { } web
+                ? web with { Activity = web.Activity.Add(at ?? Now), Cart = new Cart(value, value > 0 ? 1 : 0, "EUR", at ?? Now) }
+                : new WebSection { Activity = Activity.Of(at ?? Now), Cart = new Cart(value, value > 0 ? 1 : 0, "EUR", at ?? Now) },
         },
     };
 

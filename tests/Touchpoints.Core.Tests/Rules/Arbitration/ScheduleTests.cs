@@ -29,6 +29,15 @@ public class ScheduleTests
     }
 
     [Fact]
+    public void A_delay_counts_from_when_the_customer_acted_not_from_when_the_change_was_processed()
+    {
+        var view = Ann().WithCart(40);
+        var processedLate = Change(CartRules, view, causes: Added, now: Now.AddHours(3));
+
+        Assert.Equal(Now.AddHours(4), Assert.Single(processedLate.State.Armed).DueAt);
+    }
+
+    [Fact]
     public void A_cart_reminder_fires_once_when_due()
     {
         var view = Ann().WithCart(40);
@@ -95,7 +104,7 @@ public class ScheduleTests
     public void A_new_cause_rearms_the_delay_from_the_latest_change()
     {
         var first = Change(CartRules, Ann().WithCart(40), causes: Added);
-        var second = Change(CartRules, Ann().WithCart(80) with { Version = 8 }, first.State, Now.AddHours(2), Added);
+        var second = Change(CartRules, Ann().WithCart(80, at: Now.AddHours(2)) with { Version = 8 }, first.State, Now.AddHours(2), Added);
 
         var armed = Assert.Single(second.State.Armed);
         Assert.Equal((Now.AddHours(6), "delay:v8"), (armed.DueAt, armed.Occurrence));
