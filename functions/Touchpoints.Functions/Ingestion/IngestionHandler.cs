@@ -99,7 +99,7 @@ public sealed partial class IngestionHandler(
         var pending = owners.Values.Distinct(StringComparer.Ordinal).ToList();
         var redirects = new Dictionary<string, string>(StringComparer.Ordinal);
         // Following a tombstone costs a read more; it only happens while a merge's re-pointing is incomplete.
-        for (var hop = 0; pending.Count > 0 && hop < 8; hop++)
+        for (var hop = 0; pending.Count > 0 && hop < CustomerStore.MaxMergeHops; hop++)
         {
             var read = await Task.WhenAll(pending.Select(id => customers.ReadAsync(id, ct))).ConfigureAwait(false);
             var next = new List<string>();
@@ -118,7 +118,7 @@ public sealed partial class IngestionHandler(
         foreach (var (key, id) in owners.ToArray())
         {
             var target = id;
-            for (var hop = 0; hop < 8 && redirects.TryGetValue(target, out var survivor); hop++) target = survivor;
+            for (var hop = 0; hop < CustomerStore.MaxMergeHops && redirects.TryGetValue(target, out var survivor); hop++) target = survivor;
             owners[key] = target;
         }
         return docs;

@@ -33,6 +33,21 @@ public sealed class CustomerStore(Database database)
         }
     }
 
+    /// <summary>Tombstones chain only while a merge is being completed; a longer chain is a bug, not data.</summary>
+    public const int MaxMergeHops = 8;
+
+    /// <summary>The customer's current view, following <c>mergedInto</c> from a merged-away id to its survivor.</summary>
+    public async Task<CustomerView?> ReadCurrentAsync(string id, CancellationToken ct)
+    {
+        for (var hop = 0; hop < MaxMergeHops; hop++)
+        {
+            var found = await ReadAsync(id, ct).ConfigureAwait(false);
+            if (found?.Document.MergedInto is not { } survivor) return found?.Document;
+            id = survivor;
+        }
+        return null;
+    }
+
     /// <summary>Creates the view when <paramref name="etag"/> is null, else replaces it if it is still at that ETag.</summary>
     public async Task<string> WriteAsync(CustomerView view, string? etag, CancellationToken ct)
     {
@@ -92,9 +107,16 @@ public sealed class IdentityStore(Database database, TimeProvider clock)
             }
             catch (CosmosException e) when (e.StatusCode == HttpStatusCode.Conflict)
             {
-                // A replay of our own claim is not a race.
-                var existing = await container.ReadItemAsync<IdentityDocument>(document.Id, new PartitionKey(document.Id), cancellationToken: ct).ConfigureAwait(false);
-                return (Won: existing.Resource.CustomerId == claim.Value, Created: ((string Id, string ETag)?)null);
+                // A replay of our own claim is not a race; a claim withdrawn since the conflict is (resolve again).
+                try
+                {
+                    var existing = await container.ReadItemAsync<IdentityDocument>(document.Id, new PartitionKey(document.Id), cancellationToken: ct).ConfigureAwait(false);
+                    return (Won: existing.Resource.CustomerId == claim.Value, Created: ((string Id, string ETag)?)null);
+                }
+                catch (CosmosException gone) when (gone.StatusCode == HttpStatusCode.NotFound)
+                {
+                    return (Won: false, Created: null);
+                }
             }
         })).ConfigureAwait(false);
         if (results.All(r => r.Won)) return true;

@@ -164,7 +164,7 @@ public static class RulesAdminEndpoints
         var now = clock.GetUtcNow();
         var previews = await RuleRunner.ForEachAsync(ids, 8, async (id, token) =>
         {
-            var view = await CurrentAsync(customers, id, token).ConfigureAwait(false);
+            var view = await customers.ReadCurrentAsync(id, token).ConfigureAwait(false);
             if (view is null) return new PreviewCustomer(id, "no such customer", [], [], [], null);
             var state = (await states.ReadAsync(view.Id, token).ConfigureAwait(false))?.Document ?? RuleState.Empty(view.Id);
             var result = Arbiter.Preview(rules, view, state, now);
@@ -211,17 +211,6 @@ public static class RulesAdminEndpoints
             return null;
         }
         return [.. ids.Distinct(StringComparer.Ordinal).Take(n)];
-    }
-
-    private static async Task<CustomerView?> CurrentAsync(CustomerStore customers, string id, CancellationToken ct)
-    {
-        for (var hop = 0; hop < 8; hop++)
-        {
-            var found = await customers.ReadAsync(id, ct).ConfigureAwait(false);
-            if (found?.Document.MergedInto is not { } survivor) return found?.Document;
-            id = survivor;
-        }
-        return null;
     }
 
     // ------------------------------------------------------------------ stats

@@ -11,13 +11,10 @@ namespace Touchpoints.Functions.Views;
 /// </summary>
 public static class ViewEndpoints
 {
-    /// <summary>Tombstones chain only while a merge is being completed; a longer chain is a bug, not data.</summary>
-    private const int MaxMergeHops = 8;
-
     public static IEndpointRouteBuilder MapViews(this IEndpointRouteBuilder app)
     {
         app.MapGet("/api/customers/{id}", async (string id, CustomerStore customers, CancellationToken ct) =>
-            await CurrentAsync(customers, id, ct) is { } view
+            await customers.ReadCurrentAsync(id, ct) is { } view
                 ? Results.Json(view, CoreJsonContext.Default.CustomerView)
                 : NotFound($"no customer '{id}'"));
 
@@ -27,7 +24,7 @@ public static class ViewEndpoints
             if (Identifier.TryParseKey(identity.Trim()) is not { } identifier)
                 return BadRequest($"'{identity}' is not an identifier: use anonymousId:, userId:, email:, phone:, crm.{{system}}: or social.{{network}}:");
             var owners = await identities.LookupAsync([identifier.Key], ct).ConfigureAwait(false);
-            return owners.TryGetValue(identifier.Key, out var id) && await CurrentAsync(customers, id, ct) is { } view
+            return owners.TryGetValue(identifier.Key, out var id) && await customers.ReadCurrentAsync(id, ct) is { } view
                 ? Results.Json(view, CoreJsonContext.Default.CustomerView)
                 : NotFound($"no customer with {identifier.Key}");
         });
@@ -36,23 +33,11 @@ public static class ViewEndpoints
         {
             if (!TouchpointViews.TryParse(touchpoint, out var which))
                 return NotFound($"no touch point '{touchpoint}': use {string.Join(", ", Enum.GetNames<Core.Events.Touchpoint>().Select(JsonName))}");
-            return await CurrentAsync(customers, id, ct) is { } view
+            return await customers.ReadCurrentAsync(id, ct) is { } view
                 ? Results.Json(TouchpointViews.For(which, view), CoreJsonContext.Default.TouchpointView)
                 : NotFound($"no customer '{id}'");
         });
         return app;
-    }
-
-    /// <summary>The customer's current view, following <c>mergedInto</c> from a merged-away id to its survivor.</summary>
-    private static async Task<CustomerView?> CurrentAsync(CustomerStore customers, string id, CancellationToken ct)
-    {
-        for (var hop = 0; hop < MaxMergeHops; hop++)
-        {
-            var found = await customers.ReadAsync(id, ct).ConfigureAwait(false);
-            if (found?.Document.MergedInto is not { } survivor) return found?.Document;
-            id = survivor;
-        }
-        return null;
     }
 
     private static string JsonName(string name) => char.ToLowerInvariant(name[0]) + name[1..];
