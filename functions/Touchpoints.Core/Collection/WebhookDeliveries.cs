@@ -21,6 +21,21 @@ public sealed record WebhookDelivery(string Id, string? Type, JsonObject? Event,
 public sealed record WebhookBatch(IReadOnlyList<WebhookDelivery> Deliveries, IReadOnlyList<ValidationError> Errors)
 {
     public static WebhookBatch Refused(params ValidationError[] errors) => new([], errors);
+
+    /// <summary>The body as JSON, or null with the refusal a malformed body gets.</summary>
+    public static JsonDocument? Parse(string body, out WebhookBatch? refused)
+    {
+        refused = null;
+        try
+        {
+            return JsonDocument.Parse(body);
+        }
+        catch (JsonException e)
+        {
+            refused = Refused(new ValidationError(e.Path ?? "$", "malformed JSON"));
+            return null;
+        }
+    }
 }
 
 /// <summary>Builds and checks canonical CRM events (<c>Schemas/crm-event.schema.json</c>) for the webhook mappers.</summary>
@@ -109,15 +124,7 @@ public static class StripeEvents
 
     public static WebhookBatch Map(string source, string body, DateTimeOffset now)
     {
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(body);
-        }
-        catch (JsonException e)
-        {
-            return WebhookBatch.Refused(new ValidationError(e.Path ?? "$", "malformed JSON"));
-        }
+        if (WebhookBatch.Parse(body, out var refused) is not { } document) return refused!;
         using (document)
         {
             var root = document.RootElement;
@@ -222,15 +229,7 @@ public static class HubSpotEvents
 
     public static WebhookBatch Map(string source, string body, DateTimeOffset now)
     {
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(body);
-        }
-        catch (JsonException e)
-        {
-            return WebhookBatch.Refused(new ValidationError(e.Path ?? "$", "malformed JSON"));
-        }
+        if (WebhookBatch.Parse(body, out var refused) is not { } document) return refused!;
         using (document)
         {
             var root = document.RootElement;
