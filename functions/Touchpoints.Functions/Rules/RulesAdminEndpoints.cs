@@ -116,9 +116,8 @@ public static class RulesAdminEndpoints
 
     /// <summary>
     /// Evaluates a proposed document (or the active one) against named customers, or a sample, with <see cref="Arbiter.Preview"/>:
-    /// what would be queued, deferred, suppressed and why. Nothing is queued and nothing stored. A sample needs a
-    /// cross-partition query (the first customers with a rule state); where the database cannot run one (the local emulator),
-    /// the answer says so and customers must be named.
+    /// what would be queued, deferred, suppressed and why. Nothing is queued and nothing stored. A sample is the first
+    /// customers with a rule state that a cross-partition query returns.
     /// </summary>
     private static async Task<IResult> PreviewAsync(
         HttpRequest request, RulesProvider provider, CustomerStore customers, RuleStateStore states, Database database, TimeProvider clock, CancellationToken ct)
@@ -153,11 +152,7 @@ public static class RulesAdminEndpoints
         if (ids.Count == 0)
         {
             if (body.Sample is not { } n || n <= 0) return Error(400, "bad_request", "name customerIds, or ask for a sample of n customers");
-            var sample = await SampleAsync(database, Math.Min(n, MaxSample), ct).ConfigureAwait(false);
-            if (sample is null)
-                return Error(501, "sample_unavailable",
-                    "sampling needs a cross-partition query, which this Cosmos DB (the local emulator) cannot run: name customerIds instead");
-            ids = sample;
+            ids = await SampleAsync(database, Math.Min(n, MaxSample), ct).ConfigureAwait(false);
             note = $"a sample of {ids.Count} customers with a rule state (the first the database returned, not a random sample)";
         }
 
@@ -184,31 +179,22 @@ public static class RulesAdminEndpoints
         return Results.Json(new PreviewBody(rules.Version, now, previews, summary, note), RulesJsonContext.Default.PreviewBody);
     }
 
-    /// <summary>Up to <paramref name="n"/> customer ids with a rule state; null when the database cannot query across partitions.</summary>
-    private static async Task<List<string>?> SampleAsync(Database database, int n, CancellationToken ct)
+    /// <summary>
+    /// Up to <paramref name="n"/> customer ids with a rule state: a cross-partition query (one state document per customer).
+    /// A failed page is a failure (<see cref="CosmosException"/>), not an empty sample.
+    /// </summary>
+    private static async Task<List<string>> SampleAsync(Database database, int n, CancellationToken ct)
     {
         var query = new QueryDefinition("SELECT TOP @n VALUE c.customerId FROM c WHERE c.id = @state")
             .WithParameter("@n", n).WithParameter("@state", RuleState.DocumentId);
         var ids = new List<string>();
-        try
+        using var feed = database.GetContainer(Containers.Communications).GetItemQueryStreamIterator(query, requestOptions: new QueryRequestOptions { MaxItemCount = n });
+        while (feed.HasMoreResults && ids.Count < n)
         {
-            using var feed = database.GetContainer(Containers.Communications).GetItemQueryStreamIterator(query, requestOptions: new QueryRequestOptions { MaxItemCount = n });
-            while (feed.HasMoreResults && ids.Count < n)
-            {
-                using var page = await feed.ReadNextAsync(ct).ConfigureAwait(false);
-                if (!page.IsSuccessStatusCode) return null;
-                var node = await JsonNode.ParseAsync(page.Content, cancellationToken: ct).ConfigureAwait(false);
-                ids.AddRange((node?["Documents"]?.AsArray() ?? []).Select(d => d?.GetValue<string>()).OfType<string>());
-            }
-        }
-        catch (CosmosException)
-        {
-            return null;
-        }
-        catch (InvalidOperationException)
-        {
-            // The SDK could not get a query plan (the emulator does not serve one).
-            return null;
+            using var page = await feed.ReadNextAsync(ct).ConfigureAwait(false);
+            page.EnsureSuccessStatusCode();
+            var node = await JsonNode.ParseAsync(page.Content, cancellationToken: ct).ConfigureAwait(false);
+            ids.AddRange((node?["Documents"]?.AsArray() ?? []).Select(d => d?.GetValue<string>()).OfType<string>());
         }
         return [.. ids.Distinct(StringComparer.Ordinal).Take(n)];
     }

@@ -200,15 +200,26 @@ public sealed class AdminApiTests(RulesFixture fixture) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Preview_of_a_sample_needs_cross_partition_queries_which_the_emulator_lacks()
+    public async Task Preview_of_a_sample_previews_customers_that_have_a_rule_state()
     {
+        // Five evaluated customers, so at least five rule states exist whatever else the collection's tests stored.
+        var shoppers = Enumerable.Range(0, 5).Select(_ => new Shopper(fixture, "sample")).ToArray();
+        await fixture.IngestAndEvaluateAsync([.. shoppers.SelectMany(s => new[] { s.Identify(), s.Track("Signed Up") })]);
+        foreach (var s in shoppers) Assert.NotNull(await fixture.ReadAsync("communications", "state", s.CustomerId));
+
         var (status, body, _) = await SendAsync(HttpMethod.Post, Prefix + "/preview", """{"sample": 5}""");
 
-        // In Azure: the first customers with a rule state. The npm emulator cannot query across partitions: a clear refusal
-        // that says what to do instead.
-        Assert.Equal(HttpStatusCode.NotImplemented, status);
-        Assert.Equal("sample_unavailable", body["error"]!.GetValue<string>());
-        Assert.Contains("customerIds", body["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.True(status == HttpStatusCode.OK, body.ToJsonString());
+        var customers = body["customers"]!.AsArray().Select(c => c!.AsObject()).ToArray();
+        Assert.Equal(5, customers.Length);
+        Assert.Equal(5, customers.Select(c => c["customerId"]!.GetValue<string>()).Distinct(StringComparer.Ordinal).Count());
+        foreach (var customer in customers)
+        {
+            Assert.NotEqual("no such customer", customer["note"]?.GetValue<string>());
+            Assert.NotNull(await fixture.ReadAsync("communications", "state", customer["customerId"]!.GetValue<string>()));
+        }
+        Assert.Equal(5, body["summary"]!["customers"]!.GetValue<int>());
+        Assert.Contains("sample of 5", body["note"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
     [Fact]
