@@ -61,7 +61,17 @@ public static class NodeTooling
 
     private static bool UpToDate() => File.Exists(Stamp) && File.ReadAllText(Stamp) == LockHash();
 
-    private static string LockHash() => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(Path.Combine(RepoRoot, "package-lock.json"))));
+    /// <summary>What <c>npm ci</c> installs from: the lock file, and the patches its postinstall applies.</summary>
+    private static string LockHash()
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(File.ReadAllBytes(Path.Combine(RepoRoot, "package-lock.json")));
+        var patches = Path.Combine(RepoRoot, "functions", "Touchpoints.LocalHost", "Emulators", "patches");
+        if (Directory.Exists(patches))
+            foreach (var patch in Directory.GetFiles(patches).Order(StringComparer.Ordinal))
+                hash.AppendData(File.ReadAllBytes(patch));
+        return Convert.ToHexString(hash.GetHashAndReset());
+    }
 
     public sealed record ProcessResult(int ExitCode, string Output, string Error);
 
