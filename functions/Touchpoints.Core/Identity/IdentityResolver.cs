@@ -37,7 +37,8 @@ public sealed record ResolutionPlan
 /// <item>Identifiers of several profiles: they merge unless two of them hold different values of an exclusive identifier
 /// (userId, or a crm id of one system); those are kept apart and the conflict is recorded on both. The survivor is the
 /// oldest known profile (a profile holding only anonymous ids always merges into a known one); the others become
-/// tombstones.</item>
+/// tombstones. One exception, for concurrent batches: a profile another batch has claimed identifiers for but not written
+/// yet survives, keeping the oldest creation time — had it lost, its writer would create an orphan.</item>
 /// <item>An exclusive identifier never attaches to a profile holding another value of its type; anonymous ids stop
 /// attaching at <see cref="CustomerView.AnonymousIdLimit"/> per profile (a shared kiosk must not become one person).</item>
 /// </list>
@@ -77,6 +78,7 @@ public static class IdentityResolver
         private readonly Dictionary<string, DateTimeOffset> created = [];
         private readonly Dictionary<string, DateTimeOffset> newProfiles = [];
         private readonly HashSet<string> born = [];
+        private readonly HashSet<string> unwritten = [];
         private readonly Dictionary<string, string> mergedInto = [];
         private readonly Dictionary<string, string> claims = [];
         private readonly Dictionary<string, List<IdentityConflict>> conflicts = [];
@@ -99,6 +101,7 @@ public static class IdentityResolver
                     keys[id] = set = [];
                     created[id] = DateTimeOffset.MaxValue;
                     newProfiles[id] = DateTimeOffset.MaxValue;
+                    unwritten.Add(id);
                 }
                 set.Add(key);
             }
@@ -217,12 +220,19 @@ public static class IdentityResolver
 
         private string Merge(string a, string b)
         {
-            // Known beats anonymous-only; then the oldest; then the smaller id, so every resolver picks the same one.
-            var (survivor, loser) = (IsKnown(a), IsKnown(b)) switch
+            // A profile another batch is writing right now (claimed, no document yet) survives: had it lost, its writer would
+            // create it after its identifiers were re-pointed, an orphan. Then known beats anonymous-only; then the oldest;
+            // then the smaller id, so every resolver picks the same one. The survivor keeps the oldest creation time.
+            var (survivor, loser) = (unwritten.Contains(a), unwritten.Contains(b)) switch
             {
                 (true, false) => (a, b),
                 (false, true) => (b, a),
-                _ => created[a] < created[b] || (created[a] == created[b] && string.CompareOrdinal(a, b) < 0) ? (a, b) : (b, a),
+                _ => (IsKnown(a), IsKnown(b)) switch
+                {
+                    (true, false) => (a, b),
+                    (false, true) => (b, a),
+                    _ => created[a] < created[b] || (created[a] == created[b] && string.CompareOrdinal(a, b) < 0) ? (a, b) : (b, a),
+                },
             };
             mergedInto[loser] = survivor;
             foreach (var key in keys[loser])

@@ -28,17 +28,17 @@ public class UnwrittenProfileTests
     }
 
     [Fact]
-    public void An_unwritten_profile_merging_with_a_written_one_loses_and_its_claims_are_repointed()
+    public void An_unwritten_profile_merging_with_a_written_one_survives_so_its_writer_never_makes_an_orphan()
     {
         var owners = new Dictionary<string, string> { [Crm.Key] = "c-inflight", [A.Key] = "c-old", [U1.Key] = "c-old" };
         var profiles = new Dictionary<string, ProfileFacts> { ["c-old"] = new("c-old", T0.AddDays(-3), [A.Key, U1.Key]) };
 
         var plan = IdentityResolver.Resolve([new EventIdentity([Crm, A], T0)], owners, profiles);
 
-        Assert.Equal(["c-old"], plan.Targets);
-        Assert.Equal("c-old", plan.Merges["c-inflight"]);
-        Assert.DoesNotContain("c-inflight", plan.NewProfiles.Keys);
-        Assert.Contains(Crm.Key, plan.Identities["c-old"]);
+        Assert.Equal(["c-inflight"], plan.Targets);
+        Assert.Equal("c-inflight", plan.Merges["c-old"]);
+        Assert.Contains("c-inflight", plan.NewProfiles.Keys);
+        Assert.Equal([A.Key, Crm.Key, U1.Key], plan.Identities["c-inflight"].Order(StringComparer.Ordinal));
     }
 
     [Fact]
