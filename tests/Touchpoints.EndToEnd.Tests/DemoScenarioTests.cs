@@ -1,4 +1,3 @@
-using Touchpoints.LocalHost.Commands;
 using Touchpoints.LocalHost.Demo;
 using Xunit.Abstractions;
 
@@ -24,22 +23,13 @@ public sealed class DemoScenarioTests(LocalHostFixture fixture, ITestOutputHelpe
     [Fact]
     public async Task The_demo_at_a_small_size_prints_a_summary_whose_figures_agree()
     {
-        using var text = new StringWriter();
-        DemoReport report;
-        try
-        {
-            report = await DemoCommand.RunOnAsync(fixture.Host, new DemoOptions { People = 30, Days = 3, Seed = 4242 }, text);
-        }
-        finally
-        {
-            output.WriteLine(text.ToString());
-        }
-
-        var summary = text.ToString();
+        var run = await fixture.DemoAsync();
+        output.WriteLine(run.Summary);
+        var (report, summary) = (run.Report, run.Summary);
         var scenario = report.Scenario;
 
         // Every delivery was sent once, and each door's outcome adds up.
-        Assert.Equal(3, report.Days.Count);
+        Assert.Equal(LocalHostFixture.SmallDemo.Days, report.Days.Count);
         Assert.Equal(scenario.Deliveries.Count, report.Days.Sum(d => d.Deliveries));
         foreach (var (kind, outcome) in report.Channels)
         {
@@ -81,6 +71,6 @@ public sealed class DemoScenarioTests(LocalHostFixture fixture, ITestOutputHelpe
         if (report.Customers.Any(MergedVisitorTurnedCustomer)) Assert.Contains(report.Featured, f => MergedVisitorTurnedCustomer(f.Customer));
         Assert.Contains("journal, newest first", summary, StringComparison.Ordinal);
         Assert.Contains(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{report.Customers.Count} customers"), summary, StringComparison.Ordinal);
-        Assert.Equal(3, summary.Split('\n').Count(l => l.TrimStart().StartsWith("day ", StringComparison.Ordinal)));
+        Assert.Equal(report.Days.Count, summary.Split('\n').Count(l => l.TrimStart().StartsWith("day ", StringComparison.Ordinal)));
     }
 }

@@ -1,3 +1,6 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+
 namespace Touchpoints.LocalHost.Demo;
 
 /// <summary>What an extension of the demo summary can look at once the traffic has been sent and drained.</summary>
@@ -12,15 +15,246 @@ public sealed record DemoContext(LocalFunctionsHost Host, HttpClient Http, DemoS
 /// </summary>
 public static class DemoExtensions
 {
+    public const string QueuesTitle = "Communications and alerts per queue";
+    public const string SuppressedTitle = "Suppressed and held out";
+    public const string StatsTitle = "Rule statistics";
+
+    private const int Samples = 3;
+    private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
+
     /// <summary>
-    /// Collects the extra summary sections. To come here: the communications and alerts the rules produced, per queue,
-    /// with their reasons (read the queues or their output hubs through <see cref="DemoContext.Host"/>), and the rule
-    /// statistics (how often each rule fired, per segment and score band, from the customers' views).
+    /// Collects the extra summary sections: runs the scheduled rules now (the timer's function, through the admin API) so
+    /// that schedules that came due are decided, then reads what the rules produced for the demo's customers — the queues
+    /// (<see cref="QueuesTitle"/>), the decision ledger (<see cref="SuppressedTitle"/>) — and the management API's
+    /// statistics of every rule of the active document (<see cref="StatsTitle"/>).
     /// </summary>
-    public static Task<IReadOnlyList<SummarySection>> CollectAsync(DemoContext context, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<SummarySection>> CollectAsync(DemoContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        cancellationToken.ThrowIfCancellationRequested();
-        return Task.FromResult<IReadOnlyList<SummarySection>>([]);
+        // The demo's customers, and the profiles merged into them (whose ledger stays under their own id).
+        var ids = context.Customers.SelectMany(c => c.MergedFrom.Prepend(c.Id)).ToHashSet(StringComparer.Ordinal);
+        var scheduled = await DemoRules.RunScheduledRulesAsync(context.Host, context.Http, ids, cancellationToken).ConfigureAwait(false);
+        var queues = await DemoRules.ReadQueuesAsync(context.Host.Settings, cancellationToken).ConfigureAwait(false);
+        var today = DateOnly.FromDateTime(DateTime.UtcNow);
+        var first = DateOnly.FromDateTime(context.Scenario.Start.UtcDateTime);
+        var (version, stats) = await DemoRules.ReadRuleStatsAsync(context.Http, first < today ? first : today, today, cancellationToken).ConfigureAwait(false);
+
+        var people = new Dictionary<string, DemoCustomer>(StringComparer.Ordinal);
+        foreach (var customer in context.Customers)
+            foreach (var id in customer.MergedFrom.Prepend(customer.Id))
+                people.TryAdd(id, customer);
+        return
+        [
+            new SummarySection(QueuesTitle, QueueLines(queues, scheduled, ids, people)),
+            new SummarySection(SuppressedTitle, LedgerLines(scheduled)),
+            new SummarySection(StatsTitle, StatsLines(version, first, today, stats)),
+        ];
     }
+
+    // ------------------------------------------------------------------ queues
+
+    private static List<string> QueueLines(IReadOnlyList<QueueContents> queues, ScheduledRulesRun scheduled, HashSet<string> ids,
+        Dictionary<string, DemoCustomer> people)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var lines = new List<string>
+        {
+            scheduled.Due > 0
+                ? string.Create(Invariant,
+                    $"RunScheduledRules ran {scheduled.Runs}× through the admin API; {scheduled.Due} schedules were due at once, their wake-ups in the minute {(scheduled.WakeUpMinute is { } m ? m.ToString("HH:mm", Invariant) : "(not found: the latest possible)")}, not yet complete: waited {scheduled.Waited.TotalSeconds:0.0}s for it (the timer reads complete minutes only)")
+                : string.Create(Invariant, $"RunScheduledRules ran {scheduled.Runs}× through the admin API; no schedule was left waiting for its minute"),
+        };
+        if (scheduled.Overdue > 0)
+            lines.Add(string.Create(Invariant, $"!! {scheduled.Overdue} schedules are still armed although due before the run: their wake-ups were not processed"));
+
+        var decisions = scheduled.Ledger.SelectMany(l => l.Decisions).ToList();
+        var byId = decisions.GroupBy(d => d.Id, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        lines.Add(string.Create(Invariant, $"{"queue",-24} {"visible",8} {"deferred",9} {"approx. on queue",17}   messages of the demo's customers only"));
+        var ours = new Dictionary<string, List<QueuedMessage>>(StringComparer.Ordinal);
+        foreach (var queue in queues)
+        {
+            var mine = queue.Messages.Where(m => ids.Contains(m.CustomerId)).OrderBy(m => m.CreatedAt).ThenBy(m => m.Id, StringComparer.Ordinal).ToList();
+            ours[queue.Queue] = mine;
+            var deferred = decisions.Count(d => d.Queue == queue.Queue && d.Outcome == "deferred" && d.NotBefore > now);
+            lines.Add(string.Create(Invariant,
+                $"{queue.Queue,-24} {mine.Count,8} {(deferred > 0 ? "+" + deferred : "0"),9} {(queue.Approximate?.ToString(Invariant) ?? "no queue"),17}"));
+        }
+
+        var unmatched = ours.Values.SelectMany(m => m).Count(m => !byId.TryGetValue(m.Id, out var d) || d.Queue != m.Queue);
+        var duplicates = ours.Values.SelectMany(m => m).GroupBy(m => m.Id, StringComparer.Ordinal).Count(g => g.Count() > 1);
+        lines.Add(unmatched == 0 && duplicates == 0
+            ? "every message carries a distinct ledger id, recorded in the ledger for that queue; deferred messages stay invisible until the end of quiet hours"
+            : string.Create(Invariant, $"!! {unmatched} messages without a matching ledger entry, {duplicates} ledger ids on more than one message"));
+
+        foreach (var queue in queues)
+        {
+            var mine = ours[queue.Queue];
+            lines.Add("");
+            lines.Add(string.Create(Invariant, $"{queue.Queue}: {mine.Count} messages — {PerTemplate(mine)}"));
+            foreach (var message in Pick(mine))
+            {
+                if (queue.Queue == DemoRules.SalesAlertsQueue) AlertLines(lines, message, people);
+                else CommunicationLines(lines, message, people);
+            }
+        }
+
+        return lines;
+    }
+
+    private static string PerTemplate(IEnumerable<QueuedMessage> messages)
+    {
+        var groups = messages.GroupBy(m => m.Template, StringComparer.Ordinal).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).ToList();
+        return groups.Count == 0 ? "none" : string.Join(", ", groups.Select(g => string.Create(Invariant, $"{g.Key} {g.Count()}")));
+    }
+
+    /// <summary>Up to <see cref="Samples"/> messages, one per template first (the most frequent templates), oldest first.</summary>
+    private static IEnumerable<QueuedMessage> Pick(IReadOnlyList<QueuedMessage> messages)
+    {
+        var firsts = messages.GroupBy(m => m.Template, StringComparer.Ordinal).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => g.First()).ToList();
+        return firsts.Concat(messages.Except(firsts)).Take(Samples);
+    }
+
+    private static void CommunicationLines(List<string> lines, QueuedMessage message, Dictionary<string, DemoCustomer> people)
+    {
+        var b = message.Body;
+        var recipient = b["recipient"] as JsonObject;
+        var to = string.Join(" ", new[] { (string?)recipient?["name"], (string?)recipient?["address"] is { } a ? $"<{a}>" : null }.OfType<string>());
+        var where = string.Join(", ", new[] { (string?)recipient?["locale"], (string?)recipient?["timezone"] }.OfType<string>());
+        lines.Add($"  • {message.Template} by {message.Channel ?? "?"} to {(to.Length > 0 ? to : "(no name or address)")}{(where.Length > 0 ? $" ({where})" : "")}, rule {message.RuleId}");
+        lines.Add($"      who: {Who(message.CustomerId, people)}");
+        lines.Add($"      why: {string.Join("; ", message.Reasons)}");
+        var notBefore = DemoRules.Time(b["notBefore"]);
+        var expires = DemoRules.Time(b["expiresAt"]);
+        lines.Add($"      id {message.Id}, deliver from {Time(notBefore)}{(expires is null ? "" : $" until {Time(expires)}")}");
+    }
+
+    private static void AlertLines(List<string> lines, QueuedMessage message, Dictionary<string, DemoCustomer> people)
+    {
+        var b = message.Body;
+        var customer = b["customer"] as JsonObject;
+        var who = string.Join(" ", new[] { (string?)customer?["name"], (string?)customer?["address"] is { } a ? $"<{a}>" : null }.OfType<string>());
+        if (who.Length == 0 && people.TryGetValue(message.CustomerId, out var known))
+        {
+            // Known only on social networks: the handle is what the salesperson has.
+            who = string.Join(", ", (known.Section("social")?["handles"] as JsonArray ?? []).OfType<JsonObject>()
+                .Select(h => $"@{(string?)h["handle"]} on {(string?)h["network"]}"));
+        }
+
+        var owner = (string?)b["owner"] ?? "unassigned (no owner in the CRM)";
+        lines.Add($"  • {message.Template} about {(who.Length > 0 ? who : "(no name, address or handle)")}, rule {message.RuleId} — owner {owner}, due {Time(DemoRules.Time(b["due"]))}");
+        lines.Add($"      who: {Who(message.CustomerId, people)}");
+        lines.Add($"      why: {string.Join("; ", message.Reasons)}");
+        if ((string?)b["nextStep"] is { } next) lines.Add($"      next step: {next}");
+        var activity = (b["recentActivity"] as JsonArray ?? []).OfType<JsonObject>().Take(3)
+            .Select(e => $"{Time(DemoRules.Time(e["at"]))} {(string?)e["touchpoint"]}: {(string?)e["summary"]}").ToList();
+        lines.Add("      recent activity: " + (activity.Count > 0 ? string.Join(" | ", activity) : "none"));
+        var marketing = (b["recentMarketing"] as JsonArray ?? []).OfType<JsonObject>()
+            .Select(m => $"{(string?)m["template"]} by {(string?)m["channel"]} {Time(DemoRules.Time(m["at"]))}").ToList();
+        lines.Add("      marketing sent recently: " + (marketing.Count > 0 ? string.Join(", ", marketing) : "nothing in the last 30 days"));
+    }
+
+    private static string Who(string customerId, Dictionary<string, DemoCustomer> people) =>
+        people.TryGetValue(customerId, out var customer)
+            ? $"{customerId}: " + string.Join("; ", customer.People.Select(p => $"#{p.Index} {p.Name}, {p.Story}"))
+            : customerId;
+
+    // ------------------------------------------------------------------ ledger
+
+    private static readonly string[] ReasonOrder = ["consent", "noAddress", "cooldown", "frequencyCap", "salesOwned", "expired", "audience"];
+
+    private static List<string> LedgerLines(ScheduledRulesRun scheduled)
+    {
+        var decisions = scheduled.Ledger.SelectMany(l => l.Decisions).ToList();
+        int Count(string outcome) => decisions.Count(d => d.Outcome == outcome);
+        var lines = new List<string>
+        {
+            string.Create(Invariant,
+                $"{decisions.Count} decisions in the ledger of {scheduled.Ledger.Count(l => l.Decisions.Count > 0)} of the demo's customers: {Count("queued")} queued, {Count("deferred")} deferred (quiet hours), {Count("suppressed")} suppressed, {Count("heldOut")} held out"),
+            string.Create(Invariant, $"{"suppressed because",-20} {"decisions",9}   rules"),
+        };
+        var suppressed = decisions.Where(d => d.Outcome == "suppressed").GroupBy(d => d.SuppressedBecause ?? "?", StringComparer.Ordinal)
+            .OrderBy(g => ReasonRank(g.Key)).ThenBy(g => g.Key, StringComparer.Ordinal).ToList();
+        if (suppressed.Count == 0) lines.Add("(nothing suppressed)");
+        foreach (var group in suppressed)
+        {
+            lines.Add(string.Create(Invariant, $"{Words(group.Key),-20} {group.Count(),9}   {PerRule(group)}"));
+            if (group.Select(d => d.Explanation).OfType<string>().GroupBy(e => e, StringComparer.Ordinal).OrderByDescending(e => e.Count()).FirstOrDefault() is { } example)
+                lines.Add($"{"",-20} {"",9}   e.g. \"{example.Key}\"");
+        }
+
+        var heldOut = decisions.Where(d => d.Outcome == "heldOut").ToList();
+        lines.Add(string.Create(Invariant, $"{"held out",-20} {heldOut.Count,9}   {(heldOut.Count > 0 ? PerRule(heldOut) : "-")}"));
+        if (heldOut.Count > 0) lines.Add($"{"",-20} {"",9}   (the rule's hold-out group: decided, counted, not sent, so that conversion can be compared)");
+
+        var armed = scheduled.Ledger.SelectMany(l => l.Armed).ToList();
+        if (armed.Count > 0)
+        {
+            lines.Add(string.Create(Invariant, $"{"still armed",-20} {armed.Count,9}   ") + string.Join(", ", armed.GroupBy(a => a.RuleId, StringComparer.Ordinal)
+                .OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
+                .Select(g => string.Create(Invariant, $"{g.Key} {g.Count()} (due {Time(g.Min(a => a.DueAt))} … {Time(g.Max(a => a.DueAt))})"))));
+        }
+
+        return lines;
+    }
+
+    private static int ReasonRank(string reason)
+    {
+        var i = Array.IndexOf<string>(ReasonOrder, reason);
+        return i >= 0 ? i : ReasonOrder.Length;
+    }
+
+    private static string PerRule(IEnumerable<LedgerDecision> decisions) =>
+        string.Join(", ", decisions.GroupBy(d => d.RuleId, StringComparer.Ordinal).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => string.Create(Invariant, $"{g.Key} {g.Count()}")));
+
+    // ------------------------------------------------------------------ rule statistics
+
+    private static List<string> StatsLines(string version, DateOnly from, DateOnly to, IReadOnlyList<RuleStatistics> rules)
+    {
+        var lines = new List<string>
+        {
+            string.Create(Invariant,
+                $"rules {version}; GET api/manage/rules/{{id}}/stats?from={from:yyyy-MM-dd}&to={to:yyyy-MM-dd} (counted per UTC day of the decision: the demo's all fall today)"),
+            string.Create(Invariant,
+                $"{"rule",-22} {"eval",5} {"queued",6} {"defer",5} {"suppr",5} {"held",5} {"conv",5}  {"treated conv.",-15} {"hold-out conv.",-15} {"uplift",-10} suppressed by"),
+        };
+        foreach (var rule in rules)
+        {
+            var uplift = rule.Uplift;
+            var suppressedBy = rule.Totals["suppressedBy"] as JsonObject ?? [];
+            var by = string.Join(", ", suppressedBy.Where(p => ((long?)p.Value ?? 0) > 0).OrderByDescending(p => (long?)p.Value)
+                .Select(p => string.Create(Invariant, $"{Words(p.Key)} {(long?)p.Value}")));
+            var low = (bool?)uplift["lowSample"] == true;
+            var holdout = (long?)uplift["holdout"] ?? 0;
+            var upliftText = (double?)uplift["absolute"] is { } absolute
+                ? string.Create(Invariant, $"{absolute * 100:+0.0;-0.0;0.0} pts{(low ? "*" : "")}")
+                : holdout == 0 ? "no hold-out" : "-";
+            lines.Add(string.Create(Invariant,
+                $"{Clip(rule.RuleId, 22),-22} {rule.Total("evaluated"),5} {rule.Total("queued"),6} {rule.Total("deferred"),5} {rule.Total("suppressed"),5} {rule.Total("heldOut"),5} {rule.Total("converted"),5}  {Rate(uplift, "treatedConverted", "treated", "treatedRate"),-15} {Rate(uplift, "holdoutConverted", "holdout", "holdoutRate"),-15} {upliftText,-10} {(by.Length > 0 ? by : "-")}"));
+        }
+
+        var queued = rules.Where(r => r.Total("queued") > 0).Select(r => r.RuleId).ToList();
+        lines.Add(string.Create(Invariant, $"{queued.Count} of {rules.Count} rules queued something{(queued.Count > 0 ? ": " + string.Join(", ", queued) : "")}"));
+        lines.Add("conv.: the rule's goal event within its attribution window; uplift = treated rate − hold-out rate, in percentage points");
+        if (rules.Any(r => (bool?)r.Uplift["lowSample"] == true && r.Uplift["absolute"] is not null))
+            lines.Add("* low sample: fewer than 100 treated or held out (or 10 conversions): noise, not a result");
+        return lines;
+    }
+
+    private static string Rate(JsonObject uplift, string converted, string of, string rate)
+    {
+        var n = (long?)uplift[of] ?? 0;
+        if (n == 0) return "-";
+        return string.Create(Invariant, $"{(long?)uplift[converted] ?? 0}/{n} = {((double?)uplift[rate] ?? 0) * 100:0.0}%");
+    }
+
+    private static string Clip(string text, int width) => text.Length <= width ? text : text[..(width - 1)] + "…";
+
+    /// <summary>camelCase as words: <c>noAddress</c> → "no address".</summary>
+    private static string Words(string name) =>
+        string.Concat(name.Select((c, i) => char.IsUpper(c) && i > 0 ? " " + char.ToLowerInvariant(c) : c.ToString()));
+
+    private static string Time(DateTimeOffset? at) =>
+        at is { } t ? t.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", Invariant) : "?";
 }

@@ -17,13 +17,21 @@ public sealed record DemoOptions
     /// <summary>Webhook deliveries in flight at once (senders deliver concurrently too).</summary>
     public int WebhookConcurrency { get; init; } = 4;
 
+    /// <summary>
+    /// Wait until the pipeline is idle after each run of deliveries through one door, so that no two hubs' batches about
+    /// one person are ingested at the same moment: for checks of exact figures. The demo itself races them, as production does.
+    /// </summary>
+    public bool SettleBetweenDoors { get; init; }
+
     /// <summary>How long one simulated day may take to drain before the demo gives up.</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(5);
 }
 
 /// <summary>One simulated day, sent and drained.</summary>
 /// <param name="Elapsed">Since the first delivery of the first day.</param>
-public sealed record DayProgress(int Day, int Days, DateTimeOffset From, int Deliveries, int Requests, SendOutcome Outcome, TimeSpan Sending, TimeSpan Draining, TimeSpan Elapsed);
+/// <param name="DrainedAt">When the day's traffic was processed (wall clock): what the functions decided for it was decided by then.</param>
+public sealed record DayProgress(int Day, int Days, DateTimeOffset From, int Deliveries, int Requests, SendOutcome Outcome, TimeSpan Sending, TimeSpan Draining, TimeSpan Elapsed,
+    DateTimeOffset DrainedAt);
 
 /// <summary>An event ingestion refused and kept in the <c>rejected</c> container.</summary>
 public sealed record IngestionRejection(string Source, string? EventId, string Reason);

@@ -39,12 +39,14 @@ public static class DemoRunner
         foreach (var (day, from, deliveries) in scenario.DaysInOrder())
         {
             var sending = Stopwatch.StartNew();
-            var (requests, outcome) = await SendDayAsync(client, deliveries, channels, options.WebhookConcurrency, cancellationToken).ConfigureAwait(false);
+            var (requests, outcome) = await SendDayAsync(client, deliveries, channels, options.WebhookConcurrency,
+                options.SettleBetweenDoors ? ct => host.WaitForIdleAsync(options.IdleTimeout, ct) : null, cancellationToken).ConfigureAwait(false);
             sending.Stop();
             var draining = Stopwatch.StartNew();
             await host.WaitForIdleAsync(options.IdleTimeout, cancellationToken).ConfigureAwait(false);
             draining.Stop();
-            var progress = new DayProgress(day, scenario.Days, from, deliveries.Count, requests, outcome, sending.Elapsed, draining.Elapsed, total.Elapsed);
+            var progress = new DayProgress(day, scenario.Days, from, deliveries.Count, requests, outcome, sending.Elapsed, draining.Elapsed, total.Elapsed,
+                DateTimeOffset.UtcNow);
             days.Add(progress);
             onDay?.Invoke(progress);
         }
@@ -80,7 +82,7 @@ public static class DemoRunner
     /// a few at a time.
     /// </summary>
     private static async Task<(int Requests, SendOutcome Outcome)> SendDayAsync(DemoClient client, IReadOnlyList<Delivery> deliveries,
-        Dictionary<DeliveryKind, SendOutcome> channels, int webhookConcurrency, CancellationToken cancellationToken)
+        Dictionary<DeliveryKind, SendOutcome> channels, int webhookConcurrency, Func<CancellationToken, Task>? settle, CancellationToken cancellationToken)
     {
         var requests = 0;
         var day = SendOutcome.Empty;
@@ -116,6 +118,7 @@ public static class DemoRunner
                             : await client.SendCrmAsync(delivery.Body, ct).ConfigureAwait(false))).ConfigureAwait(false);
                     break;
             }
+            if (settle is not null) await settle(cancellationToken).ConfigureAwait(false);
         }
 
         return (requests, day);

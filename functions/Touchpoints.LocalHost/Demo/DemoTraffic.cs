@@ -253,7 +253,8 @@ public static class DemoTraffic
 
     /// <summary>
     /// A contact in the CRM who looks around the site anonymously and, the next day, leaves their email on a form: the
-    /// anonymous profile merges into the CRM's. Then calls, an opportunity, a meeting, a letter, sometimes a won deal.
+    /// anonymous profile merges into the CRM's. Then calls, an opportunity, a meeting, a letter, sometimes a won deal; or,
+    /// without an opportunity, some come back to pricing on the last day.
     /// </summary>
     private static string CrmLead(Person p, DateTimeOffset start, DateTimeOffset end)
     {
@@ -278,7 +279,19 @@ public static class DemoTraffic
         var status = form.AddHours(2);
         Crm(p, status, "lead.status_changed", new JsonObject { ["status"] = "mql", ["owner"] = owner });
         Crm(p, status.AddHours(2), "call.logged", new JsonObject { ["owner"] = owner, ["subject"] = "Discovery call", ["cost"] = 12, ["currency"] = "EUR" });
-        if (p.Random.NextDouble() >= 0.65) return "CRM lead who visited the site";
+        if (p.Random.NextDouble() >= 0.65)
+        {
+            // Some come back days after the call, on the last day, and look at pricing again and again: a hot lead.
+            var back = RandomTime(p.Random, end.AddHours(-20), end.AddHours(-1));
+            if (p.Random.NextDouble() >= 0.6 || back < status.AddDays(2).AddHours(3)) return "CRM lead who visited the site";
+            for (var i = 0; i < 3; i++)
+            {
+                var view = back.AddMinutes(20 * i);
+                Web(p, view, Page(p, view, "/pricing", default, identified: false));
+            }
+
+            return "CRM lead who visited the site, back on pricing today";
+        }
 
         var deal = $"deal-{p.Index:0000}";
         var value = p.Random.Next(5, 60) * 100m;
@@ -303,12 +316,15 @@ public static class DemoTraffic
     /// <summary>
     /// Browses, adds to the cart, sometimes leaves it; most check out (the website and Stripe both report the order, which
     /// counts once). Some were newsletter readers first: their anonymous browsing merges into the newsletter profile at checkout.
-    /// Some open a ticket afterwards, and some of those get a refund.
+    /// Some open a ticket afterwards, and some of those get a refund. Some shop on the last day.
     /// </summary>
     private static string Shopper(Person p, DateTimeOffset start, DateTimeOffset end)
     {
-        var at = RandomTime(p.Random, start, end.AddDays(-3));
         var reader = p.Random.NextDouble() < 0.45;
+        // Some shop on the last day, in its last hours: recent enough for what is decided now (a thank-you for an order of
+        // the last 6 hours, a cart reminder 4 hours after the cart) — the rest of the traffic is history by then.
+        var today = !reader && p.Random.NextDouble() < 0.3;
+        var at = today ? RandomTime(p.Random, end.AddHours(-10), end.AddHours(-1)) : RandomTime(p.Random, start, end.AddDays(-3));
         if (reader)
         {
             // Subscribed to the newsletter (email and CRM id only), and read it before ever visiting the shop.
@@ -331,7 +347,7 @@ public static class DemoTraffic
         Web(p, at.AddMinutes(2), Track(p, at.AddMinutes(2), "Product Added", Product(id, name, price, quantity), identified: true));
         var total = price * quantity;
         if (p.Random.NextDouble() < 0.25)
-            return reader ? "newsletter reader who left a cart" : "left a cart";
+            return reader ? "newsletter reader who left a cart" : today ? "left a cart today" : "left a cart";
 
         Web(p, at.AddMinutes(4), Track(p, at.AddMinutes(4), "Checkout Started", new JsonObject { ["value"] = total, ["currency"] = "EUR" }, identified: true));
         var order = $"ord-{p.Index:0000}";
@@ -344,7 +360,7 @@ public static class DemoTraffic
             ["id"] = order, ["object"] = "checkout.session", ["customer"] = p.StripeCustomer, ["amount_total"] = (long)(total * 100),
             ["currency"] = "eur", ["customer_details"] = new JsonObject { ["email"] = p.Email, ["name"] = p.Name },
         });
-        var bought = reader ? "newsletter reader who browsed anonymously, then bought" : "bought";
+        var bought = reader ? "newsletter reader who browsed anonymously, then bought" : today ? "bought today" : "bought";
         if (p.Random.NextDouble() >= 0.35) return bought;
 
         var opened = at.AddDays(1);

@@ -1,0 +1,358 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using Microsoft.Azure.Cosmos;
+using Touchpoints.LocalHost.App;
+using Touchpoints.LocalHost.Emulators;
+
+namespace Touchpoints.LocalHost.Demo;
+
+/// <summary>The messages of one queue, read without consuming them.</summary>
+/// <param name="Approximate">What the queue reports as its approximate message count (visible and invisible); null when the queue does not exist.</param>
+/// <param name="Messages">Every visible message, decoded (base64 JSON, as the Functions queue trigger expects).</param>
+public sealed record QueueContents(string Queue, int? Approximate, IReadOnlyList<QueuedMessage> Messages);
+
+/// <summary>A message on a queue: its storage id and its JSON body (a communication or a sales alert).</summary>
+public sealed record QueuedMessage(string Queue, string MessageId, JsonObject Body)
+{
+    /// <summary>The ledger id the message carries (consumers deduplicate on it).</summary>
+    public string Id => (string?)Body["id"] ?? "";
+
+    public string CustomerId => (string?)Body["customerId"] ?? "";
+
+    public string Template => (string?)Body["template"] ?? "?";
+
+    public string RuleId => (string?)Body["ruleId"] ?? "?";
+
+    public string? Channel => (string?)Body["channel"];
+
+    public IReadOnlyList<string> Reasons => Strings(Body["reasons"]);
+
+    public DateTimeOffset? CreatedAt => DemoRules.Time(Body["createdAt"]);
+
+    internal static IReadOnlyList<string> Strings(JsonNode? node) => node is JsonArray a ? [.. a.Select(x => (string?)x).OfType<string>()] : [];
+}
+
+/// <summary>One customer's part of the decision ledger (<c>communications</c>, partition key <c>/customerId</c>).</summary>
+/// <param name="Decisions">Every decision recorded for the customer.</param>
+/// <param name="State">The rules' state of the customer (id <c>state</c>): what was sent, what is armed; null when never evaluated.</param>
+public sealed record CustomerLedger(string CustomerId, IReadOnlyList<LedgerDecision> Decisions, JsonObject? State)
+{
+    /// <summary>Schedules armed and waiting for their time: (rule, due).</summary>
+    public IReadOnlyList<(string RuleId, DateTimeOffset DueAt)> Armed =>
+        [.. (State?["state"]?["armed"] as JsonArray ?? []).OfType<JsonObject>()
+            .Select(a => ((string?)a["ruleId"] ?? "?", DemoRules.Time(a["dueAt"]) ?? DateTimeOffset.MaxValue))];
+}
+
+/// <summary>A decision as the ledger holds it.</summary>
+public sealed record LedgerDecision(JsonObject Document)
+{
+    public string Id => (string?)Document["id"] ?? "";
+
+    public string CustomerId => (string?)Document["customerId"] ?? "";
+
+    public string RuleId => (string?)Document["ruleId"] ?? "?";
+
+    public string Template => (string?)Document["template"] ?? "?";
+
+    /// <summary>queued, deferred, suppressed or heldOut.</summary>
+    public string Outcome => (string?)Document["outcome"] ?? "?";
+
+    /// <summary>cooldown, consent, noAddress, salesOwned, frequencyCap, expired or audience; null unless suppressed.</summary>
+    public string? SuppressedBecause => (string?)Document["suppressedBecause"];
+
+    public string? Explanation => (string?)Document["explanation"];
+
+    public string? Channel => (string?)Document["channel"];
+
+    public string? Queue => (string?)Document["queue"];
+
+    public string Kind => (string?)Document["kind"] ?? "?";
+
+    public DateTimeOffset? NotBefore => DemoRules.Time(Document["notBefore"]);
+
+    public DateTimeOffset? CreatedAt => DemoRules.Time(Document["createdAt"]);
+}
+
+/// <summary>A rule of the active document and its statistics over the demo's days.</summary>
+/// <param name="Stats">The body of <c>GET api/manage/rules/{id}/stats</c>: days, totals, uplift.</param>
+public sealed record RuleStatistics(string RuleId, string? Kind, string? Description, JsonObject Stats)
+{
+    public JsonObject Totals => Stats["totals"] as JsonObject ?? [];
+
+    public JsonObject Uplift => Stats["uplift"] as JsonObject ?? [];
+
+    public long Total(string name) => (long?)Totals[name] ?? 0;
+}
+
+/// <summary>What running the scheduled rules at the end of the demo took.</summary>
+/// <param name="Runs">Invocations of <c>RunScheduledRules</c> through the admin API.</param>
+/// <param name="Due">Schedules that were due but whose wake-up sat in a minute not complete yet (the timer reads only complete minutes).</param>
+/// <param name="Waited">How long the demo waited for that minute to complete.</param>
+/// <param name="Overdue">Schedules still armed and due after all that: their wake-up was not processed.</param>
+/// <param name="WakeUpMinute">The minute whose bucket held the latest of those wake-ups (null: not found, the latest it could be was waited for).</param>
+public sealed record ScheduledRulesRun(int Runs, int Due, TimeSpan Waited, int Overdue, IReadOnlyList<CustomerLedger> Ledger, DateTimeOffset? WakeUpMinute = null);
+
+/// <summary>
+/// Reads what the rules functions produced, as a consumer or an operator would: the storage queues (without consuming
+/// them), the decision ledger per customer (single-partition queries), the rules management API; and runs the timer's
+/// function through the admin API.
+/// </summary>
+public static class DemoRules
+{
+    public static readonly IReadOnlyList<string> CommunicationQueues = ["communications-high", "communications-normal", "communications-low"];
+    public const string SalesAlertsQueue = "sales-alerts";
+    public static readonly IReadOnlyList<string> Queues = [.. CommunicationQueues, SalesAlertsQueue];
+
+    /// <summary>Queue storage peeks at most this many messages at once.</summary>
+    private const int PeekLimit = 32;
+
+    private const string ScheduledFunction = "RunScheduledRules";
+
+    /// <summary>
+    /// The scheduler puts a wake-up due within this of the time it is written into a later minute's bucket (so that it never
+    /// lands in a bucket the timer has already read), and reads only complete minutes.
+    /// </summary>
+    private static readonly TimeSpan WakeUpMargin = TimeSpan.FromSeconds(15);
+
+    private const int LedgerConcurrency = 8;
+
+    /// <summary>The shards of a wake-up minute (<c>WakeUpStore.Shards</c> of the app).</summary>
+    private const int WakeUpShards = 8;
+
+    /// <summary>
+    /// Runs <c>RunScheduledRules</c> now through the admin API and waits for idle. Schedules that came due (a cart left
+    /// days ago in simulated time is due at once) but whose wake-up is in a minute that is not complete yet are waited
+    /// for: until that minute is over, then the function runs again. Returns the ledger of <paramref name="customerIds"/>
+    /// as it is afterwards.
+    /// </summary>
+    public static async Task<ScheduledRulesRun> RunScheduledRulesAsync(LocalFunctionsHost host, HttpClient http, IReadOnlyCollection<string> customerIds,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        ArgumentNullException.ThrowIfNull(http);
+        ArgumentNullException.ThrowIfNull(customerIds);
+        await InvokeAsync(host, http, cancellationToken).ConfigureAwait(false);
+        var runs = 1;
+        var checkedAt = DateTimeOffset.UtcNow;
+        var ledger = await ReadLedgerAsync(host.Settings, customerIds, cancellationToken).ConfigureAwait(false);
+        var due = ledger.Sum(l => l.Armed.Count(a => a.DueAt <= checkedAt + WakeUpMargin));
+        var waited = TimeSpan.Zero;
+        DateTimeOffset? bucket = null;
+        if (due > 0)
+        {
+            // Every such wake-up was written before now, into the bucket of minute(written + margin) at the latest; the
+            // buckets themselves tell which minute exactly (when they can be read), which is often a minute sooner.
+            bucket = await LatestWakeUpMinuteAsync(host.Settings, checkedAt, customerIds, cancellationToken).ConfigureAwait(false);
+            var complete = (bucket ?? Minute(checkedAt + WakeUpMargin)) + TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(2);
+            var wait = complete - DateTimeOffset.UtcNow;
+            var stopwatch = Stopwatch.StartNew();
+            if (wait > TimeSpan.Zero) await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+            // The host's own timer fires at the minute too: let it finish before running the function again.
+            await host.WaitForIdleAsync(TimeSpan.FromMinutes(2), cancellationToken).ConfigureAwait(false);
+            waited = stopwatch.Elapsed;
+            await InvokeAsync(host, http, cancellationToken).ConfigureAwait(false);
+            runs++;
+            ledger = await ReadLedgerAsync(host.Settings, customerIds, cancellationToken).ConfigureAwait(false);
+        }
+
+        var overdue = ledger.Sum(l => l.Armed.Count(a => a.DueAt <= checkedAt));
+        return new ScheduledRulesRun(runs, due, waited, overdue, ledger, bucket);
+    }
+
+    /// <summary>
+    /// The latest minute among the wake-up buckets around <paramref name="now"/> (the minute before, its own, the next)
+    /// holding a wake-up of one of <paramref name="customerIds"/>: the <c>wakeups</c> container is partitioned by bucket,
+    /// <c>{yyyy-MM-ddTHH:mm}|{shard}</c>, so these are single-partition queries. Null when none is found (or readable).
+    /// </summary>
+    private static async Task<DateTimeOffset?> LatestWakeUpMinuteAsync(AppSettings settings, DateTimeOffset now, IReadOnlyCollection<string> customerIds,
+        CancellationToken cancellationToken)
+    {
+        var endpoint = settings.Get("Cosmos__AccountEndpoint");
+        var key = settings.Get("Cosmos__AccountKey");
+        if (endpoint is null || key is null) return null;
+        var wanted = customerIds.ToHashSet(StringComparer.Ordinal);
+        using var cosmos = new CosmosClient(endpoint, key, CosmosServer.ClientOptions());
+        var container = cosmos.GetContainer(settings.Get("Cosmos__DatabaseName") ?? "touchpoints", "wakeups");
+        var minutes = new[] { -1, 0, 1 }.Select(m => Minute(now) + TimeSpan.FromMinutes(m)).ToList();
+        var buckets = minutes.SelectMany(m => Enumerable.Range(0, WakeUpShards).Select(shard =>
+            (Minute: m, Bucket: m.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm", CultureInfo.InvariantCulture) + "|" + shard.ToString(CultureInfo.InvariantCulture))));
+        DateTimeOffset? latest = null;
+        foreach (var (minute, bucket) in buckets)
+        {
+            using var query = container.GetItemQueryStreamIterator(new QueryDefinition("SELECT * FROM c WHERE c.bucket = @bucket").WithParameter("@bucket", bucket),
+                requestOptions: new QueryRequestOptions { PartitionKey = new PartitionKey(bucket) });
+            while (query.HasMoreResults)
+            {
+                using var page = await query.ReadNextAsync(cancellationToken).ConfigureAwait(false);
+                if (!page.IsSuccessStatusCode) return null;
+                var node = await JsonNode.ParseAsync(page.Content, cancellationToken: cancellationToken).ConfigureAwait(false);
+                if ((node?["Documents"] as JsonArray ?? []).OfType<JsonObject>().Any(w => (string?)w["customerId"] is { } id && wanted.Contains(id))
+                    && (latest is null || minute > latest))
+                    latest = minute;
+            }
+        }
+
+        return latest;
+    }
+
+    /// <summary><c>POST admin/functions/RunScheduledRules</c> with <c>{"input": ""}</c>, then waits until the host is idle.</summary>
+    public static async Task InvokeAsync(LocalFunctionsHost host, HttpClient http, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        ArgumentNullException.ThrowIfNull(http);
+        using var content = new StringContent("""{"input": ""}""", Encoding.UTF8, "application/json");
+        using var response = await http.PostAsync(new Uri("admin/functions/" + ScheduledFunction, UriKind.Relative), content, cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode != HttpStatusCode.Accepted)
+            throw new InvalidOperationException(
+                $"POST admin/functions/{ScheduledFunction} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false)}");
+        await host.WaitForIdleAsync(TimeSpan.FromMinutes(2), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Every visible message of every rules queue, without consuming any: a peek when the queue holds at most 32 visible
+    /// messages (the most a peek returns); otherwise each is received with a short visibility timeout and made visible again
+    /// at once. Messages deferred to the end of quiet hours are invisible and so not here (the ledger has them).
+    /// </summary>
+    public static async Task<IReadOnlyList<QueueContents>> ReadQueuesAsync(AppSettings settings, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var connection = settings.Get("AzureWebJobsStorage") ?? throw new InvalidOperationException("The settings have no AzureWebJobsStorage connection string.");
+        var service = new QueueServiceClient(connection, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
+        var contents = new List<QueueContents>();
+        foreach (var name in Queues)
+            contents.Add(await ReadQueueAsync(service.GetQueueClient(name), cancellationToken).ConfigureAwait(false));
+        return contents;
+    }
+
+    /// <summary>One queue's visible messages, without consuming them (see <see cref="ReadQueuesAsync"/>).</summary>
+    public static async Task<QueueContents> ReadQueueAsync(QueueClient queue, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(queue);
+        if (!await queue.ExistsAsync(cancellationToken).ConfigureAwait(false)) return new QueueContents(queue.Name, null, []);
+        var approximate = (await queue.GetPropertiesAsync(cancellationToken).ConfigureAwait(false)).Value.ApproximateMessagesCount;
+        var peeked = (await queue.PeekMessagesAsync(PeekLimit, cancellationToken).ConfigureAwait(false)).Value;
+        if (peeked.Length < PeekLimit)
+            return new QueueContents(queue.Name, approximate, [.. peeked.Select(m => Message(queue.Name, m.MessageId, m.Body))]);
+
+        // More than a peek shows: receive them all, each hidden for a moment, then make each visible again.
+        var received = new List<QueueMessage>();
+        try
+        {
+            while (true)
+            {
+                var page = (await queue.ReceiveMessagesAsync(PeekLimit, TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false)).Value;
+                if (page.Length == 0) break;
+                received.AddRange(page);
+            }
+        }
+        finally
+        {
+            await Parallel.ForEachAsync(received, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = CancellationToken.None }, async (m, ct) =>
+                await queue.UpdateMessageAsync(m.MessageId, m.PopReceipt, message: null, visibilityTimeout: TimeSpan.Zero, ct).ConfigureAwait(false))
+                .ConfigureAwait(false);
+        }
+
+        return new QueueContents(queue.Name, approximate, [.. received.Select(m => Message(queue.Name, m.MessageId, m.Body))]);
+    }
+
+    private static QueuedMessage Message(string queue, string messageId, BinaryData body)
+    {
+        JsonObject json;
+        try
+        {
+            json = JsonNode.Parse(body.ToString()) as JsonObject ?? [];
+        }
+        catch (JsonException)
+        {
+            json = new JsonObject { ["unreadable"] = body.ToString() };
+        }
+
+        return new QueuedMessage(queue, messageId, json);
+    }
+
+    /// <summary>
+    /// The ledger of each customer: one single-partition query per customer (<c>WHERE c.customerId = @id</c>, the partition
+    /// key in the options too), which the emulator can run and which is what a production read of one customer costs.
+    /// </summary>
+    public static async Task<IReadOnlyList<CustomerLedger>> ReadLedgerAsync(AppSettings settings, IReadOnlyCollection<string> customerIds,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(customerIds);
+        var endpoint = settings.Get("Cosmos__AccountEndpoint");
+        var key = settings.Get("Cosmos__AccountKey");
+        if (endpoint is null || key is null) return [];
+        using var cosmos = new CosmosClient(endpoint, key, CosmosServer.ClientOptions());
+        var container = cosmos.GetContainer(settings.Get("Cosmos__DatabaseName") ?? "touchpoints", "communications");
+        var ledgers = new ConcurrentBag<CustomerLedger>();
+        await Parallel.ForEachAsync(customerIds.Distinct(StringComparer.Ordinal),
+            new ParallelOptions { MaxDegreeOfParallelism = LedgerConcurrency, CancellationToken = cancellationToken }, async (id, ct) =>
+            {
+                var decisions = new List<LedgerDecision>();
+                JsonObject? state = null;
+                using var query = container.GetItemQueryStreamIterator(
+                    new QueryDefinition("SELECT * FROM c WHERE c.customerId = @id").WithParameter("@id", id),
+                    requestOptions: new QueryRequestOptions { PartitionKey = new PartitionKey(id) });
+                while (query.HasMoreResults)
+                {
+                    using var page = await query.ReadNextAsync(ct).ConfigureAwait(false);
+                    if (page.StatusCode == HttpStatusCode.NotFound) break;
+                    page.EnsureSuccessStatusCode();
+                    var node = await JsonNode.ParseAsync(page.Content, cancellationToken: ct).ConfigureAwait(false);
+                    foreach (var item in (node?["Documents"] as JsonArray ?? []).OfType<JsonObject>())
+                    {
+                        if ((string?)item["id"] == "state") state = item;
+                        else if (item["outcome"] is not null) decisions.Add(new LedgerDecision(item));
+                    }
+                }
+
+                ledgers.Add(new CustomerLedger(id, [.. decisions.OrderBy(d => d.CreatedAt).ThenBy(d => d.Id, StringComparer.Ordinal)], state));
+            }).ConfigureAwait(false);
+        return [.. ledgers.OrderBy(l => l.CustomerId, StringComparer.Ordinal)];
+    }
+
+    /// <summary>
+    /// The rules of the active document (<c>GET api/manage/rules</c>) and, for each, <c>GET api/manage/rules/{id}/stats</c>
+    /// from <paramref name="from"/> to <paramref name="to"/>.
+    /// </summary>
+    public static async Task<(string Version, IReadOnlyList<RuleStatistics> Rules)> ReadRuleStatsAsync(HttpClient http, DateOnly from, DateOnly to,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        var active = await GetJsonAsync(http, "api/manage/rules", cancellationToken).ConfigureAwait(false);
+        var version = active["version"] is JsonValue v ? "v" + v.ToJsonString() : (string?)active["source"] ?? "?";
+        var rules = (active["document"]?["rules"] as JsonArray ?? []).OfType<JsonObject>().ToList();
+        var range = string.Create(CultureInfo.InvariantCulture, $"from={from:yyyy-MM-dd}&to={to:yyyy-MM-dd}");
+        var stats = new List<RuleStatistics>();
+        foreach (var rule in rules)
+        {
+            var id = (string?)rule["id"];
+            if (id is null) continue;
+            var body = await GetJsonAsync(http, $"api/manage/rules/{Uri.EscapeDataString(id)}/stats?{range}", cancellationToken).ConfigureAwait(false);
+            stats.Add(new RuleStatistics(id, (string?)rule["kind"], (string?)rule["description"], body));
+        }
+
+        return (version, stats);
+    }
+
+    private static async Task<JsonObject> GetJsonAsync(HttpClient http, string path, CancellationToken cancellationToken)
+    {
+        using var response = await http.GetAsync(new Uri(path, UriKind.Relative), cancellationToken).ConfigureAwait(false);
+        var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"GET {path} answered {(int)response.StatusCode}: {text}");
+        return JsonNode.Parse(text) as JsonObject ?? throw new InvalidOperationException($"GET {path} answered with no JSON object: {text}");
+    }
+
+    internal static DateTimeOffset? Time(JsonNode? node) =>
+        node is JsonValue v && v.TryGetValue<string>(out var s)
+        && DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var t) ? t : null;
+
+    private static DateTimeOffset Minute(DateTimeOffset t) => new(t.UtcTicks - t.UtcTicks % TimeSpan.TicksPerMinute, TimeSpan.Zero);
+}
