@@ -260,6 +260,42 @@ public sealed class IngestionTests(HandlerFixture fixture)
     }
 
     [Fact]
+    public async Task A_shopper_seen_at_once_by_the_website_and_by_billing_becomes_one_customer()
+    {
+        const int people = 24, batches = 4;
+        string Mail(int i) => $"s{i}.{run}@example.com";
+        string[] Web(int i) =>
+        [
+            $$"""{"type":"page","messageId":"sp{{i}}-{{run}}","anonymousId":"sa{{i}}-{{run}}","properties":{"path":"/"},"timestamp":"2026-11-20T09:00:00Z"}""",
+            $$"""{"type":"identify","messageId":"si{{i}}-{{run}}","anonymousId":"sa{{i}}-{{run}}","userId":"su{{i}}-{{run}}","traits":{"email":"{{Mail(i)}}"},"timestamp":"2026-11-20T09:01:00Z"}""",
+            $$"""{"type":"track","event":"Order Completed","messageId":"so{{i}}-{{run}}","anonymousId":"sa{{i}}-{{run}}","userId":"su{{i}}-{{run}}","properties":{"order_id":"o{{i}}-{{run}}","total":10},"timestamp":"2026-11-20T09:02:00Z"}""",
+        ];
+        string Billing(int i) => $$"""
+            {"eventId":"sb{{i}}-{{run}}","type":"order.placed","occurredAt":"2026-11-20T09:03:00Z","objectId":"o{{i}}-{{run}}","amount":10,"customer":{"system":"stripe","crmId":"cus{{i}}-{{run}}","email":"{{Mail(i)}}"} }
+            """;
+        var invocations = Enumerable.Range(0, batches).SelectMany(b => new[]
+        {
+            fixture.InvokeAsync("IngestWebEvents", HostPayloads.EventHubBatch("web-events", $"s{b}-{run}", 1,
+                [.. Enumerable.Range(0, people).Where(i => i % batches == b).SelectMany(Web)])),
+            fixture.InvokeAsync("IngestCrmEvents", HostPayloads.EventHubBatch("crm-events", $"s{b}-{run}", 1,
+                [.. Enumerable.Range(0, people).Where(i => (i + 1) % batches == b).Select(Billing)])),
+        });
+
+        var results = await Task.WhenAll(invocations);
+
+        Assert.All(results, r => Assert.True(r.Status == 200, r.Body.ToJsonString()));
+        var split = new List<string>();
+        for (var i = 0; i < people; i++)
+        {
+            var owners = new[] { $"email:{Mail(i)}", $"crm.stripe:cus{i}-{run}", $"userId:su{i}-{run}", $"anonymousId:sa{i}-{run}" };
+            var found = new List<string?>();
+            foreach (var key in owners) found.Add(await fixture.OwnerOfAsync(key));
+            if (found.Distinct().Count() != 1) split.Add($"#{i}: " + string.Join(", ", owners.Zip(found, (k, o) => $"{k} → {o}")));
+        }
+        Assert.True(split.Count == 0, string.Join(Environment.NewLine, split));
+    }
+
+    [Fact]
     public async Task Social_and_crm_events_fill_their_sections()
     {
         var social = $$"""
