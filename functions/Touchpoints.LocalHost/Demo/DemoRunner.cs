@@ -126,7 +126,7 @@ public static class DemoRunner
 
     /// <summary>
     /// Finds each person's customer through <c>GET /api/customers?identity=…</c> under every identifier their traffic
-    /// revealed (the view API follows merges to the survivor; the emulator has no cross-partition queries to list them).
+    /// revealed (the view API follows merges to the survivor), exactly as a touch point would find them.
     /// </summary>
     private static async Task<(IReadOnlyList<DemoCustomer>, IReadOnlyList<ResolutionProblem>)> ResolveAsync(HttpClient http, DemoScenario scenario,
         CancellationToken cancellationToken)
