@@ -24,6 +24,7 @@ public static class HandlerApp
         builder.Services.AddSingleton<CustomerStore>();
         builder.Services.AddSingleton<IdentityStore>();
         builder.Services.AddSingleton<RejectionStore>();
+        builder.Services.AddOptions<IngestionOptions>().Bind(builder.Configuration.GetSection(IngestionOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<IngestionHandler>();
         builder.Services.AddCollector(builder.Configuration);
         builder.Services.AddWebhooks(builder.Configuration);

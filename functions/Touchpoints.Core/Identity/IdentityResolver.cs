@@ -36,9 +36,10 @@ public sealed record ResolutionPlan
 /// <item>Identifiers of one profile: the unknown ones attach to it.</item>
 /// <item>Identifiers of several profiles: they merge unless two of them hold different values of an exclusive identifier
 /// (userId, or a crm id of one system); those are kept apart and the conflict is recorded on both. The survivor is the
-/// oldest known profile (a profile holding only anonymous ids always merges into a known one); the others become
-/// tombstones. One exception, for concurrent batches: a profile another batch has claimed identifiers for but not written
-/// yet survives, keeping the oldest creation time — had it lost, its writer would create an orphan.</item>
+/// profile of highest <see cref="Outranks">rank</see>, computed only from the documents read: written before unwritten
+/// (claimed, no document yet), known before anonymous-only, older before younger, then the smaller id. A profile's rank only
+/// rises as it is rewritten (it gets written, gains identifiers, absorbs older profiles), and a merge commits by tombstoning
+/// the loser at the version read: so no two batches can ever commit opposite merges.</item>
 /// <item>An exclusive identifier never attaches to a profile holding another value of its type; anonymous ids stop
 /// attaching at <see cref="CustomerView.AnonymousIdLimit"/> per profile (a shared kiosk must not become one person).</item>
 /// </list>
@@ -71,6 +72,26 @@ public static class IdentityResolver
         _ => 5,
     };
 
+    /// <summary>
+    /// The survivor rule: whether profile <paramref name="a"/> outranks <paramref name="b"/>, given their documents as read
+    /// (null: claimed but not written). Written before unwritten; then known (any identifier but anonymous ids) before
+    /// anonymous-only; then older; then the smaller id. Every input only moves one way as a profile is rewritten, so a
+    /// profile's rank never falls.
+    /// </summary>
+    public static bool Outranks(ProfileFacts? a, string aId, ProfileFacts? b, string bId)
+    {
+        if ((a is null) != (b is null)) return a is not null;
+        if (a is not null && b is not null)
+        {
+            var (knownA, knownB) = (IsKnown(a), IsKnown(b));
+            if (knownA != knownB) return knownA;
+            if (a.CreatedAt != b.CreatedAt) return a.CreatedAt < b.CreatedAt;
+        }
+        return string.CompareOrdinal(aId, bId) < 0;
+    }
+
+    private static bool IsKnown(ProfileFacts profile) => profile.IdentityKeys.Any(k => !k.StartsWith("anonymousId:", StringComparison.Ordinal));
+
     private sealed class State
     {
         private readonly Dictionary<string, string> owner;
@@ -78,7 +99,7 @@ public static class IdentityResolver
         private readonly Dictionary<string, DateTimeOffset> created = [];
         private readonly Dictionary<string, DateTimeOffset> newProfiles = [];
         private readonly HashSet<string> born = [];
-        private readonly HashSet<string> unwritten = [];
+        private readonly IReadOnlyDictionary<string, ProfileFacts> written;
         private readonly Dictionary<string, string> mergedInto = [];
         private readonly Dictionary<string, string> claims = [];
         private readonly Dictionary<string, List<IdentityConflict>> conflicts = [];
@@ -87,6 +108,7 @@ public static class IdentityResolver
         public State(IReadOnlyDictionary<string, string> owners, IReadOnlyDictionary<string, ProfileFacts> profiles)
         {
             owner = new Dictionary<string, string>(owners);
+            written = profiles;
             foreach (var (id, facts) in profiles)
             {
                 keys[id] = [.. facts.IdentityKeys];
@@ -101,7 +123,6 @@ public static class IdentityResolver
                     keys[id] = set = [];
                     created[id] = DateTimeOffset.MaxValue;
                     newProfiles[id] = DateTimeOffset.MaxValue;
-                    unwritten.Add(id);
                 }
                 set.Add(key);
             }
@@ -216,24 +237,12 @@ public static class IdentityResolver
             return true;
         }
 
-        private bool IsKnown(string profile) => keys[profile].Any(k => !k.StartsWith("anonymousId:", StringComparison.Ordinal));
-
         private string Merge(string a, string b)
         {
-            // A profile another batch is writing right now (claimed, no document yet) survives: had it lost, its writer would
-            // create it after its identifiers were re-pointed, an orphan. Then known beats anonymous-only; then the oldest;
-            // then the smaller id, so every resolver picks the same one. The survivor keeps the oldest creation time.
-            var (survivor, loser) = (unwritten.Contains(a), unwritten.Contains(b)) switch
-            {
-                (true, false) => (a, b),
-                (false, true) => (b, a),
-                _ => (IsKnown(a), IsKnown(b)) switch
-                {
-                    (true, false) => (a, b),
-                    (false, true) => (b, a),
-                    _ => created[a] < created[b] || (created[a] == created[b] && string.CompareOrdinal(a, b) < 0) ? (a, b) : (b, a),
-                },
-            };
+            var (survivor, loser) = Outranks(written.GetValueOrDefault(a), a, written.GetValueOrDefault(b), b) ? (a, b) : (b, a);
+            if (created[loser] < created[survivor]) created[survivor] = created[loser];
+            if (newProfiles.TryGetValue(survivor, out var seen) && newProfiles.TryGetValue(loser, out var loserSeen) && loserSeen < seen)
+                newProfiles[survivor] = loserSeen;
             mergedInto[loser] = survivor;
             foreach (var key in keys[loser])
             {

@@ -9,7 +9,8 @@ namespace Touchpoints.Core.Ingestion;
 /// <summary>An event body as the trigger delivered it, with where it sits in its partition.</summary>
 public sealed record IncomingEvent(string Body, EventPosition? Position, DateTimeOffset EnqueuedAt);
 
-public sealed record AcceptedEvent(IngestedEvent Event, EventPosition? Position);
+/// <summary>A valid event of a batch, with where it sits in its partition and when it reached the hub (the same on every replay).</summary>
+public sealed record AcceptedEvent(IngestedEvent Event, EventPosition? Position, DateTimeOffset? ArrivedAt = null);
 
 /// <summary>An event refused with its reasons; kept so that nothing sent to us disappears silently.</summary>
 public sealed record Rejection(EventSource Source, string? EventId, EventPosition? Position, string Body, IReadOnlyList<ValidationError> Errors)
@@ -41,7 +42,7 @@ public static class IngestionBatch
             if (result.Event is { } e)
             {
                 // A producer's retry inside one batch: the first copy wins, the second is not an error.
-                if (seen.Add(e.DedupKey)) accepted.Add(new AcceptedEvent(e, item.Position));
+                if (seen.Add(e.DedupKey)) accepted.Add(new AcceptedEvent(e, item.Position, item.EnqueuedAt));
             }
             else
             {
@@ -67,7 +68,7 @@ public static class IngestionBatch
         while (true)
         {
             var plan = IdentityResolver.Resolve([.. fresh.Select(a => new EventIdentity(a.Event.Identifiers, a.Event.OccurredAt))], owners, profiles);
-            var unseen = fresh.Where((a, i) => !(views.TryGetValue(plan.Targets[i], out var view) && view.Applied.Contains(a.Event.DedupKey, a.Position)))
+            var unseen = fresh.Where((a, i) => !(views.TryGetValue(plan.Targets[i], out var view) && view.Applied.Contains(a.Event.DedupKey)))
                 .ToArray();
             if (unseen.Length == fresh.Count) return (plan, fresh);
             fresh = unseen;
@@ -90,7 +91,8 @@ public static class IngestionBatch
         ImmutableArray<string> identities,
         ImmutableArray<IdentityConflict> conflicts,
         DateTimeOffset now,
-        CompiledRules? rules = null)
+        CompiledRules? rules = null,
+        TimeSpan? dedupWindow = null)
     {
         var view = current ?? CustomerView.Create(customerId, createdAt);
         var changed = current is null;
@@ -105,9 +107,9 @@ public static class IngestionBatch
             if (!causes.Contains(MergeCause)) causes.Add(MergeCause);
         }
 
-        foreach (var (e, position) in events)
+        foreach (var (e, _, arrivedAt) in events)
         {
-            var next = CustomerProjection.Apply(view, e, position);
+            var next = CustomerProjection.Apply(view, e, arrivedAt);
             if (ReferenceEquals(next, view)) continue;
             view = next;
             changed = true;
@@ -128,7 +130,7 @@ public static class IngestionBatch
         }
 
         if (!changed) return new CustomerUpdate(current!, false, []);
-        view = CustomerProjection.Derive(view);
+        view = CustomerProjection.Derive(view) with { Applied = view.Applied.Prune(now - (dedupWindow ?? AppliedEvents.DefaultWindow)) };
         if (rules is not null)
         {
             var derived = Segmentation.Derive(view, rules, now);
@@ -138,14 +140,4 @@ public static class IngestionBatch
         view = view with { Version = (current?.Version ?? 0) + 1, UpdatedAt = now };
         return new CustomerUpdate(view, true, causes);
     }
-
-    /// <summary>The tombstone a merged-away profile becomes: its id keeps resolving, to the survivor.</summary>
-    public static CustomerView Tombstone(CustomerView loser, string survivorId, DateTimeOffset now) =>
-        loser.MergedInto == survivorId ? loser : CustomerView.Create(loser.Id, loser.CreatedAt) with
-        {
-            MergedInto = survivorId,
-            Identities = loser.Identities,
-            Version = loser.Version + 1,
-            UpdatedAt = now,
-        };
 }

@@ -40,6 +40,13 @@ public static class CustomerMerge
         };
     }
 
+    /// <summary>
+    /// The tombstone a merged-away profile becomes: its data as read, so that whoever meets it unfolded can finish the merge,
+    /// and <see cref="CustomerView.MergedInto"/> so that its id keeps resolving. Tombstones are immutable once written.
+    /// </summary>
+    public static CustomerView Tombstone(CustomerView loser, string survivorId, DateTimeOffset now) =>
+        loser with { MergedInto = survivorId, Version = loser.Version + 1, UpdatedAt = now };
+
     private static T? Pick<T>(T? a, T? b, Func<T, T, T> merge) where T : class => a is null ? b : b is null ? a : merge(a, b);
 
     private static CustomerTraits Traits(CustomerTraits a, CustomerTraits b) => new()

@@ -4,17 +4,19 @@ using Touchpoints.Core.Events;
 namespace Touchpoints.Core.Views;
 
 /// <summary>
-/// The projection: (view, event) → view. Pure and idempotent: an event already applied (by id, or by its position in its
-/// Event Hubs partition) returns the view unchanged. Counters and first/last times commute, so those fields do not depend
+/// The projection: (view, event) → view. Pure and idempotent: an event already applied (by its dedup key, within the
+/// dedup window) returns the view unchanged. Counters and first/last times commute, so those fields do not depend
 /// on the order events arrive in; a late event never moves a "last" value backwards.
 /// </summary>
 public static class CustomerProjection
 {
     public const int CounterTypesLimit = 64;
 
-    public static CustomerView Apply(CustomerView view, IngestedEvent e, EventPosition? position = null)
+    /// <param name="arrivedAt">When the event reached its hub (the same on every replay): the day its dedup entry is kept
+    /// under. Defaults to when it occurred.</param>
+    public static CustomerView Apply(CustomerView view, IngestedEvent e, DateTimeOffset? arrivedAt = null)
     {
-        if (view.Applied.Contains(e.DedupKey, position)) return view;
+        if (view.Applied.Contains(e.DedupKey)) return view;
         var (next, journal) = e switch
         {
             WebEvent web => WebProjection.Apply(view, web),
@@ -26,7 +28,7 @@ public static class CustomerProjection
         {
             Journal = journal is null ? next.Journal : AddToJournal(next.Journal, journal),
             Counters = Count(next.Counters, e.Type),
-            Applied = next.Applied.Record(e.DedupKey, position),
+            Applied = next.Applied.Record(e.DedupKey, arrivedAt ?? e.OccurredAt),
         };
     }
 

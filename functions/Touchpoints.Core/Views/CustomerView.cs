@@ -114,44 +114,5 @@ public sealed record JournalEntry(DateTimeOffset At, Touchpoint Touchpoint, stri
 
 public sealed record IdentityConflict(DateTimeOffset At, string Identifier, string OtherCustomerId, string Reason);
 
-/// <summary>
-/// Idempotency bookkeeping: per source partition (<c>{hub}/{partitionId}</c>) the highest sequence number applied, and the
-/// ids of the most recent events (for duplicates that arrive with new sequence numbers, e.g. a producer's retry).
-/// </summary>
-public sealed record AppliedEvents
-{
-    public const int RecentLimit = 64;
-
-    public ImmutableSortedDictionary<string, long> Watermarks { get; init; } = ImmutableSortedDictionary<string, long>.Empty;
-    public ImmutableArray<string> RecentEventIds { get; init; } = [];
-
-    public static readonly AppliedEvents Empty = new();
-
-    public bool Contains(string eventId, EventPosition? position) =>
-        RecentEventIds.Contains(eventId)
-        || (position is not null && Watermarks.TryGetValue(position.Partition, out var mark) && position.SequenceNumber <= mark);
-
-    public AppliedEvents Record(string eventId, EventPosition? position)
-    {
-        var recent = RecentEventIds.Contains(eventId) ? RecentEventIds : RecentEventIds.Insert(0, eventId);
-        if (recent.Length > RecentLimit) recent = recent.RemoveRange(RecentLimit, recent.Length - RecentLimit);
-        var marks = Watermarks;
-        if (position is not null && (!marks.TryGetValue(position.Partition, out var mark) || position.SequenceNumber > mark))
-            marks = marks.SetItem(position.Partition, position.SequenceNumber);
-        return new AppliedEvents { Watermarks = marks, RecentEventIds = recent };
-    }
-
-    /// <summary>Folds a merged profile's bookkeeping in: its events must not be applied again to the survivor.</summary>
-    public AppliedEvents Union(AppliedEvents other)
-    {
-        var marks = Watermarks;
-        foreach (var (partition, sequence) in other.Watermarks)
-            if (!marks.TryGetValue(partition, out var mark) || sequence > mark) marks = marks.SetItem(partition, sequence);
-        var recent = RecentEventIds.AddRange(other.RecentEventIds.Where(id => !RecentEventIds.Contains(id)));
-        if (recent.Length > RecentLimit) recent = recent.RemoveRange(RecentLimit, recent.Length - RecentLimit);
-        return new AppliedEvents { Watermarks = marks, RecentEventIds = recent };
-    }
-}
-
 /// <summary>Where an event sits in its Event Hubs partition: the basis of replay detection.</summary>
 public sealed record EventPosition(string Partition, long SequenceNumber);

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Microsoft.Extensions.Options;
 using Touchpoints.Core.Events;
 using Touchpoints.Core.Identity;
 using Touchpoints.Core.Ingestion;
@@ -21,11 +22,12 @@ public sealed partial class IngestionHandler(
     IdentityStore identities,
     RejectionStore rejections,
     RulesProvider rules,
+    IOptions<IngestionOptions> options,
     TimeProvider clock,
     ILogger<IngestionHandler> logger)
 {
     /// <summary>Re-resolutions within one invocation after losing a race; past this the invocation fails and is retried.</summary>
-    public const int MaxAttempts = 5;
+    public const int MaxAttempts = 8;
 
     public async Task<BatchOutcome> IngestAsync(EventSource source, IReadOnlyList<IncomingEvent> batch, CancellationToken ct)
     {
@@ -51,94 +53,109 @@ public sealed partial class IngestionHandler(
 
     private async Task<IReadOnlyList<CustomerChanged>> ApplyAsync(IReadOnlyList<AcceptedEvent> accepted, CancellationToken ct)
     {
-        // 1. Identities: one lookup per distinct identifier, then every profile they name, tombstones followed to survivors.
+        // 1. Identities: one lookup per distinct identifier, then every profile they name, tombstones followed to their roots.
         var keys = accepted.SelectMany(a => a.Event.Identifiers).Select(i => i.Key).Distinct(StringComparer.Ordinal).ToArray();
-        var owners = await identities.LookupAsync(keys, ct).ConfigureAwait(false);
-        var docs = await ReadProfilesAsync(owners, ct).ConfigureAwait(false);
+        var lookups = await identities.LookupAsync(keys, ct).ConfigureAwait(false);
+        var graph = await ProfileGraph.ReadAsync(customers, lookups.Values.Select(o => o.CustomerId), ct).ConfigureAwait(false);
+        var owners = lookups.ToDictionary(l => l.Key, l => graph.Root(l.Value.CustomerId), StringComparer.Ordinal);
 
-        var (plan, fresh) = IngestionBatch.Resolve(accepted, owners, docs.ToDictionary(d => d.Key, d => d.Value.Document));
-        if (fresh.Count == 0) return [];
+        var (plan, fresh) = IngestionBatch.Resolve(accepted, owners, graph.Live.ToDictionary(d => d.Key, d => d.Value.Document));
+        if (fresh.Count == 0 && graph.Tombstones.Count == 0) return [];
 
         if (!await identities.ClaimAsync(plan.Claims, ct).ConfigureAwait(false))
             throw new StaleResolutionException("another writer claimed an identifier of this batch first");
 
-        // 2. Customers: fold losers and events, write once each, conditional on the ETag read above.
-        var eventsByCustomer = fresh.Select((a, i) => (a, target: plan.Targets[i])).ToLookup(x => x.target, x => x.a);
-        var losersBySurvivor = plan.Merges.Where(m => docs.ContainsKey(m.Key)).ToLookup(m => m.Value, m => docs[m.Key].Document);
-        var affected = plan.Identities.Keys.Union(plan.Targets).Distinct(StringComparer.Ordinal).ToArray();
+        // 2. Merges commit here: each loser becomes a tombstone at exactly the version read (or is created as one when only
+        //    claimed), before its survivor is written. A failure means the store moved on: resolve again.
+        var now = clock.GetUtcNow();
+        var tombstones = await Task.WhenAll(plan.Merges.Select(m => CommitMergeAsync(m.Key, m.Value, graph, owners, now, ct))).ConfigureAwait(false);
+
+        // 3. Survivors: fold in this batch's losers and every unfolded tombstone met on the way (finishing a merge another
+        //    batch committed but did not complete), then the events; one conditional write each.
+        string SurvivorOf(string profile) => plan.Merges.GetValueOrDefault(profile, profile);
+        var folds = tombstones.Concat(graph.Tombstones.Values.Select(t => t.Document))
+            .ToLookup(t => SurvivorOf(graph.Root(t.Id)), StringComparer.Ordinal);
+        var eventsByCustomer = fresh.Select((a, i) => (a, target: plan.Targets[i])).ToLookup(x => x.target, x => x.a, StringComparer.Ordinal);
+        var affected = plan.Identities.Keys.Union(plan.Targets).Union(folds.Select(f => f.Key)).Distinct(StringComparer.Ordinal).ToArray();
         // Scores and segments derive from the active rules, read once per batch (cached).
         var compiled = await rules.GetAsync(ct).ConfigureAwait(false);
         var writes = await Task.WhenAll(affected.Select(id => WriteCustomerAsync(
-            id,
-            docs.GetValueOrDefault(id),
-            plan.NewProfiles.TryGetValue(id, out var created) ? created : fresh[0].Event.OccurredAt,
-            [.. losersBySurvivor[id]],
-            [.. eventsByCustomer[id]],
-            plan.Identities.GetValueOrDefault(id, []),
-            plan.Conflicts.GetValueOrDefault(id, []),
+            new CustomerSlice(
+                id,
+                graph.Live.GetValueOrDefault(id),
+                plan.NewProfiles.TryGetValue(id, out var created) ? created : folds[id].Select(f => f.CreatedAt).DefaultIfEmpty(now).Min(),
+                [.. folds[id]],
+                [.. eventsByCustomer[id]],
+                plan.Identities.GetValueOrDefault(id, []),
+                plan.Conflicts.GetValueOrDefault(id, [])),
             compiled,
             ct))).ConfigureAwait(false);
 
-        // 3. Merged-away profiles: their identifiers now resolve to the survivor, and they become tombstones.
-        foreach (var (loser, survivor) in plan.Merges)
-        {
-            var doc = docs.GetValueOrDefault(loser);
-            var loserKeys = owners.Where(o => o.Value == loser).Select(o => o.Key).Union(doc?.Document.Identities ?? []);
-            await identities.RepointAsync(loserKeys, survivor, ct).ConfigureAwait(false);
-            if (doc is not null) await TombstoneAsync(doc, survivor, ct).ConfigureAwait(false);
-            LogMerged(logger, loser, survivor);
-        }
+        // 4. Identifiers move from merged-away profiles to their survivors (path compression: whatever pointed at a tombstone
+        //    now points at the live root). Conditional replaces; an identifier another writer moved on is left to it.
+        await MoveIdentifiersAsync(plan, graph, lookups, tombstones, SurvivorOf, ct).ConfigureAwait(false);
+        foreach (var (loser, survivor) in plan.Merges) LogMerged(logger, loser, survivor);
 
-        var now = clock.GetUtcNow();
+        now = clock.GetUtcNow();
         return [.. writes.OfType<CustomerUpdate>().Select(u => new CustomerChanged(u.View.Id, u.View.Version, u.Causes, now))];
     }
 
-    private async Task<Dictionary<string, Versioned<CustomerView>>> ReadProfilesAsync(Dictionary<string, string> owners, CancellationToken ct)
+    private async Task<CustomerView> CommitMergeAsync(
+        string loser, string survivor, ProfileGraph graph, Dictionary<string, string> owners, DateTimeOffset now, CancellationToken ct)
     {
-        var docs = new Dictionary<string, Versioned<CustomerView>>(StringComparer.Ordinal);
-        var pending = owners.Values.Distinct(StringComparer.Ordinal).ToList();
-        var redirects = new Dictionary<string, string>(StringComparer.Ordinal);
-        // Following a tombstone costs a read more; it only happens while a merge's re-pointing is incomplete.
-        for (var hop = 0; pending.Count > 0 && hop < CustomerStore.MaxMergeHops; hop++)
+        var read = graph.Live.GetValueOrDefault(loser);
+        var content = read?.Document ?? CustomerView.Create(loser, now) with
         {
-            var read = await Task.WhenAll(pending.Select(id => customers.ReadAsync(id, ct))).ConfigureAwait(false);
-            var next = new List<string>();
-            for (var i = 0; i < pending.Count; i++)
-            {
-                if (read[i] is not { } doc) continue;
-                if (doc.Document.MergedInto is { } survivor)
-                {
-                    redirects[pending[i]] = survivor;
-                    if (!docs.ContainsKey(survivor)) next.Add(survivor);
-                }
-                else docs[pending[i]] = doc;
-            }
-            pending = next;
-        }
-        foreach (var (key, id) in owners.ToArray())
+            Identities = [.. owners.Where(o => o.Value == loser).Select(o => o.Key).Order(StringComparer.Ordinal)],
+        };
+        var tombstone = CustomerMerge.Tombstone(content, survivor, now);
+        try
         {
-            var target = id;
-            for (var hop = 0; hop < CustomerStore.MaxMergeHops && redirects.TryGetValue(target, out var survivor); hop++) target = survivor;
-            owners[key] = target;
+            await customers.WriteAsync(tombstone, read?.ETag, ct).ConfigureAwait(false);
+            return tombstone;
         }
-        return docs;
+        catch (ConcurrentUpdateException)
+        {
+            // Written, merged or tombstoned by someone else since it was read: tombstones are immutable, so resolve again.
+            throw new StaleResolutionException($"{loser} changed before it could be merged");
+        }
     }
 
-    private async Task<CustomerUpdate?> WriteCustomerAsync(
-        string id,
-        Versioned<CustomerView>? current,
-        DateTimeOffset createdAt,
-        IReadOnlyList<CustomerView> losers,
-        IReadOnlyList<AcceptedEvent> events,
-        ImmutableArray<string> identityKeys,
-        ImmutableArray<IdentityConflict> conflicts,
-        CompiledRules compiled,
+    private async Task MoveIdentifiersAsync(
+        ResolutionPlan plan,
+        ProfileGraph graph,
+        Dictionary<string, IdentityOwner> lookups,
+        IReadOnlyList<CustomerView> committed,
+        Func<string, string> survivorOf,
         CancellationToken ct)
     {
+        // Every profile that now resolves elsewhere: this batch's losers, the tombstones met, and whatever each had absorbed.
+        var gone = committed.Concat(graph.Tombstones.Values.Select(t => t.Document)).ToArray();
+        var moves = new Dictionary<string, (IdentityOwner? Known, string To)>(StringComparer.Ordinal);
+        foreach (var tombstone in gone)
+        {
+            var to = survivorOf(graph.Root(tombstone.Id));
+            foreach (var key in tombstone.Identities) moves.TryAdd(key, (lookups.GetValueOrDefault(key), to));
+        }
+        foreach (var (key, owner) in lookups)
+        {
+            var to = survivorOf(graph.Root(owner.CustomerId));
+            if (owner.CustomerId != to) moves[key] = (owner, to);
+        }
+        if (moves.Count == 0) return;
+        var from = gone.SelectMany(t => t.MergedFrom.Append(t.Id)).ToHashSet(StringComparer.Ordinal);
+        await Task.WhenAll(moves.Select(m => identities.MoveAsync(m.Key, m.Value.Known, from, m.Value.To, ct))).ConfigureAwait(false);
+    }
+
+    private async Task<CustomerUpdate?> WriteCustomerAsync(CustomerSlice slice, CompiledRules compiled, CancellationToken ct)
+    {
+        var current = slice.Current;
         for (var attempt = 1; ; attempt++)
         {
-            if (current?.Document.MergedInto is not null) throw new StaleResolutionException($"{id} was merged meanwhile");
-            var update = IngestionBatch.Apply(current?.Document, id, createdAt, losers, events, identityKeys, conflicts, clock.GetUtcNow(), compiled);
+            // A tombstone is never written again: its survivor takes what would have gone to it.
+            if (current?.Document.MergedInto is not null) throw new StaleResolutionException($"{slice.Id} was merged meanwhile");
+            var update = IngestionBatch.Apply(current?.Document, slice.Id, slice.CreatedAt, slice.Losers, slice.Events, slice.Identities, slice.Conflicts,
+                clock.GetUtcNow(), compiled, options.Value.DedupWindow);
             if (!update.Changed) return null;
             try
             {
@@ -147,37 +164,21 @@ public sealed partial class IngestionHandler(
             }
             catch (ConcurrentUpdateException) when (attempt < MaxAttempts * 2)
             {
-                LogConcurrentWrite(logger, id, attempt);
-                current = await customers.ReadAsync(id, ct).ConfigureAwait(false);
+                LogConcurrentWrite(logger, slice.Id, attempt);
+                current = await customers.ReadAsync(slice.Id, ct).ConfigureAwait(false);
             }
         }
     }
 
-    private async Task TombstoneAsync(Versioned<CustomerView> loser, string survivor, CancellationToken ct)
-    {
-        var current = loser;
-        for (var attempt = 1; ; attempt++)
-        {
-            if (current.Document.MergedInto == survivor) return;
-            // The tombstone keeps its data: readers follow MergedInto, and nothing a concurrent writer added is lost.
-            var tombstone = current.Document with
-            {
-                MergedInto = survivor,
-                Version = current.Document.Version + 1,
-                UpdatedAt = clock.GetUtcNow(),
-            };
-            try
-            {
-                await customers.WriteAsync(tombstone, current.ETag, ct).ConfigureAwait(false);
-                return;
-            }
-            catch (ConcurrentUpdateException) when (attempt < MaxAttempts)
-            {
-                current = await customers.ReadAsync(loser.Document.Id, ct).ConfigureAwait(false)
-                    ?? throw new StaleResolutionException($"{loser.Document.Id} disappeared");
-            }
-        }
-    }
+    /// <summary>What one customer's write is made of: the view as read, and what this batch folds into it.</summary>
+    private sealed record CustomerSlice(
+        string Id,
+        Versioned<CustomerView>? Current,
+        DateTimeOffset CreatedAt,
+        IReadOnlyList<CustomerView> Losers,
+        IReadOnlyList<AcceptedEvent> Events,
+        ImmutableArray<string> Identities,
+        ImmutableArray<IdentityConflict> Conflicts);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Rejected {Source} event {EventId}: {Reason}")]
     private static partial void LogRejected(ILogger logger, EventSource source, string? eventId, IReadOnlyList<ValidationError> reason);

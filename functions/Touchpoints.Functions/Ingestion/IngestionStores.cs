@@ -33,13 +33,10 @@ public sealed class CustomerStore(Database database)
         }
     }
 
-    /// <summary>Tombstones chain only while a merge is being completed; a longer chain is a bug, not data.</summary>
-    public const int MaxMergeHops = 8;
-
     /// <summary>The customer's current view, following <c>mergedInto</c> from a merged-away id to its survivor.</summary>
     public async Task<CustomerView?> ReadCurrentAsync(string id, CancellationToken ct)
     {
-        for (var hop = 0; hop < MaxMergeHops; hop++)
+        for (var hop = 0; hop <= ProfileGraph.MaxHops; hop++)
         {
             var found = await ReadAsync(id, ct).ConfigureAwait(false);
             if (found?.Document.MergedInto is not { } survivor) return found?.Document;
@@ -68,80 +65,89 @@ public sealed class CustomerStore(Database database)
     private static readonly ItemRequestOptions Quiet = new() { EnableContentResponseOnWrite = false };
 }
 
-/// <summary>The identifier → customer map. Claims are conditional creates: the first writer of an identifier owns it.</summary>
+/// <summary>An identity document as read: the customer it names and the ETag a conditional move is made on.</summary>
+public sealed record IdentityOwner(string CustomerId, string ETag);
+
+/// <summary>
+/// The identifier → customer map. Claims are conditional creates: the first writer of an identifier owns it, and a claim is
+/// never withdrawn (others may already have built on it). After that an identifier only moves, by conditional replace, from
+/// a merged-away profile to its survivor.
+/// </summary>
 public sealed class IdentityStore(Database database, TimeProvider clock)
 {
     private readonly Container container = database.GetContainer(Containers.Identities);
 
-    public async Task<Dictionary<string, string>> LookupAsync(IEnumerable<string> keys, CancellationToken ct)
+    public async Task<Dictionary<string, IdentityOwner>> LookupAsync(IEnumerable<string> keys, CancellationToken ct)
     {
-        var found = await Task.WhenAll(keys.Select(async key =>
+        var found = await Task.WhenAll(keys.Select(async key => (key, owner: await ReadAsync(key, ct).ConfigureAwait(false)))).ConfigureAwait(false);
+        return found.Where(f => f.owner is not null).ToDictionary(f => f.key, f => f.owner!, StringComparer.Ordinal);
+    }
+
+    private async Task<IdentityOwner?> ReadAsync(string key, CancellationToken ct)
+    {
+        var id = IdentityDocument.IdFor(key);
+        try
         {
-            var id = IdentityDocument.IdFor(key);
-            try
-            {
-                var response = await container.ReadItemAsync<IdentityDocument>(id, new PartitionKey(id), cancellationToken: ct).ConfigureAwait(false);
-                return (key, response.Resource.CustomerId);
-            }
-            catch (CosmosException e) when (e.StatusCode == HttpStatusCode.NotFound)
-            {
-                return (key, CustomerId: (string?)null);
-            }
-        })).ConfigureAwait(false);
-        return found.Where(f => f.CustomerId is not null).ToDictionary(f => f.key, f => f.CustomerId!);
+            var response = await container.ReadItemAsync<IdentityDocument>(id, new PartitionKey(id), cancellationToken: ct).ConfigureAwait(false);
+            return new IdentityOwner(response.Resource.CustomerId, response.ETag);
+        }
+        catch (CosmosException e) when (e.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
     }
 
     /// <summary>
-    /// Claims each identifier for its customer; false when another writer claimed one of them for someone else first. A
-    /// losing batch withdraws the claims it made, so that nothing points at a profile it will not write.
+    /// Claims each identifier for its customer; false when another writer claimed one of them for someone else first. The
+    /// claims this call did make stay: the batch resolves again and counts them like anyone else's.
     /// </summary>
     public async Task<bool> ClaimAsync(IReadOnlyDictionary<string, string> claims, CancellationToken ct)
     {
-        var results = await Task.WhenAll(claims.Select(async claim =>
+        var won = await Task.WhenAll(claims.Select(async claim =>
         {
             var document = new IdentityDocument(IdentityDocument.IdFor(claim.Key), claim.Key, claim.Value, clock.GetUtcNow());
             try
             {
-                var created = await container.CreateItemAsync(document, new PartitionKey(document.Id), Quiet, ct).ConfigureAwait(false);
-                return (Won: true, Created: (Id: document.Id, created.ETag));
+                await container.CreateItemAsync(document, new PartitionKey(document.Id), Quiet, ct).ConfigureAwait(false);
+                return true;
             }
             catch (CosmosException e) when (e.StatusCode == HttpStatusCode.Conflict)
             {
-                // A replay of our own claim is not a race; a claim withdrawn since the conflict is (resolve again).
-                try
-                {
-                    var existing = await container.ReadItemAsync<IdentityDocument>(document.Id, new PartitionKey(document.Id), cancellationToken: ct).ConfigureAwait(false);
-                    return (Won: existing.Resource.CustomerId == claim.Value, Created: ((string Id, string ETag)?)null);
-                }
-                catch (CosmosException gone) when (gone.StatusCode == HttpStatusCode.NotFound)
-                {
-                    return (Won: false, Created: null);
-                }
+                // A replay of our own claim is not a race.
+                return (await ReadAsync(claim.Key, ct).ConfigureAwait(false))?.CustomerId == claim.Value;
             }
         })).ConfigureAwait(false);
-        if (results.All(r => r.Won)) return true;
-        await Task.WhenAll(results.Where(r => r.Created is not null).Select(async r =>
+        return won.All(w => w);
+    }
+
+    /// <summary>
+    /// Moves an identifier that points at one of <paramref name="from"/> (merged-away profiles) to their survivor
+    /// <paramref name="to"/>, conditional on the version read (<paramref name="known"/>, else read first). When another
+    /// writer moved it meanwhile, it is read again and moved only if it still points at one of <paramref name="from"/>:
+    /// identifiers only ever move from a loser towards its survivor. Returns whether this call moved it.
+    /// </summary>
+    public async Task<bool> MoveAsync(string key, IdentityOwner? known, IReadOnlySet<string> from, string to, CancellationToken ct)
+    {
+        var current = known ?? await ReadAsync(key, ct).ConfigureAwait(false);
+        for (var attempt = 0; attempt < MaxMoveAttempts && current is not null && current.CustomerId != to && from.Contains(current.CustomerId); attempt++)
         {
+            var document = new IdentityDocument(IdentityDocument.IdFor(key), key, to, clock.GetUtcNow());
             try
             {
-                // Only if untouched since: a merge may have re-pointed it meanwhile, and then it is no longer ours to withdraw.
-                await container.DeleteItemAsync<IdentityDocument>(r.Created!.Value.Id, new PartitionKey(r.Created.Value.Id),
-                    new ItemRequestOptions { IfMatchEtag = r.Created.Value.ETag }, ct).ConfigureAwait(false);
+                await container.ReplaceItemAsync(document, document.Id, new PartitionKey(document.Id),
+                    new ItemRequestOptions { IfMatchEtag = current.ETag, EnableContentResponseOnWrite = false }, ct).ConfigureAwait(false);
+                return true;
             }
             catch (CosmosException e) when (e.StatusCode is HttpStatusCode.PreconditionFailed or HttpStatusCode.NotFound)
             {
+                current = await ReadAsync(key, ct).ConfigureAwait(false);
             }
-        })).ConfigureAwait(false);
+        }
         return false;
     }
 
-    /// <summary>Points identifiers of a merged-away profile at its survivor.</summary>
-    public Task RepointAsync(IEnumerable<string> keys, string customerId, CancellationToken ct) =>
-        Task.WhenAll(keys.Select(key =>
-        {
-            var document = new IdentityDocument(IdentityDocument.IdFor(key), key, customerId, clock.GetUtcNow());
-            return container.UpsertItemAsync(document, new PartitionKey(document.Id), Quiet, ct);
-        }));
+    /// <summary>Each failed attempt means another writer moved the identifier; it cannot move more often than merges happen.</summary>
+    private const int MaxMoveAttempts = 8;
 
     private static readonly ItemRequestOptions Quiet = new() { EnableContentResponseOnWrite = false };
 }

@@ -24,7 +24,7 @@ public static class ViewEndpoints
             if (Identifier.TryParseKey(identity.Trim()) is not { } identifier)
                 return BadRequest($"'{identity}' is not an identifier: use anonymousId:, userId:, email:, phone:, crm.{{system}}: or social.{{network}}:");
             var owners = await identities.LookupAsync([identifier.Key], ct).ConfigureAwait(false);
-            return owners.TryGetValue(identifier.Key, out var id) && await customers.ReadCurrentAsync(id, ct) is { } view
+            return owners.TryGetValue(identifier.Key, out var owner) && await customers.ReadCurrentAsync(owner.CustomerId, ct) is { } view
                 ? Results.Json(view, CoreJsonContext.Default.CustomerView)
                 : NotFound($"no customer with {identifier.Key}");
         });

@@ -28,17 +28,18 @@ public class UnwrittenProfileTests
     }
 
     [Fact]
-    public void An_unwritten_profile_merging_with_a_written_one_survives_so_its_writer_never_makes_an_orphan()
+    public void A_written_profile_outranks_an_unwritten_one_whatever_their_ids_and_times()
     {
-        var owners = new Dictionary<string, string> { [Crm.Key] = "c-inflight", [A.Key] = "c-old", [U1.Key] = "c-old" };
-        var profiles = new Dictionary<string, ProfileFacts> { ["c-old"] = new("c-old", T0.AddDays(-3), [A.Key, U1.Key]) };
+        // The in-flight profile gets a tombstone created in its place, so its writer's create fails and it resolves again.
+        var owners = new Dictionary<string, string> { [Crm.Key] = "c-aaa-inflight", [A.Key] = "c-old", [U1.Key] = "c-old" };
+        var profiles = new Dictionary<string, ProfileFacts> { ["c-old"] = new("c-old", T0.AddDays(3), [A.Key]) };
 
         var plan = IdentityResolver.Resolve([new EventIdentity([Crm, A], T0)], owners, profiles);
 
-        Assert.Equal(["c-inflight"], plan.Targets);
-        Assert.Equal("c-inflight", plan.Merges["c-old"]);
-        Assert.Contains("c-inflight", plan.NewProfiles.Keys);
-        Assert.Equal([A.Key, Crm.Key, U1.Key], plan.Identities["c-inflight"].Order(StringComparer.Ordinal));
+        Assert.Equal(["c-old"], plan.Targets);
+        Assert.Equal("c-old", plan.Merges["c-aaa-inflight"]);
+        Assert.DoesNotContain("c-aaa-inflight", plan.NewProfiles.Keys);
+        Assert.Equal([A.Key, Crm.Key, U1.Key], plan.Identities["c-old"].Order(StringComparer.Ordinal));
     }
 
     [Fact]

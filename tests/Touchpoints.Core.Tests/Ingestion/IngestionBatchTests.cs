@@ -88,15 +88,16 @@ public class IngestionBatchTests
     }
 
     [Fact]
-    public void A_tombstone_points_at_the_survivor_and_keeps_its_identities()
+    public void A_tombstone_points_at_the_survivor_and_keeps_the_data_its_survivor_folds_in()
     {
-        var loser = CustomerView.Create("c-visitor", T0) with { Identities = ["anonymousId:a1"], Version = 4 };
-        var tombstone = IngestionBatch.Tombstone(loser, "c-ann", Now);
+        var loser = Build.ApplyAll(CustomerView.Create("c-visitor", T0) with { Identities = ["anonymousId:a1"], Version = 4 }, [Page("p1", T0, "/pricing")]);
+        var tombstone = CustomerMerge.Tombstone(loser, "c-ann", Now);
         Assert.True(tombstone.IsTombstone);
         Assert.Equal("c-ann", tombstone.MergedInto);
         Assert.Equal(5, tombstone.Version);
         Assert.Equal(loser.Identities, tombstone.Identities);
-        Assert.Same(tombstone, IngestionBatch.Tombstone(tombstone, "c-ann", Now.AddHours(1)));
+        Assert.Equal(loser.Touchpoints, tombstone.Touchpoints);
+        Assert.Equal(loser.Journal, tombstone.Journal);
     }
 
     [Fact]

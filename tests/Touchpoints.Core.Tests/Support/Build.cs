@@ -87,7 +87,7 @@ internal static class Build
     public static string Json(CustomerView view) => JsonSerializer.Serialize(view, CoreJsonContext.Default.CustomerView);
 
     /// <summary>
-    /// The view with its bookkeeping sets (recent event ids, recent order ids, closed ticket ids) in a canonical order:
+    /// The view with its bookkeeping sets (recent order ids, closed ticket ids) in a canonical order:
     /// they are sets whose array order records arrival, not content.
     /// </summary>
     public static CustomerView Canonical(CustomerView view)
@@ -95,7 +95,6 @@ internal static class Build
         var t = view.Touchpoints;
         return view with
         {
-            Applied = view.Applied with { RecentEventIds = Sorted(view.Applied.RecentEventIds) },
             Touchpoints = t with
             {
                 Billing = t.Billing is null ? null : t.Billing with { RecentOrderIds = Sorted(t.Billing.RecentOrderIds) },

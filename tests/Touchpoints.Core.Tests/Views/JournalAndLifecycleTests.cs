@@ -26,17 +26,50 @@ public class JournalAndLifecycleTests
         var e = Page("p1", T0, "/");
         var once = ApplyAll([e]);
         Assert.Same(once, CustomerProjection.Apply(once, e));
-        Assert.Same(once, CustomerProjection.Apply(once, e with { EventId = "p1" }, new EventPosition("web/0", 7)));
+        Assert.Same(once, CustomerProjection.Apply(once, e with { EventId = "p1" }, T0.AddDays(1)));
     }
 
     [Fact]
-    public void An_event_at_or_below_the_partition_watermark_is_skipped()
+    public void A_resend_after_thousands_of_newer_events_is_still_recognised()
     {
-        var view = CustomerProjection.Apply(NewView(), Page("p1", T0, "/"), new EventPosition("web/0", 10));
-        Assert.Same(view, CustomerProjection.Apply(view, Page("p-other", T0, "/"), new EventPosition("web/0", 10)));
-        Assert.Same(view, CustomerProjection.Apply(view, Page("p-older", T0, "/"), new EventPosition("web/0", 3)));
-        Assert.NotSame(view, CustomerProjection.Apply(view, Page("p-next", T0, "/"), new EventPosition("web/1", 3)));
-        Assert.Equal(10, view.Applied.Watermarks["web/0"]);
+        var first = Page("first", T0, "/");
+        var view = CustomerProjection.Apply(NewView(), first, T0);
+        for (var i = 0; i < 3000; i++) view = CustomerProjection.Apply(view, Page($"p{i}", T0.AddSeconds(i), "/"), T0.AddSeconds(i));
+        Assert.Same(view, CustomerProjection.Apply(view, first, T0.AddDays(2)));
+        Assert.Equal(3001, view.Applied.Count);
+    }
+
+    [Fact]
+    public void An_event_that_arrived_before_the_dedup_window_is_forgotten_when_the_view_is_next_written()
+    {
+        var old = CustomerProjection.Apply(NewView(), Page("old", T0, "/"), T0);
+        var view = CustomerProjection.Apply(old, Page("new", T0.AddDays(8), "/"), T0.AddDays(8));
+        var pruned = view.Applied.Prune(T0.AddDays(8) - AppliedEvents.DefaultWindow);
+        Assert.False(pruned.Contains(Page("old", T0, "/").DedupKey));
+        Assert.True(pruned.Contains(Page("new", T0, "/").DedupKey));
+    }
+
+    [Fact]
+    public void The_dedup_record_is_bounded_and_drops_its_oldest_days_first()
+    {
+        var applied = AppliedEvents.Empty;
+        for (var i = 0; i < AppliedEvents.Limit + 500; i++) applied = applied.Record($"web:{i}", T0.AddMinutes(i));
+        var pruned = applied.Prune(T0.AddDays(-1));
+        Assert.InRange(pruned.Count, 1, AppliedEvents.Limit);
+        Assert.True(pruned.Contains($"web:{AppliedEvents.Limit + 499}"));
+        Assert.False(pruned.Contains("web:0"));
+    }
+
+    [Fact]
+    public void The_dedup_record_round_trips_through_its_json_form()
+    {
+        var view = ApplyAll([Page("p1", T0, "/"), Page("p2", T0.AddDays(1), "/"), Crm("p1", T0, CrmEventType.CallLogged)]);
+        var json = Json(view);
+        var back = System.Text.Json.JsonSerializer.Deserialize(json, CoreJsonContext.Default.CustomerView)!;
+        Assert.Equal(3, back.Applied.Count);
+        Assert.True(back.Applied.Contains(Page("p2", T0, "/").DedupKey));
+        Assert.False(back.Applied.Contains(Page("p3", T0, "/").DedupKey));
+        Assert.Equal(json, Json(back));
     }
 
     [Fact]

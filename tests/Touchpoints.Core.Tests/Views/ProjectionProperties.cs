@@ -9,11 +9,11 @@ namespace Touchpoints.Core.Tests.Views;
 
 public class ProjectionProperties
 {
-    private static EventPosition PositionOf(IngestedEvent e, int sequence) => new($"{IngestedEvent.SourceName(e.Source)}/0", sequence);
+    private static readonly DateTimeOffset Arrival = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
     private static CustomerView ApplyWithPositions(CustomerView view, Step[] steps) =>
-        steps.Select((s, i) => (s.Event, Position: PositionOf(s.Event, i + 1)))
-            .Aggregate(view, (v, x) => CustomerProjection.Apply(v, x.Event, x.Position));
+        steps.Select((s, i) => (s.Event, ArrivedAt: Arrival.AddHours(i * 7)))
+            .Aggregate(view, (v, x) => CustomerProjection.Apply(v, x.Event, x.ArrivedAt));
 
     [Fact]
     public void Applying_events_twice_with_their_positions_equals_applying_them_once() =>

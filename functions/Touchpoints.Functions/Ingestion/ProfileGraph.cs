@@ -1,0 +1,53 @@
+using Touchpoints.Core.Views;
+
+namespace Touchpoints.Functions.Ingestion;
+
+/// <summary>
+/// The profiles a batch's identifiers name, as read: live documents, and tombstones followed to the profile they were merged
+/// into. An id with neither is a profile claimed but not written yet (its writer is in flight, or crashed before writing).
+/// </summary>
+public sealed class ProfileGraph
+{
+    /// <summary>Chains only grow while merges are being completed; past this the store holds a loop or a bug, not data.</summary>
+    public const int MaxHops = 32;
+
+    public Dictionary<string, Versioned<CustomerView>> Live { get; } = new(StringComparer.Ordinal);
+
+    public Dictionary<string, Versioned<CustomerView>> Tombstones { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The live (or unwritten) profile a profile id resolves to.</summary>
+    public string Root(string id)
+    {
+        for (var hop = 0; hop <= MaxHops; hop++)
+        {
+            if (!Tombstones.TryGetValue(id, out var tombstone)) return id;
+            id = tombstone.Document.MergedInto!;
+        }
+        throw new InvalidOperationException($"Merge chain from {id} is longer than {MaxHops} hops: a loop of tombstones.");
+    }
+
+    /// <summary>Reads every profile named, then the survivors of the tombstones among them, a hop at a time (in parallel).</summary>
+    public static async Task<ProfileGraph> ReadAsync(CustomerStore store, IEnumerable<string> ids, CancellationToken ct)
+    {
+        var graph = new ProfileGraph();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var pending = ids.Where(seen.Add).ToList();
+        for (var hop = 0; pending.Count > 0 && hop <= MaxHops; hop++)
+        {
+            var read = await Task.WhenAll(pending.Select(id => store.ReadAsync(id, ct))).ConfigureAwait(false);
+            var next = new List<string>();
+            for (var i = 0; i < pending.Count; i++)
+            {
+                if (read[i] is not { } doc) continue;
+                if (doc.Document.MergedInto is { } survivor)
+                {
+                    graph.Tombstones[pending[i]] = doc;
+                    if (seen.Add(survivor)) next.Add(survivor);
+                }
+                else graph.Live[pending[i]] = doc;
+            }
+            pending = next;
+        }
+        return graph;
+    }
+}
