@@ -51,15 +51,62 @@ public static class IdentityResolver
         IReadOnlyDictionary<string, string> owners,
         IReadOnlyDictionary<string, ProfileFacts> profiles)
     {
-        var state = new State(owners, profiles);
+        // A refused claim is as good as none: the identifier is resolved afresh, and its claim re-pointed (see Refuted).
+        var refuted = Refuted(owners, profiles);
+        var state = new State(refuted.Count == 0 ? owners : owners.Where(o => !refuted.Contains(o.Key)).ToDictionary(), profiles,
+            refuted.ToDictionary(k => k, k => owners[k]));
         var targets = new string[events.Count];
         for (var i = 0; i < events.Count; i++) targets[i] = state.Resolve(events[i]);
         return state.ToPlan(targets.Select(state.Find).ToArray());
     }
 
+    /// <summary>
+    /// Claims the store has refused: an exclusive identifier claimed for a profile whose document, as written, holds another
+    /// value of its type and not this one. Two batches can each claim a different user id for one profile at once; only one
+    /// of their writes of the profile succeeds, and a profile never takes a second user id, so the other claim can never
+    /// come true. Its identifier belongs to a profile of its own, and its claim is re-pointed there.
+    /// </summary>
+    public static IReadOnlySet<string> Refuted(IReadOnlyDictionary<string, string> owners, IReadOnlyDictionary<string, ProfileFacts> profiles)
+    {
+        HashSet<string>? refuted = null;
+        foreach (var (key, id) in owners)
+        {
+            if (!profiles.TryGetValue(id, out var profile) || profile.IdentityKeys.Contains(key)) continue;
+            if (Identifier.TryParseKey(key) is { IsExclusive: true } identifier && Clashes(profile.IdentityKeys, identifier))
+                (refuted ??= new HashSet<string>(StringComparer.Ordinal)).Add(key);
+        }
+        return refuted ?? (IReadOnlySet<string>)FrozenEmpty;
+    }
+
+    /// <summary>Whether identifiers <paramref name="held"/> include another value of <paramref name="identifier"/>'s exclusive type.</summary>
+    public static bool Clashes(IEnumerable<string> held, Identifier identifier)
+    {
+        if (!identifier.IsExclusive) return false;
+        var prefix = identifier.Type + ":";
+        return held.Any(k => k.StartsWith(prefix, StringComparison.Ordinal) && k != identifier.Key);
+    }
+
+    /// <summary>Whether identifier keys include two values of one exclusive type: a state no profile may be written in.</summary>
+    public static bool HoldsAnExclusiveTwice(IEnumerable<string> keys)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var key in keys)
+            if (Identifier.TryParseKey(key) is { IsExclusive: true } identifier && !seen.Add(identifier.Type)) return true;
+        return false;
+    }
+
+    private static readonly HashSet<string> FrozenEmpty = [];
+
     /// <summary>A deterministic profile id: the same first identifier always yields the same customer.</summary>
     public static string NewCustomerId(Identifier first) =>
         "c-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(first.Key)).AsSpan(0, 12));
+
+    /// <summary>
+    /// The profile of an identifier whose claim for <paramref name="refusedBy"/> was refused: its plain id may already be a
+    /// tombstone (the profile first planned for it, merged away), so it gets another one — the same for every resolver.
+    /// </summary>
+    public static string NewCustomerId(Identifier first, string refusedBy) =>
+        "c-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(first.Key + "\n" + refusedBy)).AsSpan(0, 12));
 
     /// <summary>Stronger identifiers first: they anchor an event to its profile.</summary>
     public static int Strength(Identifier identifier) => identifier.Kind switch
@@ -105,8 +152,11 @@ public static class IdentityResolver
         private readonly Dictionary<string, List<IdentityConflict>> conflicts = [];
         private readonly HashSet<string> touched = [];
 
-        public State(IReadOnlyDictionary<string, string> owners, IReadOnlyDictionary<string, ProfileFacts> profiles)
+        private readonly Dictionary<string, string> refusedBy;
+
+        public State(IReadOnlyDictionary<string, string> owners, IReadOnlyDictionary<string, ProfileFacts> profiles, Dictionary<string, string> refusedBy)
         {
+            this.refusedBy = refusedBy;
             owner = new Dictionary<string, string>(owners);
             written = profiles;
             foreach (var (id, facts) in profiles)
@@ -173,7 +223,7 @@ public static class IdentityResolver
 
             if (target is null)
             {
-                target = NewCustomerId(primary);
+                target = refusedBy.TryGetValue(primary.Key, out var refuser) ? NewCustomerId(primary, refuser) : NewCustomerId(primary);
                 if (!keys.ContainsKey(target))
                 {
                     keys[target] = [];

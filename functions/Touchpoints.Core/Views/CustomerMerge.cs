@@ -15,7 +15,7 @@ public static class CustomerMerge
         {
             CreatedAt = survivor.CreatedAt <= loser.CreatedAt ? survivor.CreatedAt : loser.CreatedAt,
             MergedFrom = [.. survivor.MergedFrom, loser.Id, .. loser.MergedFrom.Where(id => !survivor.MergedFrom.Contains(id))],
-            Identities = [.. survivor.Identities.Union(loser.Identities).Order(StringComparer.Ordinal)],
+            Identities = [.. survivor.Identities.Union(loser.Identities.Where(k => !Clashes(survivor.Identities, k))).Order(StringComparer.Ordinal)],
             Traits = Traits(survivor.Traits, loser.Traits),
             Consent = Consent(survivor.Consent, loser.Consent),
             Touchpoints = new TouchpointSections
@@ -46,6 +46,13 @@ public static class CustomerMerge
     /// </summary>
     public static CustomerView Tombstone(CustomerView loser, string survivorId, DateTimeOffset now) =>
         loser with { MergedInto = survivorId, Version = loser.Version + 1, UpdatedAt = now };
+
+    /// <summary>
+    /// A loser's claim of a user id (or crm id) the survivor holds another value of never joins it: such a claim was refused
+    /// by the store (see <see cref="Identity.IdentityResolver.Refuted"/>) and its identifier gets a profile of its own.
+    /// </summary>
+    private static bool Clashes(ImmutableArray<string> held, string key) =>
+        Identity.Identifier.TryParseKey(key) is { } identifier && Identity.IdentityResolver.Clashes(held, identifier);
 
     private static T? Pick<T>(T? a, T? b, Func<T, T, T> merge) where T : class => a is null ? b : b is null ? a : merge(a, b);
 

@@ -62,12 +62,14 @@ public sealed partial class IngestionHandler(
         var (plan, fresh) = IngestionBatch.Resolve(accepted, owners, graph.Live.ToDictionary(d => d.Key, d => d.Value.Document));
         if (fresh.Count == 0 && graph.Tombstones.Count == 0) return [];
 
-        if (!await identities.ClaimAsync(plan.Claims, ct).ConfigureAwait(false))
+        // A claim the store refused (IdentityResolver.Refuted) is re-pointed, conditional on the version looked up.
+        if (!await identities.ClaimAsync(plan.Claims, lookups, ct).ConfigureAwait(false))
             throw new StaleResolutionException("another writer claimed an identifier of this batch first");
 
         // 2. Merges commit here: each loser becomes a tombstone at exactly the version read (or is created as one when only
         //    claimed), before its survivor is written. A failure means the store moved on: resolve again.
         var now = clock.GetUtcNow();
+        await ReserveExclusivesAsync(plan, graph, now, ct).ConfigureAwait(false);
         var tombstones = await Task.WhenAll(plan.Merges.Select(m => CommitMergeAsync(m.Key, m.Value, graph, owners, now, ct))).ConfigureAwait(false);
 
         // 3. Survivors: fold in this batch's losers and every unfolded tombstone met on the way (finishing a merge another
@@ -98,6 +100,40 @@ public sealed partial class IngestionHandler(
 
         now = clock.GetUtcNow();
         return [.. writes.OfType<CustomerUpdate>().Select(u => new CustomerChanged(u.View.Id, u.View.Version, u.Causes, now))];
+    }
+
+    /// <summary>
+    /// Before a loser holding a user id (or crm id) its survivor lacks is tombstoned, the survivor takes that identifier, on
+    /// the version read. Otherwise another batch could give the survivor a different user id between this batch's read and
+    /// its commit, and the committed merge would join two users. With the reservation, that batch's write fails or sees the
+    /// identifier and keeps its own apart.
+    /// </summary>
+    private async Task ReserveExclusivesAsync(ResolutionPlan plan, ProfileGraph graph, DateTimeOffset now, CancellationToken ct)
+    {
+        foreach (var merges in plan.Merges.GroupBy(m => m.Value, StringComparer.Ordinal))
+        {
+            if (!graph.Live.TryGetValue(merges.Key, out var survivor)) continue;
+            var reserved = merges.Select(m => graph.Live.GetValueOrDefault(m.Key)?.Document).OfType<CustomerView>()
+                .SelectMany(l => l.Identities)
+                .Where(k => !survivor.Document.Identities.Contains(k) && Identifier.TryParseKey(k) is { IsExclusive: true })
+                .ToArray();
+            if (reserved.Length == 0) continue;
+            var view = survivor.Document with
+            {
+                Identities = [.. survivor.Document.Identities.Union(reserved).Order(StringComparer.Ordinal)],
+                Version = survivor.Document.Version + 1,
+                UpdatedAt = now,
+            };
+            try
+            {
+                var etag = await customers.WriteAsync(view, survivor.ETag, ct).ConfigureAwait(false);
+                graph.Live[merges.Key] = new Versioned<CustomerView>(view, etag);
+            }
+            catch (ConcurrentUpdateException)
+            {
+                throw new StaleResolutionException($"{merges.Key} changed before it could take {string.Join(", ", reserved)}");
+            }
+        }
     }
 
     private async Task<CustomerView> CommitMergeAsync(
@@ -154,8 +190,28 @@ public sealed partial class IngestionHandler(
         {
             // A tombstone is never written again: its survivor takes what would have gone to it.
             if (current?.Document.MergedInto is not null) throw new StaleResolutionException($"{slice.Id} was merged meanwhile");
+            var now = clock.GetUtcNow();
             var update = IngestionBatch.Apply(current?.Document, slice.Id, slice.CreatedAt, slice.Losers, slice.Events, slice.Identities, slice.Conflicts,
-                clock.GetUtcNow(), compiled, options.Value.DedupWindow);
+                now, compiled, options.Value.DedupWindow);
+            if (IdentityResolver.HoldsAnExclusiveTwice(update.View.Identities))
+            {
+                // Since the plan was made, the profile took another user id (or crm id of a system), or a committed merge
+                // folded in here brings one: this batch's claim of its own is refused. Finish the merges alone, then
+                // resolve again, which re-points the refused claim to a profile of its own.
+                var merges = IngestionBatch.Apply(current?.Document, slice.Id, slice.CreatedAt, slice.Losers, [], [], [], now, compiled, options.Value.DedupWindow);
+                if (merges.Changed && !IdentityResolver.HoldsAnExclusiveTwice(merges.View.Identities))
+                {
+                    try
+                    {
+                        await customers.WriteAsync(merges.View, current?.ETag, ct).ConfigureAwait(false);
+                    }
+                    catch (ConcurrentUpdateException)
+                    {
+                        // Someone else moved it on; resolving again sees their version.
+                    }
+                }
+                throw new StaleResolutionException($"{slice.Id} holds another exclusive identifier than this batch claimed");
+            }
             if (!update.Changed) return null;
             try
             {

@@ -99,13 +99,27 @@ public sealed class IdentityStore(Database database, TimeProvider clock)
 
     /// <summary>
     /// Claims each identifier for its customer; false when another writer claimed one of them for someone else first. The
-    /// claims this call did make stay: the batch resolves again and counts them like anyone else's.
+    /// claims this call did make stay: the batch resolves again and counts them like anyone else's. An identifier that
+    /// <paramref name="existing"/> shows already has a document (a refused claim) is re-pointed on the version looked up.
     /// </summary>
-    public async Task<bool> ClaimAsync(IReadOnlyDictionary<string, string> claims, CancellationToken ct)
+    public async Task<bool> ClaimAsync(IReadOnlyDictionary<string, string> claims, IReadOnlyDictionary<string, IdentityOwner> existing, CancellationToken ct)
     {
         var won = await Task.WhenAll(claims.Select(async claim =>
         {
             var document = new IdentityDocument(IdentityDocument.IdFor(claim.Key), claim.Key, claim.Value, clock.GetUtcNow());
+            if (existing.TryGetValue(claim.Key, out var refused))
+            {
+                try
+                {
+                    await container.ReplaceItemAsync(document, document.Id, new PartitionKey(document.Id),
+                        new ItemRequestOptions { IfMatchEtag = refused.ETag, EnableContentResponseOnWrite = false }, ct).ConfigureAwait(false);
+                    return true;
+                }
+                catch (CosmosException e) when (e.StatusCode is HttpStatusCode.PreconditionFailed or HttpStatusCode.NotFound)
+                {
+                    return false;
+                }
+            }
             try
             {
                 await container.CreateItemAsync(document, new PartitionKey(document.Id), Quiet, ct).ConfigureAwait(false);

@@ -25,14 +25,17 @@ internal sealed class OutputWriter(InMemoryEventHubs hubs, StorageQueues queues,
             {
                 case BindingTypes.EventHub:
                     var hub = hubs.Hub(binding["eventHubName"]!);
-                    hub.Publish(messages.Select(m => ((ReadOnlyMemory<byte>)m.Body, m.PartitionKey)));
+                    // A custom handler's Event Hubs output carries no partition key, so Azure spreads its events over the
+                    // partitions; so does this host, so that local runs meet the same concurrency (one person's events
+                    // in several partitions at once) as Azure.
+                    hub.Publish(messages.Select(m => ((ReadOnlyMemory<byte>)m, (string?)null)));
                     break;
                 case BindingTypes.Queue:
                     var connection = FunctionApp.StorageConnection(binding, settings)!;
                     var queueName = binding["queueName"]!;
                     var queue = await queues.GetAsync(connection, queueName, cancellationToken).ConfigureAwait(false);
                     foreach (var message in messages)
-                        await queue.SendMessageAsync(new BinaryData(message.Body), cancellationToken: cancellationToken).ConfigureAwait(false);
+                        await queue.SendMessageAsync(new BinaryData(message), cancellationToken: cancellationToken).ConfigureAwait(false);
                     queues.Notify(queueName);
                     break;
             }
@@ -44,7 +47,7 @@ internal sealed class OutputWriter(InMemoryEventHubs hubs, StorageQueues queues,
     /// <c>binary</c>): a string that happens to be valid base64 becomes those bytes. An array gives one message per element:
     /// strings as they are, anything else as its JSON text; a single object or number is one message of its JSON text.
     /// </summary>
-    public static IReadOnlyList<(byte[] Body, string? PartitionKey)> Messages(JsonNode value, bool binary)
+    public static IReadOnlyList<byte[]> Messages(JsonNode value, bool binary)
     {
         if (value is JsonValue scalar && scalar.GetValueKind() == JsonValueKind.String)
         {
@@ -53,7 +56,7 @@ internal sealed class OutputWriter(InMemoryEventHubs hubs, StorageQueues queues,
             {
                 try
                 {
-                    return [(Convert.FromBase64String(text), null)];
+                    return [Convert.FromBase64String(text)];
                 }
                 catch (FormatException)
                 {
@@ -61,39 +64,22 @@ internal sealed class OutputWriter(InMemoryEventHubs hubs, StorageQueues queues,
                 }
             }
 
-            return [(Encoding.UTF8.GetBytes(text), null)];
+            return [Encoding.UTF8.GetBytes(text)];
         }
 
         if (value is JsonArray array)
         {
-            var result = new List<(byte[], string?)>(array.Count);
+            var result = new List<byte[]>(array.Count);
             foreach (var item in array)
             {
                 if (item is null) continue;
                 var body = item is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : item.ToJsonString(HostEncoding.Relaxed);
-                result.Add((Encoding.UTF8.GetBytes(body), PartitionKeyOf(item)));
+                result.Add(Encoding.UTF8.GetBytes(body));
             }
 
             return result;
         }
 
-        return [(Encoding.UTF8.GetBytes(value.ToJsonString(HostEncoding.Relaxed)), PartitionKeyOf(value))];
-    }
-
-    /// <summary>
-    /// A local nicety, not the host's behaviour: a custom handler's Event Hubs output cannot carry a partition key, so in
-    /// Azure these events are spread round-robin. Locally, an object naming a <c>customerId</c>, <c>userId</c> or
-    /// <c>anonymousId</c> is kept on one partition per value, which makes local runs easier to follow. Nothing may rely on it.
-    /// </summary>
-    private static string? PartitionKeyOf(JsonNode item)
-    {
-        if (item is not JsonObject obj) return null;
-        foreach (var name in (ReadOnlySpan<string>)["customerId", "userId", "anonymousId"])
-        {
-            if (obj[name] is JsonValue v && v.GetValueKind() == JsonValueKind.String && v.GetValue<string>() is { Length: > 0 } key)
-                return key;
-        }
-
-        return null;
+        return [Encoding.UTF8.GetBytes(value.ToJsonString(HostEncoding.Relaxed))];
     }
 }

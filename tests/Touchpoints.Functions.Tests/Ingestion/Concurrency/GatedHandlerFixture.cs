@@ -1,0 +1,121 @@
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Azure.Cosmos;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Touchpoints.Functions.Cosmos;
+using Touchpoints.Functions.Ingestion;
+using Touchpoints.LocalHost.Emulators;
+
+namespace Touchpoints.Functions.Tests.Ingestion.Concurrency;
+
+/// <summary>
+/// The custom handler against a real (npm) Cosmos DB server, with a <see cref="StoreGate"/> in its Cosmos client's HTTP
+/// pipeline; invoked as the Functions host invokes it, including the host's retry of a failed invocation.
+/// </summary>
+public sealed class GatedHandlerFixture : IAsyncLifetime, IDisposable
+{
+    private CosmosServer cosmos = null!;
+    private WebApplication app = null!;
+    private HttpClient host = null!;
+    private long sequence = 1_000;
+
+    public StoreGate Gate { get; } = new();
+
+    public CosmosClient Client { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        cosmos = await CosmosServer.StartAsync();
+        var settings = HandlerFixture.Settings(cosmos);
+        app = HandlerApp.Build([], builder =>
+        {
+            builder.WebHost.UseTestServer();
+            builder.Configuration.AddInMemoryCollection(settings);
+            var options = new CosmosOptions
+            {
+                AccountEndpoint = cosmos.Endpoint.ToString(), AccountKey = cosmos.Key,
+                ConnectionMode = ConnectionMode.Gateway, LimitToEndpoint = true,
+            };
+            var clientOptions = CosmosRegistration.ClientOptions(options);
+            clientOptions.HttpClientFactory = () => new HttpClient(Gate, disposeHandler: false);
+            builder.Services.AddSingleton(CosmosRegistration.CreateClient(options, clientOptions));
+        });
+        await app.StartAsync();
+        host = app.GetTestClient();
+        Client = cosmos.CreateClient();
+    }
+
+    public async Task DisposeAsync()
+    {
+        Client.Dispose();
+        host.Dispose();
+        await app.DisposeAsync();
+        await cosmos.DisposeAsync();
+    }
+
+    public void Dispose() => Gate.Dispose();
+
+    /// <summary>One invocation of an ingestion function with a batch from <paramref name="partition"/>; its HTTP status.</summary>
+    public async Task<int> InvokeOnceAsync(string hub, string partition, long firstSequence, IReadOnlyList<string> bodies)
+    {
+        var function = IngestionEndpoints.Functions.Single(f => f.Hub == hub).Function;
+        using var response = await host.PostAsync("/" + function, JsonContent.Create(HostPayloads.EventHubBatch(hub, partition, firstSequence, bodies)));
+        return (int)response.StatusCode;
+    }
+
+    /// <summary>A batch as the host delivers it: a failed invocation is replayed (the functions' retry policy) until it succeeds.</summary>
+    public async Task IngestAsync(string hub, IReadOnlyList<string> bodies, string partition = "0", long? firstSequence = null)
+    {
+        var first = firstSequence ?? Interlocked.Add(ref sequence, bodies.Count);
+        for (var attempt = 1; ; attempt++)
+        {
+            var status = await InvokeOnceAsync(hub, partition, first, bodies);
+            if (status == 200) return;
+            Assert.True(attempt < 10, $"{hub} batch still failed after {attempt} invocations (status {status})");
+        }
+    }
+
+    public async Task<JsonObject?> ReadAsync(string container, string id)
+    {
+        using var response = await Client.GetContainer(HandlerFixture.Database, container).ReadItemStreamAsync(id, new PartitionKey(id));
+        if (response.StatusCode == System.Net.HttpStatusCode.NotFound) return null;
+        response.EnsureSuccessStatusCode();
+        return (await JsonNode.ParseAsync(response.Content))!.AsObject();
+    }
+
+    /// <summary>Where an identifier resolves: the live customer, and how many tombstones were followed to reach it.</summary>
+    public async Task<(string? Customer, int Hops)> ResolveAsync(string identityKey)
+    {
+        var identity = await ReadAsync("identities", IdentityDocument.IdFor(identityKey));
+        var id = identity?["customerId"]?.GetValue<string>();
+        for (var hops = 0; id is not null && hops < 64; hops++)
+        {
+            var doc = await ReadAsync("customers", id);
+            if (doc is null) return (null, hops);
+            if (doc["mergedInto"]?.GetValue<string>() is not { } next) return (id, hops);
+            id = next;
+        }
+        return (null, -1);
+    }
+
+    /// <summary>Waits until an identity document exists (another batch's claim has landed): state, not time.</summary>
+    public async Task UntilClaimedAsync(string identityKey)
+    {
+        for (var i = 0; i < 10_000; i++)
+        {
+            if (await ReadAsync("identities", IdentityDocument.IdFor(identityKey)) is not null) return;
+            await Task.Yield();
+        }
+        Assert.Fail($"{identityKey} was never claimed");
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class GatedCollection : ICollectionFixture<GatedHandlerFixture>
+{
+    public const string Name = "gated handler";
+}

@@ -1,0 +1,211 @@
+using System.Text.Json.Nodes;
+using Touchpoints.Core.Identity;
+using Touchpoints.Functions.Ingestion;
+
+namespace Touchpoints.Functions.Tests.Ingestion.Concurrency;
+
+/// <summary>
+/// Each root cause of a split or lost customer, replayed deterministically: one batch's store request is held at the exact
+/// point where the damage happened, another batch runs to completion, then the first goes on. Afterwards every identifier
+/// of the person resolves, in at most one hop, to one live customer that counts every event exactly once.
+/// </summary>
+[Collection(GatedCollection.Name)]
+public sealed class InterleavingTests(GatedHandlerFixture fixture)
+{
+    private readonly string run = Guid.NewGuid().ToString("N")[..8];
+
+    private static string Customer(string key) => IdentityResolver.NewCustomerId(Identifier.TryParseKey(key)!);
+
+    private string Page(string id, string anon, string? user = null, int minute = 0) => $$"""
+        {"type":"page","messageId":"{{id}}-{{run}}","anonymousId":"{{anon}}-{{run}}"{{(user is null ? "" : $",\"userId\":\"{user}-{run}\"")}},
+         "properties":{"path":"/p/{{id}}"},"timestamp":"2026-11-20T10:{{minute:00}}:00Z"}
+        """;
+
+    private string Identify(string id, string? user, string? anon, string? email, int minute = 0)
+    {
+        var userPart = user is null ? "" : $",\"userId\":\"{user}-{run}\"";
+        var anonPart = anon is null ? "" : $",\"anonymousId\":\"{anon}-{run}\"";
+        var traits = email is null ? "{}" : $"{{\"email\":\"{email}-{run}@example.com\"}}";
+        return $$"""{"type":"identify","messageId":"{{id}}-{{run}}"{{userPart}}{{anonPart}},"traits":{{traits}},"timestamp":"2026-11-20T10:{{minute:00}}:00Z"}""";
+    }
+
+    private string Crm(string id, string system, string crmId, string? email, int minute = 0)
+    {
+        var emailPart = email is null ? "" : $",\"email\":\"{email}-{run}@example.com\"";
+        return $$$"""{"eventId":"{{{id}}}-{{{run}}}","type":"contact.updated","occurredAt":"2026-11-20T09:{{{minute:00}}}:00Z","customer":{"system":"{{{system}}}","crmId":"{{{crmId}}}-{{{run}}}"{{{emailPart}}}}}""";
+    }
+
+    private string Social(string id, string handle, string? email, int minute = 0) =>
+        $$"""{"eventId":"{{id}}-{{run}}","type":"social.mention","network":"x","handle":"{{handle}}{{run}}"{{(email is null ? "" : $",\"email\":\"{email}-{run}@example.com\"")}},"text":"hi","occurredAt":"2026-11-20T10:{{minute:00}}:00Z"}""";
+
+    private string Anon(string a) => $"anonymousId:{a}-{run}";
+    private string User(string u) => $"userId:{u}-{run}";
+    private string Email(string e) => $"email:{e}-{run}@example.com";
+    private string CrmKey(string system, string id) => $"crm.{system}:{id}-{run}";
+    private string Handle(string h) => $"social.x:{h}{run}";
+
+    /// <summary>Every key resolves, in at most one hop, to the same live customer, which counts <paramref name="events"/> events.</summary>
+    private async Task<string> AssertOneCustomerAsync(int events, params string[] keys)
+    {
+        var resolved = new List<(string Key, string? Customer, int Hops)>();
+        foreach (var key in keys)
+        {
+            var (customer, hops) = await fixture.ResolveAsync(key);
+            resolved.Add((key, customer, hops));
+        }
+        var described = string.Join("; ", resolved.Select(r => $"{r.Key} → {r.Customer ?? "nothing"} in {r.Hops}"));
+        Assert.True(resolved.All(r => r.Customer is not null && r.Hops is >= 0 and <= 1), described);
+        var id = Assert.Single(resolved.Select(r => r.Customer).Distinct());
+        var view = (await fixture.ReadAsync("customers", id!))!;
+        Assert.Null(view["mergedInto"]);
+        Assert.Equal(events, Counted(view));
+        return id!;
+    }
+
+    private static long Counted(JsonObject view) => view["counters"]!.AsObject().Sum(c => c.Value!.GetValue<long>());
+
+    private static Func<StoreRequest, bool> CreateOf(string container, string id) => r => r.IsCreate && r.Container == container && r.DocumentId == id;
+
+    [Fact]
+    public async Task A_claim_another_batch_built_on_is_never_withdrawn_so_the_crm_id_stays_with_its_person()
+    {
+        // W plans a profile P for {U, E, A} and claims them; W0 wins A meanwhile; C (billing) finds E claimed for P and
+        // writes P with its Stripe id. W must not withdraw U and E from under C: it resolves again and merges.
+        var held = fixture.Gate.HoldNext(CreateOf("identities", IdentityDocument.IdFor(Anon("a"))));
+        var w = fixture.IngestAsync("web-events", [Identify("w", "u", "a", "e", minute: 5)], partition: "1");
+        await held.Reached;
+        await fixture.UntilClaimedAsync(User("u"));
+        await fixture.UntilClaimedAsync(Email("e"));
+
+        await fixture.IngestAsync("web-events", [Page("w0", "a", minute: 4)], partition: "2");
+        await fixture.IngestAsync("crm-events", [Crm("c", "stripe", "cus", "e", minute: 50)]);
+        held.Release();
+        await w;
+
+        await AssertOneCustomerAsync(3, User("u"), Email("e"), Anon("a"), CrmKey("stripe", "cus"));
+    }
+
+    [Fact]
+    public async Task A_profile_still_being_written_never_swallows_an_older_known_customer()
+    {
+        await fixture.IngestAsync("crm-events", [Crm("k", "hubspot", "901", "e", minute: 1)]);
+        var known = Customer(CrmKey("hubspot", "901"));
+        // X has claimed the handle for a new profile H and is about to create it when Y links the handle to the CRM contact.
+        var handleProfile = Customer(Handle("h"));
+        var held = fixture.Gate.HoldNext(CreateOf("customers", handleProfile));
+        var x = fixture.IngestAsync("social-events", [Social("x", "h", null, minute: 2)], partition: "1");
+        await held.Reached;
+
+        await fixture.IngestAsync("social-events", [Social("y", "h", "e", minute: 3)], partition: "2");
+        held.Release();
+        await x;
+
+        Assert.Equal(known, await AssertOneCustomerAsync(3, CrmKey("hubspot", "901"), Email("e"), Handle("h")));
+    }
+
+    [Fact]
+    public async Task An_event_written_to_a_profile_while_it_is_being_merged_reaches_the_survivor()
+    {
+        await fixture.IngestAsync("web-events", [Page("l1", "a", minute: 1)]);
+        await fixture.IngestAsync("web-events", [Identify("s1", "u", null, null, minute: 2)]);
+        var loser = Customer(Anon("a"));
+        // Held at the merge's first step that changes where A's events go: the loser's tombstone (or, in the protocol
+        // before this one, the re-pointing of A, which came after the survivor had folded the loser in).
+        var held = fixture.Gate.HoldNext(r => (r.Method == "PUT" && r.Container == "customers" && r.DocumentId == loser)
+            || (r.Method is "PUT" or "POST" && r.Container == "identities" && r.DocumentId == IdentityDocument.IdFor(Anon("a"))));
+        var merge = fixture.IngestAsync("web-events", [Identify("m", "u", "a", null, minute: 3)], partition: "1");
+        await held.Reached;
+
+        await fixture.IngestAsync("web-events", [Page("n", "a", minute: 4)], partition: "2");
+        held.Release();
+        await merge;
+
+        await AssertOneCustomerAsync(4, Anon("a"), User("u"));
+    }
+
+    [Fact]
+    public async Task A_profile_is_merged_into_one_survivor_even_when_two_batches_merge_it_at_once()
+    {
+        await fixture.IngestAsync("web-events", [Page("l1", "a", minute: 1)]);
+        await fixture.IngestAsync("web-events", [Identify("s1", "u", null, null, minute: 2)]);
+        await fixture.IngestAsync("crm-events", [Crm("s2", "hubspot", "77", "e", minute: 3)]);
+        var loser = Customer(Anon("a"));
+        var first = Customer(User("u"));
+        // Held at X's first write of the merge (the loser's tombstone, or in the protocol before this one the survivor).
+        var held = fixture.Gate.HoldNext(r => r.Method == "PUT" && r.Container == "customers" && (r.DocumentId == loser || r.DocumentId == first));
+        var x = fixture.IngestAsync("web-events", [Page("x", "a", user: "u", minute: 4)], partition: "1");
+        await held.Reached;
+
+        await fixture.IngestAsync("web-events", [Identify("y", null, "a", "e", minute: 5)], partition: "2");
+        held.Release();
+        await x;
+
+        await AssertOneCustomerAsync(5, Anon("a"), User("u"), Email("e"), CrmKey("hubspot", "77"));
+    }
+
+    [Fact]
+    public async Task Batches_that_read_a_profile_before_and_after_it_was_written_never_merge_in_opposite_directions()
+    {
+        // L: a known, older profile. V: a newer one, claimed by W for U and about to be created.
+        await fixture.IngestAsync("web-events", [Identify("l1", null, "a", "e", minute: 1)]);
+        var older = Customer(Email("e"));
+        var inflight = Customer(User("u"));
+        var writer = fixture.Gate.HoldNext(CreateOf("customers", inflight));
+        var w = fixture.IngestAsync("web-events", [Identify("w", "u", null, null, minute: 2)], partition: "1");
+        await writer.Reached;
+        // X reads V unwritten and is about to create it (as a tombstone into L; before this protocol, as the survivor).
+        var x = fixture.Gate.HoldNext(CreateOf("customers", inflight));
+        var xDone = fixture.IngestAsync("web-events", [Page("x", "a", user: "u", minute: 3)], partition: "2");
+        await x.Reached;
+        // W writes V; Y then reads both written, and the older L survives.
+        writer.Release();
+        await w;
+        await fixture.IngestAsync("web-events", [Page("y", "a", user: "u", minute: 4)], partition: "3");
+        x.Release();
+        await xDone;
+
+        Assert.Equal(older, await AssertOneCustomerAsync(4, Anon("a"), User("u"), Email("e")));
+    }
+
+    [Fact]
+    public async Task Identifiers_never_sit_more_than_one_hop_from_their_customer_however_many_merges_chain()
+    {
+        // Each profile is older than the one before, so every merge moves the survivor on: L1 → L2 → L3 → L4.
+        for (var i = 1; i <= 4; i++) await fixture.IngestAsync("web-events", [Page($"p{i}", $"a{i}", minute: 10 - i)]);
+        for (var i = 1; i < 4; i++)
+            await fixture.IngestAsync("web-events", [$$"""{"type":"alias","messageId":"alias{{i}}-{{run}}","anonymousId":"a{{i}}-{{run}}","previousId":"a{{i + 1}}-{{run}}","timestamp":"2026-11-20T11:0{{i}}:00Z"}"""]);
+
+        var survivor = await AssertOneCustomerAsync(7, Anon("a1"), Anon("a2"), Anon("a3"), Anon("a4"));
+        Assert.Equal(Customer(Anon("a4")), survivor);
+        foreach (var key in new[] { Anon("a1"), Anon("a2"), Anon("a3") }) Assert.Equal((survivor, 0), await fixture.ResolveAsync(key));
+    }
+
+    [Fact]
+    public async Task An_event_of_a_retried_batch_is_applied_even_when_a_later_event_of_its_partition_already_reached_the_survivor()
+    {
+        // One batch, one partition: e1 for a visitor, e2 (a later sequence number) for a user. Writing the visitor fails.
+        var visitor = Customer(Anon("a"));
+        string[] batch = [Page("e1", "a", minute: 1), Identify("e2", "u", null, null, minute: 2)];
+        using (fixture.Gate.Fail(r => r.Container == "customers" && r.DocumentId == visitor && r.Method is "POST" or "PUT"))
+            Assert.Equal(500, await fixture.InvokeOnceAsync("web-events", "7", 100, batch));
+
+        // Meanwhile the visitor identifies as the user on another partition: the visitor's profile merges into the user's.
+        await fixture.IngestAsync("web-events", [Page("m", "a", user: "u", minute: 3)], partition: "8");
+        // The retry of the first batch must still apply e1.
+        Assert.Equal(200, await fixture.InvokeOnceAsync("web-events", "7", 100, batch));
+
+        await AssertOneCustomerAsync(3, Anon("a"), User("u"));
+    }
+
+    [Fact]
+    public async Task A_resend_after_more_than_64_newer_events_of_the_customer_is_not_counted_again()
+    {
+        var first = Page("first", "a", minute: 0);
+        await fixture.IngestAsync("web-events", [first]);
+        await fixture.IngestAsync("web-events", [.. Enumerable.Range(0, 100).Select(i => Page($"n{i}", "a", minute: i % 60))]);
+        await fixture.IngestAsync("web-events", [first], partition: "3");
+        await fixture.IngestAsync("web-events", [.. Enumerable.Range(0, 100).Select(i => Page($"n{i}", "a", minute: i % 60))], partition: "4");
+
+        await AssertOneCustomerAsync(101, Anon("a"));
+    }
+}
