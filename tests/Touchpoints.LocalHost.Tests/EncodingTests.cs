@@ -85,7 +85,9 @@ public sealed class EncodingTests
     {
         var messages = OutputWriter.Messages(JsonNode.Parse("""[{"customerId":"c1","v":1},"plain",3,null]""")!, binary: false);
 
-        Assert.Equal(["""{"customerId":"c1","v":1}""", "plain", "3"], messages.Select(m => Encoding.UTF8.GetString(m)));
+        Assert.Equal(["""{"customerId":"c1","v":1}""", "plain", "3"], messages.Select(m => Encoding.UTF8.GetString(m.Body)));
+        Assert.Equal("c1", messages[0].PartitionKey);
+        Assert.Null(messages[1].PartitionKey);
     }
 
     [Fact]
@@ -97,9 +99,9 @@ public sealed class EncodingTests
         var kept = Assert.Single(OutputWriter.Messages(JsonValue.Create("not base64!"), binary: false));
         var binary = Assert.Single(OutputWriter.Messages(JsonValue.Create(hex), binary: true));
 
-        Assert.Equal(Convert.FromBase64String(hex), decoded);
-        Assert.Equal("not base64!", Encoding.UTF8.GetString(kept));
-        Assert.Equal(hex, Encoding.UTF8.GetString(binary));
+        Assert.Equal(Convert.FromBase64String(hex), decoded.Body);
+        Assert.Equal("not base64!", Encoding.UTF8.GetString(kept.Body));
+        Assert.Equal(hex, Encoding.UTF8.GetString(binary.Body));
     }
 
     [Theory]
