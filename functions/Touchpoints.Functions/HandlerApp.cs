@@ -26,6 +26,7 @@ public static class HandlerApp
         builder.Services.AddSingleton<RejectionStore>();
         builder.Services.AddOptions<IngestionOptions>().Bind(builder.Configuration.GetSection(IngestionOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<IngestionHandler>();
+        builder.Services.AddSingleton<IdentityRepair>();
         builder.Services.AddCollector(builder.Configuration);
         builder.Services.AddWebhooks(builder.Configuration);
         builder.Services.AddRules(builder.Configuration);
@@ -34,6 +35,7 @@ public static class HandlerApp
         // The host's readiness probe: any answer means "started".
         app.MapGet("/", () => Results.Text("Touchpoints custom handler"));
         app.MapIngestion();
+        app.MapRepair();
         app.MapCollector();
         app.MapWebhooks();
         app.MapViews();

@@ -142,7 +142,9 @@ public sealed partial class LocalFunctionsHost : IAsyncDisposable
             Undecodable = (id, queue) => LogUndecodable(logger, id, queue),
         };
         var invoker = new FunctionInvoker(handlerClient, App.Host, loggerFactory);
-        runner = new FunctionRunner(invoker, new OutputWriter(Hubs, queues, Settings), tracker, retryScale, loggerFactory, clock);
+        var spread = options.SpreadOutputs
+            ?? (bool.TryParse(Settings.Get("LocalHost__SpreadOutputs") ?? Settings.Get("LocalHost:SpreadOutputs"), out var spreadSetting) && spreadSetting);
+        runner = new FunctionRunner(invoker, new OutputWriter(Hubs, queues, Settings, spread), tracker, retryScale, loggerFactory, clock);
         httpTriggers = new HttpTriggers(App, runner, handlerClient, tracker);
 
         foreach (var function in App.Functions)

@@ -26,6 +26,13 @@ public sealed class LocalHostOptions
     /// <summary>Partitions per hub name, overriding <see cref="PartitionCount"/>.</summary>
     public IDictionary<string, int> HubPartitions { get; } = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// Spread Event Hubs outputs over the partitions as Azure does (a custom handler's output binding cannot set a partition
+    /// key), instead of keeping one person's events on one partition. Default: the setting <c>LocalHost__SpreadOutputs</c>,
+    /// else off: rule evaluation does not yet tolerate one person's transient profiles (see the README).
+    /// </summary>
+    public bool? SpreadOutputs { get; set; }
+
     /// <summary>Start the Cosmos DB server and Azurite when the settings point at loopback ports nothing listens on.</summary>
     public bool StartEmulators { get; set; } = true;
 
@@ -53,6 +60,7 @@ public sealed class LocalHostOptions
           --partitions <n>          partitions per in-memory event hub (default 4)
           --retry-delay-scale <x>   multiply retry policy delays by x (e.g. 0.01)
           --handler-url <url>       use an already running handler instead of starting the app's executable
+          --spread-outputs          spread Event Hubs outputs over partitions as Azure does (no partition key)
           --no-emulators            do not start the Cosmos DB server or Azurite
           --set <Name>=<value>      override a setting (repeatable)
         """;
@@ -90,6 +98,9 @@ public sealed class LocalHostOptions
                     break;
                 case "--no-emulators":
                     options.StartEmulators = false;
+                    break;
+                case "--spread-outputs":
+                    options.SpreadOutputs = true;
                     break;
                 case "--set":
                     var setting = Value();

@@ -57,17 +57,20 @@ public static class IngestionBatch
     /// Resolves identities for the events of a batch that their customers have not seen yet. An event already applied to
     /// the customer it resolves to is left out, and the rest resolved again: a replayed event has had all its effects
     /// (claims, merges, conflicts), and must not record them a second time against a store that has moved on.
+    /// <paramref name="links"/> are identifiers known to belong together without an event (the repair of stored data):
+    /// resolved after the events, projecting nothing; their targets follow the events' in the plan.
     /// </summary>
     public static (ResolutionPlan Plan, IReadOnlyList<AcceptedEvent> Fresh) Resolve(
         IReadOnlyList<AcceptedEvent> accepted,
         IReadOnlyDictionary<string, string> owners,
-        IReadOnlyDictionary<string, CustomerView> views)
+        IReadOnlyDictionary<string, CustomerView> views,
+        IReadOnlyList<EventIdentity>? links = null)
     {
         var profiles = views.Values.ToDictionary(v => v.Id, v => new ProfileFacts(v.Id, v.CreatedAt, v.Identities));
         var fresh = accepted;
         while (true)
         {
-            var plan = IdentityResolver.Resolve([.. fresh.Select(a => new EventIdentity(a.Event.Identifiers, a.Event.OccurredAt))], owners, profiles);
+            var plan = IdentityResolver.Resolve([.. fresh.Select(a => new EventIdentity(a.Event.Identifiers, a.Event.OccurredAt)), .. links ?? []], owners, profiles);
             var unseen = fresh.Where((a, i) => !(views.TryGetValue(plan.Targets[i], out var view) && view.Applied.Contains(a.Event.DedupKey)))
                 .ToArray();
             if (unseen.Length == fresh.Count) return (plan, fresh);

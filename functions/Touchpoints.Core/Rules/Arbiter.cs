@@ -41,6 +41,24 @@ public static class Arbiter
     public const string OwnerAlertTemplate = "marketing-suppressed";
     public const string PreviewOccurrence = "preview";
 
+    /// <summary>One <c>customer-changes</c> message: the view version it announced and what caused it.</summary>
+    public sealed record ChangeMessage(long Version, IReadOnlyCollection<string> Causes);
+
+    /// <summary>
+    /// The customer-changes messages of one customer (in any order, replays included): evaluates the causes of those not
+    /// evaluated before against the current view, and records their versions; null when all were (a replay, nothing to do).
+    /// </summary>
+    public static EvaluationResult? OnChanges(CompiledRules rules, CustomerView view, RuleState state, IReadOnlyCollection<ChangeMessage> messages, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        var fresh = messages.Where(m => !state.HasEvaluated(m.Version)).ToArray();
+        if (fresh.Length == 0) return null;
+        var causes = fresh.SelectMany(m => m.Causes).ToHashSet(StringComparer.Ordinal);
+        var result = OnChange(rules, view, state, causes, now);
+        var bookkeeping = result.State with { LastVersion = state.LastVersion, EvaluatedThrough = state.EvaluatedThrough, Evaluated = state.Evaluated };
+        return result with { State = bookkeeping.WithEvaluated(fresh.Select(m => m.Version)) };
+    }
+
     /// <summary>
     /// A change of the customer's view: evaluates change rules whose causes intersect <paramref name="causes"/> (a rule
     /// without causes on any change), arms delay rules on their cause and disarms them on an <c>unless</c> cause (which wins

@@ -68,15 +68,52 @@ public sealed record RuleState
     public const string DocumentId = "state";
 
     public required string CustomerId { get; init; }
+    /// <summary>The highest <c>customer-changes</c> version evaluated (0: never evaluated).</summary>
     public long LastVersion { get; init; }
-    public ImmutableArray<SentRecord> Sent { get; init; } = [];
-    public ImmutableArray<ArmedSchedule> Armed { get; init; } = [];
-    public ImmutableArray<PendingGoal> Pending { get; init; } = [];
-    public ImmutableSortedDictionary<string, string?> Facts { get; init; } = ImmutableSortedDictionary<string, string?>.Empty;
+    /// <summary>Every version at or below this was evaluated (or is too old to tell).</summary>
+    public long EvaluatedThrough { get; init; }
+    /// <summary>
+    /// Versions above <see cref="EvaluatedThrough"/> that were evaluated. An exact set, not a watermark: Azure spreads a
+    /// custom handler's outputs over partitions, so one customer's changes can arrive in any order, and an older change
+    /// evaluated after a newer one must still bring its causes.
+    /// </summary>
+    public ImmutableArray<long> Evaluated { get => evaluated; init => evaluated = value.IsDefault ? [] : value; }
+    private readonly ImmutableArray<long> evaluated = [];
+    public ImmutableArray<SentRecord> Sent { get => sent; init => sent = value.IsDefault ? [] : value; }
+    private readonly ImmutableArray<SentRecord> sent = [];
+    public ImmutableArray<ArmedSchedule> Armed { get => armed; init => armed = value.IsDefault ? [] : value; }
+    private readonly ImmutableArray<ArmedSchedule> armed = [];
+    public ImmutableArray<PendingGoal> Pending { get => pending; init => pending = value.IsDefault ? [] : value; }
+    private readonly ImmutableArray<PendingGoal> pending = [];
+    public ImmutableSortedDictionary<string, string?> Facts { get => facts; init => facts = value ?? ImmutableSortedDictionary<string, string?>.Empty; }
+    private readonly ImmutableSortedDictionary<string, string?> facts = ImmutableSortedDictionary<string, string?>.Empty;
     /// <summary>Ids of the latest decisions, so that replays decide nothing twice even past the ledger.</summary>
-    public ImmutableArray<string> Decided { get; init; } = [];
+    public ImmutableArray<string> Decided { get => decided; init => decided = value.IsDefault ? [] : value; }
+    private readonly ImmutableArray<string> decided = [];
+
+    public const int EvaluatedLimit = 64;
 
     public static RuleState Empty(string customerId) => new() { CustomerId = customerId };
+
+    /// <summary>Whether the causes of change <paramref name="version"/> were evaluated already (a replay).</summary>
+    public bool HasEvaluated(long version) => version <= Floor || Evaluated.Contains(version);
+
+    /// <summary>Records evaluated versions; the set stays within <see cref="EvaluatedLimit"/>, the oldest raising the floor.</summary>
+    public RuleState WithEvaluated(IEnumerable<long> versions)
+    {
+        var floor = Floor;
+        var set = new SortedSet<long>(Evaluated.Where(v => v > floor));
+        foreach (var v in versions) if (v > floor) set.Add(v);
+        while (set.Count > EvaluatedLimit || set.Contains(floor + 1))
+        {
+            floor = set.Contains(floor + 1) ? floor + 1 : set.Min;
+            set.RemoveWhere(v => v <= floor);
+        }
+        return this with { EvaluatedThrough = floor, Evaluated = [.. set], LastVersion = Math.Max(LastVersion, set.Count > 0 ? set.Max : floor) };
+    }
+
+    /// <summary>A state written before versions were tracked exactly knows only its watermark.</summary>
+    private long Floor => EvaluatedThrough == 0 && Evaluated.IsEmpty ? LastVersion : EvaluatedThrough;
 }
 
 /// <summary>

@@ -28,7 +28,8 @@ public sealed record AppliedEvents
     public static readonly TimeSpan DefaultWindow = TimeSpan.FromDays(7);
 
     /// <summary>UTC day (<c>yyyy-MM-dd</c>) → the hashes of the events that arrived that day.</summary>
-    public ImmutableSortedDictionary<string, EventHashSet> Days { get; init; } = ImmutableSortedDictionary<string, EventHashSet>.Empty;
+    public ImmutableSortedDictionary<string, EventHashSet> Days { get => days; init => days = value ?? ImmutableSortedDictionary<string, EventHashSet>.Empty; }
+    private readonly ImmutableSortedDictionary<string, EventHashSet> days = ImmutableSortedDictionary<string, EventHashSet>.Empty;
 
     public static readonly AppliedEvents Empty = new();
 

@@ -11,6 +11,9 @@ public enum LifecycleStage { Anonymous, Known, Lead, MarketingQualified, SalesQu
 /// </summary>
 public sealed record CustomerView
 {
+    // Collections and sections normalise a missing value to empty in their init accessors: the source-generated reader
+    // sets every init-only property, and gives those a document lacks (written by an earlier version) their default.
+
     public const int JournalLimit = 50;
     public const int AnonymousIdLimit = 100;
     public const int ConflictLimit = 10;
@@ -22,26 +25,36 @@ public sealed record CustomerView
     public long Version { get; init; }
     /// <summary>Set on a tombstone: the profile this one was merged into.</summary>
     public string? MergedInto { get; init; }
-    public ImmutableArray<string> MergedFrom { get; init; } = [];
+    public ImmutableArray<string> MergedFrom { get => mergedFrom; init => mergedFrom = value.IsDefault ? [] : value; }
+    private readonly ImmutableArray<string> mergedFrom = [];
 
     /// <summary>Identifier keys (<c>{type}:{value}</c>) that resolve to this customer.</summary>
-    public ImmutableArray<string> Identities { get; init; } = [];
-    public CustomerTraits Traits { get; init; } = CustomerTraits.Empty;
-    public ConsentBook Consent { get; init; } = ConsentBook.Empty;
+    public ImmutableArray<string> Identities { get => identities; init => identities = value.IsDefault ? [] : value; }
+    private readonly ImmutableArray<string> identities = [];
+    public CustomerTraits Traits { get => traits; init => traits = value ?? CustomerTraits.Empty; }
+    private readonly CustomerTraits traits = CustomerTraits.Empty;
+    public ConsentBook Consent { get => consent; init => consent = value ?? ConsentBook.Empty; }
+    private readonly ConsentBook consent = ConsentBook.Empty;
     public LifecycleStage Lifecycle { get; init; }
 
-    public TouchpointSections Touchpoints { get; init; } = TouchpointSections.Empty;
+    public TouchpointSections Touchpoints { get => touchpoints; init => touchpoints = value ?? TouchpointSections.Empty; }
+    private readonly TouchpointSections touchpoints = TouchpointSections.Empty;
     /// <summary>The latest interactions across all touch points, newest first.</summary>
-    public ImmutableArray<JournalEntry> Journal { get; init; } = [];
+    public ImmutableArray<JournalEntry> Journal { get => journal; init => journal = value.IsDefault ? [] : value; }
+    private readonly ImmutableArray<JournalEntry> journal = [];
     /// <summary>Events seen per type (e.g. <c>web.track.Product Viewed</c>): the raw material of scoring.</summary>
-    public ImmutableSortedDictionary<string, long> Counters { get; init; } = ImmutableSortedDictionary<string, long>.Empty;
-    public ImmutableArray<IdentityConflict> Conflicts { get; init; } = [];
+    public ImmutableSortedDictionary<string, long> Counters { get => counters; init => counters = value ?? ImmutableSortedDictionary<string, long>.Empty; }
+    private readonly ImmutableSortedDictionary<string, long> counters = ImmutableSortedDictionary<string, long>.Empty;
+    public ImmutableArray<IdentityConflict> Conflicts { get => conflicts; init => conflicts = value.IsDefault ? [] : value; }
+    private readonly ImmutableArray<IdentityConflict> conflicts = [];
     /// <summary>Scores computed from the whole view by the active rules document, with the reasons behind them.</summary>
     public CustomerScores? Scores { get; init; }
     /// <summary>The rules document's segments this customer is in.</summary>
-    public ImmutableArray<string> Segments { get; init; } = [];
+    public ImmutableArray<string> Segments { get => segments; init => segments = value.IsDefault ? [] : value; }
+    private readonly ImmutableArray<string> segments = [];
 
-    public AppliedEvents Applied { get; init; } = AppliedEvents.Empty;
+    public AppliedEvents Applied { get => applied; init => applied = value ?? AppliedEvents.Empty; }
+    private readonly AppliedEvents applied = AppliedEvents.Empty;
 
     public bool IsTombstone => MergedInto is not null;
 

@@ -40,7 +40,7 @@ public sealed partial class IngestionHandler(
         {
             try
             {
-                var changes = await ApplyAsync(accepted, ct).ConfigureAwait(false);
+                var changes = await ApplyAsync(accepted, [], [], ct).ConfigureAwait(false);
                 LogBatch(logger, source, batch.Count, accepted.Count, rejected.Count, changes.Count);
                 return new BatchOutcome(changes, accepted.Count, rejected.Count);
             }
@@ -51,16 +51,41 @@ public sealed partial class IngestionHandler(
         }
     }
 
-    private async Task<IReadOnlyList<CustomerChanged>> ApplyAsync(IReadOnlyList<AcceptedEvent> accepted, CancellationToken ct)
+    /// <summary>
+    /// Repairs stored identity data with the same protocol as ingestion: <paramref name="links"/> (identifiers that belong
+    /// together) are resolved as an event's would be, without projecting anything, and every profile in
+    /// <paramref name="visit"/> is read, so that a tombstone among them is folded into its survivor and identifiers that
+    /// point at it are moved on. Retries a lost race as ingestion does.
+    /// </summary>
+    public async Task<IReadOnlyList<CustomerChanged>> ReconcileAsync(
+        IReadOnlyList<IReadOnlyList<Identifier>> links, IReadOnlyCollection<string> visit, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await ApplyAsync([], [.. links.Select(l => new EventIdentity(l, now))], visit, ct).ConfigureAwait(false);
+            }
+            catch (StaleResolutionException e) when (attempt < MaxAttempts)
+            {
+                LogRace(logger, attempt, e.Message);
+            }
+        }
+    }
+
+    private async Task<IReadOnlyList<CustomerChanged>> ApplyAsync(
+        IReadOnlyList<AcceptedEvent> accepted, IReadOnlyList<EventIdentity> links, IReadOnlyCollection<string> visit, CancellationToken ct)
     {
         // 1. Identities: one lookup per distinct identifier, then every profile they name, tombstones followed to their roots.
-        var keys = accepted.SelectMany(a => a.Event.Identifiers).Select(i => i.Key).Distinct(StringComparer.Ordinal).ToArray();
+        var keys = accepted.SelectMany(a => a.Event.Identifiers).Concat(links.SelectMany(l => l.Identifiers))
+            .Select(i => i.Key).Distinct(StringComparer.Ordinal).ToArray();
         var lookups = await identities.LookupAsync(keys, ct).ConfigureAwait(false);
-        var graph = await ProfileGraph.ReadAsync(customers, lookups.Values.Select(o => o.CustomerId), ct).ConfigureAwait(false);
+        var graph = await ProfileGraph.ReadAsync(customers, lookups.Values.Select(o => o.CustomerId).Concat(visit), ct).ConfigureAwait(false);
         var owners = lookups.ToDictionary(l => l.Key, l => graph.Root(l.Value.CustomerId), StringComparer.Ordinal);
 
-        var (plan, fresh) = IngestionBatch.Resolve(accepted, owners, graph.Live.ToDictionary(d => d.Key, d => d.Value.Document));
-        if (fresh.Count == 0 && graph.Tombstones.Count == 0) return [];
+        var (plan, fresh) = IngestionBatch.Resolve(accepted, owners, graph.Live.ToDictionary(d => d.Key, d => d.Value.Document), links);
+        if (fresh.Count == 0 && links.Count == 0 && graph.Tombstones.Count == 0) return [];
 
         // A claim the store refused (IdentityResolver.Refuted) is re-pointed, conditional on the version looked up.
         if (!await identities.ClaimAsync(plan.Claims, lookups, ct).ConfigureAwait(false))

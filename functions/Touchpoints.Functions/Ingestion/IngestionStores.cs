@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
@@ -43,6 +44,21 @@ public sealed class CustomerStore(Database database)
             id = survivor;
         }
         return null;
+    }
+
+    /// <summary>One page of every customer document, live and tombstones (the repair's full pass: its cost grows with them).</summary>
+    public async Task<(IReadOnlyList<Versioned<CustomerView>> Page, string? Continuation)> ScanAsync(string? continuation, int pageSize, CancellationToken ct)
+    {
+        using var feed = container.GetItemQueryStreamIterator(new QueryDefinition("SELECT c.id FROM c"), continuation,
+            new QueryRequestOptions { MaxItemCount = pageSize });
+        if (!feed.HasMoreResults) return ([], null);
+        using var page = await feed.ReadNextAsync(ct).ConfigureAwait(false);
+        page.EnsureSuccessStatusCode();
+        using var json = await JsonDocument.ParseAsync(page.Content, cancellationToken: ct).ConfigureAwait(false);
+        var ids = json.RootElement.GetProperty("Documents").EnumerateArray().Select(d => d.GetProperty("id").GetString()!).ToArray();
+        // Point reads: a conditional write needs each document's ETag, and they are cheaper than the query's full documents.
+        var read = await Task.WhenAll(ids.Select(id => ReadAsync(id, ct))).ConfigureAwait(false);
+        return ([.. read.OfType<Versioned<CustomerView>>()], page.ContinuationToken);
     }
 
     /// <summary>Creates the view when <paramref name="etag"/> is null, else replaces it if it is still at that ETag.</summary>

@@ -15,17 +15,22 @@ public sealed record ChangeBatchOutcome(int Messages, int Ignored, int Customers
 /// <c>EvaluateCustomerChanges</c>: the batch grouped by customer (union of causes, highest version), then per customer one read
 /// of the view and of its rule state, <see cref="Arbiter.OnChange"/>, and the writes of <see cref="RuleRunner"/>.
 /// <para>
-/// Replays: the state's <see cref="RuleState.LastVersion"/> is the highest <c>customer-changes</c> version whose causes were
-/// evaluated (not the view's, which may be ahead of its messages), so a batch seen before is skipped without a decision, and a
-/// message that arrives after a newer view was evaluated still brings its causes. Decision ids derive from the view version, so
-/// evaluating one view twice decides nothing twice.
+/// Replays and order: the state records exactly which <c>customer-changes</c> versions were evaluated
+/// (<see cref="Arbiter.OnChanges"/>), so a batch seen before is skipped without a decision, and a message that arrives after a
+/// newer one (another partition) still brings its causes. Decision ids derive from the view version, so evaluating one view
+/// twice decides nothing twice.
 /// </para>
 /// </summary>
 public sealed partial class ChangeEvaluator(RulesProvider provider, RuleRunner runner, ILogger<ChangeEvaluator> logger)
 {
     public const int Parallelism = 16;
 
-    public sealed record CustomerChanges(string CustomerId, long Version, IReadOnlyCollection<string> Causes);
+    public sealed record CustomerChanges(string CustomerId, IReadOnlyList<Arbiter.ChangeMessage> Messages)
+    {
+        public long Version => Messages.Max(m => m.Version);
+
+        public IReadOnlyCollection<string> Causes => [.. Messages.SelectMany(m => m.Causes).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+    }
 
     public async Task<ChangeBatchOutcome> EvaluateAsync(IReadOnlyList<string> bodies, CancellationToken ct)
     {
@@ -35,24 +40,20 @@ public sealed partial class ChangeEvaluator(RulesProvider provider, RuleRunner r
         if (changes.Count == 0) return new ChangeBatchOutcome(bodies.Count, ignored.Count, 0, 0, 0, 0);
 
         var rules = await provider.GetAsync(ct).ConfigureAwait(false);
-        var results = await RuleRunner.ForEachAsync(changes, Parallelism, (change, token) => runner.RunAsync(change.CustomerId, (view, state, now) =>
-        {
-            if (state.LastVersion >= change.Version) return null; // every cause of these messages was evaluated before
-            var result = Arbiter.OnChange(rules, view, state, change.Causes, now);
-            return result with { State = result.State with { LastVersion = Math.Max(state.LastVersion, change.Version) } };
-        }, token), ct).ConfigureAwait(false);
+        var results = await RuleRunner.ForEachAsync(changes, Parallelism, (change, token) => runner.RunAsync(change.CustomerId,
+            (view, state, now) => Arbiter.OnChanges(rules, view, state, change.Messages, now), token), ct).ConfigureAwait(false);
         var outcome = new ChangeBatchOutcome(bodies.Count, ignored.Count, changes.Count, results.Count(r => r.Evaluated), results.Sum(r => r.Sent),
             results.Sum(r => r.Replayed));
         LogBatch(logger, outcome.Messages, outcome.Customers, outcome.Evaluated, outcome.Sent, rules.Version);
         return outcome;
     }
 
-    /// <summary>Per customer: the union of causes and the highest version; bodies that are not a change are ignored.</summary>
+    /// <summary>Per customer: its messages (version and causes); bodies that are not a change are ignored.</summary>
     public static (IReadOnlyList<CustomerChanges> Changes, IReadOnlyList<string> Ignored) Group(IReadOnlyList<string> bodies)
     {
         ArgumentNullException.ThrowIfNull(bodies);
         var ignored = new List<string>();
-        var byCustomer = new Dictionary<string, (long Version, SortedSet<string> Causes)>(StringComparer.Ordinal);
+        var byCustomer = new Dictionary<string, List<Arbiter.ChangeMessage>>(StringComparer.Ordinal);
         foreach (var body in bodies)
         {
             CustomerChanged? change;
@@ -69,11 +70,10 @@ public sealed partial class ChangeEvaluator(RulesProvider provider, RuleRunner r
                 ignored.Add(body);
                 continue;
             }
-            if (!byCustomer.TryGetValue(change.CustomerId, out var entry)) entry = (0, new SortedSet<string>(StringComparer.Ordinal));
-            entry.Causes.UnionWith(change.Causes ?? []);
-            byCustomer[change.CustomerId] = (Math.Max(entry.Version, change.Version), entry.Causes);
+            if (!byCustomer.TryGetValue(change.CustomerId, out var messages)) byCustomer[change.CustomerId] = messages = [];
+            messages.Add(new Arbiter.ChangeMessage(change.Version, change.Causes ?? []));
         }
-        return ([.. byCustomer.Select(c => new CustomerChanges(c.Key, c.Value.Version, [.. c.Value.Causes]))], ignored);
+        return ([.. byCustomer.Select(c => new CustomerChanges(c.Key, c.Value))], ignored);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Ignored a customer-changes message that is not a change: {Body}")]

@@ -9,7 +9,7 @@ namespace Touchpoints.LocalHost.Runtime;
 /// Writes a successful invocation's <c>Outputs</c> to its output bindings, by exact binding name (<c>$return</c> takes
 /// <c>ReturnValue</c>), as the host does: Event Hubs outputs go to the in-memory hubs, queue outputs to Azure Storage.
 /// </summary>
-internal sealed class OutputWriter(InMemoryEventHubs hubs, StorageQueues queues, AppSettings settings)
+internal sealed class OutputWriter(InMemoryEventHubs hubs, StorageQueues queues, AppSettings settings, bool spread = false)
 {
     public async Task WriteAsync(FunctionDefinition function, InvocationOutcome outcome, CancellationToken cancellationToken)
     {
@@ -25,7 +25,8 @@ internal sealed class OutputWriter(InMemoryEventHubs hubs, StorageQueues queues,
             {
                 case BindingTypes.EventHub:
                     var hub = hubs.Hub(binding["eventHubName"]!);
-                    hub.Publish(messages.Select(m => ((ReadOnlyMemory<byte>)m.Body, m.PartitionKey)));
+                    // Spread: as in Azure, where a custom handler's output carries no partition key (LocalHostOptions.SpreadOutputs).
+                    hub.Publish(messages.Select(m => ((ReadOnlyMemory<byte>)m.Body, spread ? null : m.PartitionKey)));
                     break;
                 case BindingTypes.Queue:
                     var connection = FunctionApp.StorageConnection(binding, settings)!;
@@ -81,9 +82,10 @@ internal sealed class OutputWriter(InMemoryEventHubs hubs, StorageQueues queues,
     }
 
     /// <summary>
-    /// A local nicety, not the host's behaviour: a custom handler's Event Hubs output cannot carry a partition key, so in
-    /// Azure these events are spread round-robin. Locally, an object naming a <c>customerId</c>, <c>userId</c> or
-    /// <c>anonymousId</c> is kept on one partition per value, which makes local runs easier to follow. Nothing may rely on it.
+    /// Not the host's behaviour unless <see cref="LocalHostOptions.SpreadOutputs"/> is off: a custom handler's Event Hubs output
+    /// cannot carry a partition key, so in Azure these events are spread round-robin. By default, locally, an object naming a
+    /// <c>customerId</c>, <c>userId</c> or <c>anonymousId</c> is kept on one partition per value. Ingestion does not rely on
+    /// it (the interleaving fuzzer spreads); rule evaluation still does, until its decisions follow merges.
     /// </summary>
     private static string? PartitionKeyOf(JsonNode item)
     {

@@ -7,6 +7,19 @@ public sealed class RulesUnitTests
     private static readonly DateTimeOffset Now = new(2030, 1, 7, 22, 0, 0, TimeSpan.Zero);
 
     [Fact]
+    public void A_rule_state_written_before_exact_change_tracking_reads_with_its_watermark_and_empty_lists()
+    {
+        const string json = """{"id":"state","customerId":"c-old","state":{"customerId":"c-old","lastVersion":7}}""";
+
+        var state = System.Text.Json.JsonSerializer.Deserialize(json, RulesJsonContext.Default.RuleStateDocument)!.State;
+
+        Assert.False(state.Evaluated.IsDefault || state.Sent.IsDefault || state.Armed.IsDefault || state.Pending.IsDefault || state.Decided.IsDefault);
+        Assert.NotNull(state.Facts);
+        Assert.True(state.HasEvaluated(7));
+        Assert.False(state.HasEvaluated(8));
+    }
+
+    [Fact]
     public void A_message_due_now_is_visible_at_once_and_lives_until_its_expiry()
     {
         var (visibility, ttl) = CommunicationQueues.Timing(Now, Now.AddHours(6), Now);
