@@ -50,7 +50,8 @@ public sealed partial class IdentityRepair(CustomerStore customers, IdentityStor
                     root = await FollowAsync(profile.Id, ct).ConfigureAwait(false) is { Loop: null } again ? again.Root : null;
                 }
                 if (root is null) continue;
-                var stale = (await identities.LookupAsync(profile.Identities, ct).ConfigureAwait(false)).Count(o => o.Value.CustomerId != root.Id);
+                // Identifiers still pointing at this tombstone (those moved elsewhere since, or refused, are not its business).
+                var stale = (await identities.LookupAsync(profile.Identities, ct).ConfigureAwait(false)).Count(o => o.Value.CustomerId == profile.Id);
                 var isUnfolded = !root.MergedFrom.Contains(profile.Id);
                 if (!isUnfolded && stale == 0) continue;
                 unfolded += isUnfolded ? 1 : 0;

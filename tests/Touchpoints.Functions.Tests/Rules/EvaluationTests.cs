@@ -145,6 +145,8 @@ public sealed class EvaluationTests(RulesFixture fixture) : IAsyncLifetime
         await fixture.EvaluateAsync(changes);
         var state = (await fixture.ReadAsync("communications", "state", fay.CustomerId))!;
         state["state"]!["lastVersion"] = 0;
+        state["state"]!["evaluatedThrough"] = 0;
+        state["state"]!["evaluated"] = new JsonArray();
         state["state"]!["decided"] = new JsonArray();
         await fixture.Client.GetContainer(RulesFixture.Database, "communications")
             .UpsertItemStreamAsync(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(state.ToJsonString())), new Microsoft.Azure.Cosmos.PartitionKey(fay.CustomerId));
