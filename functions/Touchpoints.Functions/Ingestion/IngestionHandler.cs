@@ -120,7 +120,7 @@ public sealed partial class IngestionHandler(
 
         // 4. Identifiers move from merged-away profiles to their survivors (path compression: whatever pointed at a tombstone
         //    now points at the live root). Conditional replaces; an identifier another writer moved on is left to it.
-        await MoveIdentifiersAsync(plan, graph, lookups, tombstones, SurvivorOf, ct).ConfigureAwait(false);
+        await MoveIdentifiersAsync(graph, lookups, tombstones, SurvivorOf, ct).ConfigureAwait(false);
         foreach (var (loser, survivor) in plan.Merges) LogMerged(logger, loser, survivor);
 
         now = clock.GetUtcNow();
@@ -183,7 +183,6 @@ public sealed partial class IngestionHandler(
     }
 
     private async Task MoveIdentifiersAsync(
-        ResolutionPlan plan,
         ProfileGraph graph,
         Dictionary<string, IdentityOwner> lookups,
         IReadOnlyList<CustomerView> committed,
