@@ -77,6 +77,8 @@ public static class CrmParser
         else EventParser.CheckNotFuture(m.OccurredAt.Value, "$.occurredAt", arrival, errors);
         if (m.Amount < 0) errors.Add(new("$.amount", "must not be negative"));
         if (m.Cost < 0) errors.Add(new("$.cost", "must not be negative"));
+        EventParser.CheckAmount(m.Amount, "$.amount", errors);
+        EventParser.CheckAmount(m.Cost, "$.cost", errors);
 
         var known = errors.Count == 0 || m.Type is not null && Types.ContainsKey(m.Type);
         ConsentChannel? consentChannel = null;

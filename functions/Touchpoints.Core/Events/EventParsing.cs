@@ -76,6 +76,20 @@ public static class EventParser
         return end < 0 ? message : message[..end];
     }
 
+    /// <summary>
+    /// The largest amount (price, total, revenue, cost) an event may carry: a trillion in any currency is no real order, and
+    /// below it every sum a view keeps stays exact as a decimal and as the double Cosmos DB stores.
+    /// </summary>
+    public const decimal MaxAmount = 1_000_000_000_000m;
+
+    public const int MaxQuantity = 1_000_000;
+
+    internal static void CheckAmount(decimal? amount, string path, List<ValidationError> errors)
+    {
+        if (amount is { } a && (a > MaxAmount || a < -MaxAmount))
+            errors.Add(new ValidationError(path, $"must be between -{MaxAmount} and {MaxAmount}"));
+    }
+
     internal static void CheckNotFuture(DateTimeOffset at, string path, ArrivalContext arrival, List<ValidationError> errors)
     {
         if (at > arrival.Now + ArrivalContext.FutureTolerance)

@@ -89,9 +89,20 @@ public static class SegmentParser
 
         var receivedAt = message.ReceivedAt ?? arrival.EnqueuedAt;
         var original = message.OriginalTimestamp ?? message.Timestamp;
-        // Segment: timestamp = receivedAt − (sentAt − originalTimestamp); the device clock's error cancels out.
-        var occurredAt = original is { } o && message.SentAt is { } sent ? receivedAt - (sent - o) : original ?? receivedAt;
+        // Segment: timestamp = receivedAt − (sentAt − originalTimestamp); the device clock's error cancels out. Ticks, so that
+        // absurd pairs (year 1 sent in year 9999) are an error of the event, not an overflow of the batch.
+        var occurredAt = receivedAt;
+        if (original is { } o && message.SentAt is { } sent)
+        {
+            var ticks = receivedAt.UtcTicks - (sent.UtcTicks - o.UtcTicks);
+            if (ticks < DateTimeOffset.MinValue.UtcTicks || ticks > DateTimeOffset.MaxValue.UtcTicks)
+                errors.Add(new("$.sentAt", "and the timestamp are too far apart to correct the device clock"));
+            else occurredAt = new DateTimeOffset(ticks, TimeSpan.Zero);
+        }
+        else if (original is { } at) occurredAt = at;
         EventParser.CheckNotFuture(occurredAt, "$.timestamp", arrival, errors);
+        // A device clock a little ahead (no sentAt to correct it): the event happened when it was received, as Segment does.
+        if (occurredAt > receivedAt) occurredAt = receivedAt;
 
         var traitsBag = call == WebCall.Identify || call == WebCall.Group ? message.Traits : message.Context?.Traits ?? message.Traits;
         var traits = ReadTraits(traitsBag, message.Context);
@@ -105,9 +116,23 @@ public static class SegmentParser
         if (errors.Count == 0 && identifiers.Count == 0)
             errors.Add(new("$", "no usable identifier: userId and anonymousId are blocked placeholder values"));
 
+        var spec = call == WebCall.Track && SpecEvents.TryGetValue(Normalise(message.Event ?? ""), out var specEvent) ? specEvent : SpecEvent.None;
+        var commerce = spec == SpecEvent.None ? null : ReadCommerce(message.Properties);
+        if (commerce is not null)
+        {
+            // A number too large for a decimal reads as absent; it must be refused, not ignored.
+            foreach (var name in (ReadOnlySpan<string>)["price", "total", "revenue", "value", "quantity"])
+                if (message.Properties?.TryGetValue(name, out var raw) == true && raw.ValueKind == JsonValueKind.Number && !raw.TryGetDecimal(out _))
+                    errors.Add(new($"$.properties.{name}", $"must be between -{EventParser.MaxAmount} and {EventParser.MaxAmount}"));
+            EventParser.CheckAmount(commerce.Price, "$.properties.price", errors);
+            EventParser.CheckAmount(commerce.Total, "$.properties.total", errors);
+            EventParser.CheckAmount(commerce.Revenue, "$.properties.revenue", errors);
+            if (commerce.Quantity is < -EventParser.MaxQuantity or > EventParser.MaxQuantity)
+                errors.Add(new("$.properties.quantity", $"must be between -{EventParser.MaxQuantity} and {EventParser.MaxQuantity}"));
+        }
+
         if (errors.Count > 0) return ParseResult.Invalid(id, errors);
 
-        var spec = call == WebCall.Track && SpecEvents.TryGetValue(Normalise(message.Event!), out var s) ? s : SpecEvent.None;
         var properties = message.Properties;
         var pageBag = message.Context?.Page;
         var page = call is WebCall.Page or WebCall.Screen || pageBag is not null
@@ -134,7 +159,7 @@ public static class SegmentParser
             Traits = traits,
             Page = page,
             Campaign = ReadCampaign(message.Context?.Campaign),
-            Commerce = spec == SpecEvent.None ? null : ReadCommerce(properties),
+            Commerce = commerce,
             UserAgent = message.Context?.UserAgent,
             Ip = message.Context?.Ip,
             ReceivedAt = receivedAt,

@@ -10,13 +10,19 @@ namespace Touchpoints.Core.Ingestion;
 public sealed record IncomingEvent(string Body, EventPosition? Position, DateTimeOffset EnqueuedAt);
 
 /// <summary>A valid event of a batch, with where it sits in its partition and when it reached the hub (the same on every replay).</summary>
-public sealed record AcceptedEvent(IngestedEvent Event, EventPosition? Position, DateTimeOffset? ArrivedAt = null);
+public sealed record AcceptedEvent(IngestedEvent Event, EventPosition? Position, DateTimeOffset? ArrivedAt = null, string? Body = null)
+{
+    /// <summary>The rejection of an event that passed validation but could not be applied (a bug, or a view it would break).</summary>
+    public Rejection Refused(string reason) => new(Event.Source, Event.EventId, Position, Body ?? "", [new ValidationError("$", reason)]);
+}
 
 /// <summary>An event refused with its reasons; kept so that nothing sent to us disappears silently.</summary>
 public sealed record Rejection(EventSource Source, string? EventId, EventPosition? Position, string Body, IReadOnlyList<ValidationError> Errors)
 {
     /// <summary>Bodies are kept for diagnosis, clipped so that a hostile payload cannot make the record unbounded.</summary>
     public const int BodyLimit = 16 * 1024;
+
+    public static string Clip(string body) => body.Length > BodyLimit ? body[..BodyLimit] : body;
 }
 
 /// <summary>The result of applying a batch to one customer.</summary>
@@ -42,12 +48,11 @@ public static class IngestionBatch
             if (result.Event is { } e)
             {
                 // A producer's retry inside one batch: the first copy wins, the second is not an error.
-                if (seen.Add(e.DedupKey)) accepted.Add(new AcceptedEvent(e, item.Position, item.EnqueuedAt));
+                if (seen.Add(e.DedupKey)) accepted.Add(new AcceptedEvent(e, item.Position, item.EnqueuedAt, Rejection.Clip(item.Body)));
             }
             else
             {
-                var body = item.Body.Length > Rejection.BodyLimit ? item.Body[..Rejection.BodyLimit] : item.Body;
-                rejected.Add(new Rejection(source, result.EventId, item.Position, body, result.Errors));
+                rejected.Add(new Rejection(source, result.EventId, item.Position, Rejection.Clip(item.Body), result.Errors));
             }
         }
         return (accepted, rejected);
@@ -110,7 +115,7 @@ public static class IngestionBatch
             if (!causes.Contains(MergeCause)) causes.Add(MergeCause);
         }
 
-        foreach (var (e, _, arrivedAt) in events)
+        foreach (var (e, _, arrivedAt, _) in events)
         {
             var next = CustomerProjection.Apply(view, e, arrivedAt);
             if (ReferenceEquals(next, view)) continue;

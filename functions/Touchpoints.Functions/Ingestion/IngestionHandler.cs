@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Collections.Immutable;
+using Microsoft.Azure.Cosmos;
 using Microsoft.Extensions.Options;
 using Touchpoints.Core.Events;
 using Touchpoints.Core.Identity;
@@ -40,9 +42,15 @@ public sealed partial class IngestionHandler(
         {
             try
             {
-                var changes = await ApplyAsync(accepted, [], [], ct).ConfigureAwait(false);
-                LogBatch(logger, source, batch.Count, accepted.Count, rejected.Count, changes.Count);
-                return new BatchOutcome(changes, accepted.Count, rejected.Count);
+                var refused = new ConcurrentQueue<Rejection>();
+                var changes = await ApplyAsync(accepted, [], [], refused, ct).ConfigureAwait(false);
+                if (!refused.IsEmpty)
+                {
+                    foreach (var r in refused) LogRejected(logger, source, r.EventId, r.Errors);
+                    await rejections.SaveAsync(refused, ct).ConfigureAwait(false);
+                }
+                LogBatch(logger, source, batch.Count, accepted.Count - refused.Count, rejected.Count + refused.Count, changes.Count);
+                return new BatchOutcome(changes, accepted.Count - refused.Count, rejected.Count + refused.Count);
             }
             catch (StaleResolutionException e) when (attempt < MaxAttempts)
             {
@@ -65,7 +73,7 @@ public sealed partial class IngestionHandler(
         {
             try
             {
-                return await ApplyAsync([], [.. links.Select(l => new EventIdentity(l, now))], visit, ct).ConfigureAwait(false);
+                return await ApplyAsync([], [.. links.Select(l => new EventIdentity(l, now))], visit, new ConcurrentQueue<Rejection>(), ct).ConfigureAwait(false);
             }
             catch (StaleResolutionException e) when (attempt < MaxAttempts)
             {
@@ -75,7 +83,11 @@ public sealed partial class IngestionHandler(
     }
 
     private async Task<IReadOnlyList<CustomerChanged>> ApplyAsync(
-        IReadOnlyList<AcceptedEvent> accepted, IReadOnlyList<EventIdentity> links, IReadOnlyCollection<string> visit, CancellationToken ct)
+        IReadOnlyList<AcceptedEvent> accepted,
+        IReadOnlyList<EventIdentity> links,
+        IReadOnlyCollection<string> visit,
+        ConcurrentQueue<Rejection> refused,
+        CancellationToken ct)
     {
         // 1. Identities: one lookup per distinct identifier, then every profile they name, tombstones followed to their roots.
         var keys = accepted.SelectMany(a => a.Event.Identifiers).Concat(links.SelectMany(l => l.Identifiers))
@@ -116,6 +128,7 @@ public sealed partial class IngestionHandler(
                 plan.Identities.GetValueOrDefault(id, []),
                 plan.Conflicts.GetValueOrDefault(id, [])),
             compiled,
+            refused,
             ct))).ConfigureAwait(false);
 
         // 4. Identifiers move from merged-away profiles to their survivors (path compression: whatever pointed at a tombstone
@@ -207,22 +220,40 @@ public sealed partial class IngestionHandler(
         await Task.WhenAll(moves.Select(m => identities.MoveAsync(m.Key, m.Value.Known, from, m.Value.To, ct))).ConfigureAwait(false);
     }
 
-    private async Task<CustomerUpdate?> WriteCustomerAsync(CustomerSlice slice, CompiledRules compiled, CancellationToken ct)
+    /// <summary>
+    /// One customer's single write. An event that cannot be applied (an exception that is not a store's transient failure:
+    /// a bug, or a value the view cannot hold) is refused on its own, with its reason, and the customer's other events are
+    /// written; a document the store refuses for good (too large, malformed) refuses the customer's events of this batch.
+    /// Either way the rest of the batch goes on: one bad event never costs a good one.
+    /// </summary>
+    private async Task<CustomerUpdate?> WriteCustomerAsync(CustomerSlice slice, CompiledRules compiled, ConcurrentQueue<Rejection> refused, CancellationToken ct)
     {
         var current = slice.Current;
+        var events = slice.Events.ToList();
         for (var attempt = 1; ; attempt++)
         {
             // A tombstone is never written again: its survivor takes what would have gone to it.
             if (current?.Document.MergedInto is not null) throw new StaleResolutionException($"{slice.Id} was merged meanwhile");
             var now = clock.GetUtcNow();
-            var update = IngestionBatch.Apply(current?.Document, slice.Id, slice.CreatedAt, slice.Losers, slice.Events, slice.Identities, slice.Conflicts,
-                now, compiled, options.Value.DedupWindow);
+            CustomerUpdate Apply(Versioned<CustomerView>? read, IReadOnlyList<AcceptedEvent> these, bool withIdentities = true) =>
+                IngestionBatch.Apply(read?.Document, slice.Id, slice.CreatedAt, slice.Losers, these, withIdentities ? slice.Identities : [],
+                    withIdentities ? slice.Conflicts : [], now, compiled, options.Value.DedupWindow);
+            CustomerUpdate? applied;
+            try
+            {
+                applied = Apply(current, events);
+            }
+            catch (Exception e) when (!IsTransient(e))
+            {
+                applied = Isolate(current, events, refused, these => Apply(current, these));
+            }
+            if (applied is not { } update) return null;
             if (IdentityResolver.HoldsAnExclusiveTwice(update.View.Identities))
             {
                 // Since the plan was made, the profile took another user id (or crm id of a system), or a committed merge
                 // folded in here brings one: this batch's claim of its own is refused. Finish the merges alone, then
                 // resolve again, which re-points the refused claim to a profile of its own.
-                var merges = IngestionBatch.Apply(current?.Document, slice.Id, slice.CreatedAt, slice.Losers, [], [], [], now, compiled, options.Value.DedupWindow);
+                var merges = Apply(current, [], withIdentities: false);
                 if (merges.Changed && !IdentityResolver.HoldsAnExclusiveTwice(merges.View.Identities))
                 {
                     try
@@ -247,8 +278,61 @@ public sealed partial class IngestionHandler(
                 LogConcurrentWrite(logger, slice.Id, attempt);
                 current = await customers.ReadAsync(slice.Id, ct).ConfigureAwait(false);
             }
+            catch (CosmosException e) when (!IsTransient(e))
+            {
+                LogRefusedWrite(logger, slice.Id, (int)e.StatusCode, events.Count);
+                foreach (var a in events) refused.Enqueue(a.Refused($"the customer's document could not be written ({(int)e.StatusCode} {e.StatusCode})"));
+                return null;
+            }
         }
     }
+
+    /// <summary>
+    /// Applies the events one at a time, refusing each that throws; the update of those that apply. When even none applies
+    /// (the failure lies in the customer: its stored view, its losers), every event is refused and nothing is written: a
+    /// bug for the logs, never a reason to fail every later batch of that customer.
+    /// </summary>
+    private CustomerUpdate? Isolate(
+        Versioned<CustomerView>? current, List<AcceptedEvent> events, ConcurrentQueue<Rejection> refused,
+        Func<IReadOnlyList<AcceptedEvent>, CustomerUpdate> apply)
+    {
+        var kept = new List<AcceptedEvent>(events.Count);
+        foreach (var candidate in events)
+        {
+            try
+            {
+                apply([.. kept, candidate]);
+                kept.Add(candidate);
+            }
+            catch (Exception e) when (!IsTransient(e))
+            {
+                LogPoison(logger, candidate.Event.EventId, current?.Document.Id, e);
+                refused.Enqueue(candidate.Refused($"could not be applied to its customer: {e.GetType().Name}: {e.Message}"));
+            }
+        }
+        events.Clear();
+        events.AddRange(kept);
+        try
+        {
+            return apply(kept);
+        }
+        catch (Exception e) when (!IsTransient(e))
+        {
+            LogPoison(logger, "(all of the batch's)", current?.Document.Id, e);
+            foreach (var a in kept) refused.Enqueue(a.Refused($"its customer could not be updated: {e.GetType().Name}: {e.Message}"));
+            events.Clear();
+            return null;
+        }
+    }
+
+    /// <summary>Failures that a retry of the invocation can cure; anything else is a property of the input or a bug.</summary>
+    private static bool IsTransient(Exception e) => e switch
+    {
+        StaleResolutionException or ConcurrentUpdateException => true,
+        CosmosException c => (int)c.StatusCode is 408 or 410 or 429 or 449 or >= 500,
+        HttpRequestException or TimeoutException or OperationCanceledException => true,
+        _ => false,
+    };
 
     /// <summary>What one customer's write is made of: the view as read, and what this batch folds into it.</summary>
     private sealed record CustomerSlice(
@@ -271,6 +355,12 @@ public sealed partial class IngestionHandler(
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Customer {CustomerId} changed concurrently (attempt {Attempt}); re-reading")]
     private static partial void LogConcurrentWrite(ILogger logger, string customerId, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Event {EventId} could not be applied to customer {CustomerId}; it is refused and the rest of the batch goes on")]
+    private static partial void LogPoison(ILogger logger, string eventId, string? customerId, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Cosmos DB refused the document of customer {CustomerId} ({Status}); its {Count} events of this batch are refused")]
+    private static partial void LogRefusedWrite(ILogger logger, string customerId, int status, int count);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Merged customer {Loser} into {Survivor}")]
     private static partial void LogMerged(ILogger logger, string loser, string survivor);

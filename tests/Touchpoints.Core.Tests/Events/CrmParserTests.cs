@@ -146,4 +146,11 @@ public class CrmParserTests
         var result = Parse(Body("call.logged").Replace("2025-03-01T14:00:00Z", "2026-01-01T00:00:00Z", StringComparison.Ordinal));
         Assert.Equal("$.occurredAt", Assert.Single(result.Errors).Path);
     }
+
+    [Fact]
+    public void An_amount_beyond_a_trillion_is_refused()
+    {
+        var result = Parse(Body("order.placed", "\"amount\": 1000000000001, \"currency\": \"eur\", \"objectId\": \"o1\""));
+        Assert.Contains(result.Errors, e => e.Path == "$.amount");
+    }
 }

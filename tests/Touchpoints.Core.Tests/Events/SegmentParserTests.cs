@@ -335,10 +335,12 @@ public class SegmentParserTests
     }
 
     [Fact]
-    public void Events_slightly_ahead_of_the_clock_are_tolerated()
+    public void Events_slightly_ahead_of_the_clock_are_tolerated_and_clamped_to_the_time_received()
     {
+        // A device clock ahead and no sentAt to correct it: as Segment does, the event happened when it was received, so
+        // "last seen" never moves into the future.
         var e = Valid("""{ "type": "track", "messageId": "m-15", "userId": "u-1", "event": "Clicked", "timestamp": "2025-03-03T12:00:00Z" }""");
-        Assert.Equal(new DateTimeOffset(2025, 3, 3, 12, 0, 0, TimeSpan.Zero), e.OccurredAt);
+        Assert.Equal(Enqueued, e.OccurredAt);
     }
 
     [Fact]
@@ -351,5 +353,21 @@ public class SegmentParserTests
             }
             """);
         Assert.Equal(WebCall.Page, e.Call);
+    }
+
+    [Theory]
+    [InlineData("""{"type":"track","event":"Order Completed","messageId":"m","userId":"u","properties":{"total":1000000000001}}""", "$.properties.total")]
+    [InlineData("""{"type":"track","event":"Order Completed","messageId":"m","userId":"u","properties":{"revenue":1e40}}""", "$.properties.revenue")]
+    [InlineData("""{"type":"track","event":"Product Added","messageId":"m","userId":"u","properties":{"price":"-1000000000001"}}""", "$.properties.price")]
+    [InlineData("""{"type":"track","event":"Product Added","messageId":"m","userId":"u","properties":{"quantity":2000000}}""", "$.properties.quantity")]
+    [InlineData("""{"type":"page","messageId":"m","userId":"u","timestamp":"0001-01-01T00:00:00Z","sentAt":"9999-12-31T00:00:00Z"}""", "$.sentAt")]
+    public void Amounts_quantities_and_times_that_cannot_be_represented_are_refused_at_the_door(string body, string path) =>
+        Assert.Contains(Invalid(body).Errors, e => e.Path == path);
+
+    [Fact]
+    public void An_amount_at_the_limit_is_accepted()
+    {
+        var e = Valid("""{"type":"track","event":"Order Completed","messageId":"m","userId":"u","properties":{"total":1000000000000}}""");
+        Assert.Equal(EventParser.MaxAmount, e.Commerce!.Total);
     }
 }
