@@ -147,6 +147,8 @@ public static class SegmentIntake
                 e["messageId"] = messageId;
             }
             e["receivedAt"] = receivedAt;
+            // Message ids are unique per source: scoped by it, another source's ids cannot suppress this one's events.
+            e[IngestedEvent.ScopeMember] = source;
 
             if (errors.Count == 0)
             {

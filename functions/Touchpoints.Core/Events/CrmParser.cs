@@ -7,6 +7,7 @@ namespace Touchpoints.Core.Events;
 /// <summary>A CRM or billing event in our canonical schema (<c>Schemas/crm-event.schema.json</c>).</summary>
 internal sealed class CrmMessage
 {
+    [System.Text.Json.Serialization.JsonPropertyName(IngestedEvent.ScopeMember)] public string? Scope { get; set; }
     public string? EventId { get; set; }
     public string? Type { get; set; }
     public DateTimeOffset? OccurredAt { get; set; }
@@ -131,6 +132,7 @@ public static class CrmParser
         return ParseResult.Valid(new CrmEvent
         {
             EventId = m.EventId!.Trim(),
+            Scope = m.Scope,
             OccurredAt = m.OccurredAt!.Value,
             Identifiers = identifiers,
             Kind = kind,

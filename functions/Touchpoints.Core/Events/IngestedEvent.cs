@@ -20,8 +20,21 @@ public abstract record IngestedEvent
 
     public abstract EventSource Source { get; }
 
-    /// <summary>Ids are unique per source only; this key is unique across sources.</summary>
-    public string DedupKey => $"{SourceName(Source)}:{EventId}";
+    /// <summary>
+    /// The sender an event's id is unique for: stamped as <see cref="ScopeMember"/> by the app's own front doors (the
+    /// collector: the write key's source; the webhook receiver: the webhook source), overwriting whatever the sender put
+    /// there. Absent for direct hub publishers, whose ids are scoped by their hub.
+    /// </summary>
+    public string? Scope { get; init; }
+
+    /// <summary>The member of an event's JSON that carries <see cref="Scope"/>.</summary>
+    public const string ScopeMember = "_source";
+
+    /// <summary>
+    /// Ids are unique per sender only; this key is unique across hubs and senders, so no sender can suppress another's
+    /// events by reusing its ids. Unscoped events keep the key they always had, so replays of older events still match.
+    /// </summary>
+    public string DedupKey => Scope is null ? $"{SourceName(Source)}:{EventId}" : $"{SourceName(Source)}:{Scope}:{EventId}";
 
     public static string SourceName(EventSource source) => source switch
     {

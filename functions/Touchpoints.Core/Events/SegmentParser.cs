@@ -8,6 +8,7 @@ namespace Touchpoints.Core.Events;
 /// <summary>A Segment Spec message as it arrives (https://segment.com/docs/connections/spec/common/).</summary>
 internal sealed class SegmentMessage
 {
+    [System.Text.Json.Serialization.JsonPropertyName(IngestedEvent.ScopeMember)] public string? Scope { get; set; }
     public string? Type { get; set; }
     [JsonConverter(typeof(StringOrNumberConverter))] public string? MessageId { get; set; }
     [JsonConverter(typeof(StringOrNumberConverter))] public string? AnonymousId { get; set; }
@@ -147,6 +148,7 @@ public static class SegmentParser
         return ParseResult.Valid(new WebEvent
         {
             EventId = id!,
+            Scope = message.Scope,
             OccurredAt = occurredAt,
             Identifiers = identifiers,
             Call = call,

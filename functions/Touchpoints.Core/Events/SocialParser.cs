@@ -7,6 +7,7 @@ namespace Touchpoints.Core.Events;
 /// <summary>A social event as published by a listening tool (schema: <c>Schemas/social-event.schema.json</c>).</summary>
 internal sealed class SocialMessage
 {
+    [System.Text.Json.Serialization.JsonPropertyName(IngestedEvent.ScopeMember)] public string? Scope { get; set; }
     public string? EventId { get; set; }
     public string? Type { get; set; }
     public string? Network { get; set; }
@@ -66,6 +67,7 @@ public static class SocialParser
         return ParseResult.Valid(new SocialEvent
         {
             EventId = m.EventId!.Trim(),
+            Scope = m.Scope,
             OccurredAt = m.OccurredAt!.Value,
             Identifiers = identifiers,
             Kind = kind,

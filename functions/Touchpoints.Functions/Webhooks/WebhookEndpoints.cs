@@ -94,6 +94,8 @@ public sealed partial class WebhookReceiver(IOptionsMonitor<WebhookOptions> opti
             else if (delivery.Event is { } e)
             {
                 accepted++;
+                // Event ids are unique per webhook source: scoped by it, another sender cannot suppress this one's events.
+                e[Core.Events.IngestedEvent.ScopeMember] = source;
                 events.Add(e);
             }
             else

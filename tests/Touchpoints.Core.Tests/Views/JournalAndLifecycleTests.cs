@@ -30,6 +30,16 @@ public class JournalAndLifecycleTests
     }
 
     [Fact]
+    public void Ids_are_scoped_by_their_sender_so_one_sender_cannot_suppress_anothers_event()
+    {
+        var stripe = Crm("evt-1", T0, CrmEventType.CallLogged) with { Scope = "stripe" };
+        var view = ApplyAll([stripe, stripe with { Scope = "crm" }, stripe]);
+        Assert.Equal(2, view.Counters.Values.Sum());
+        Assert.NotEqual(stripe.DedupKey, (stripe with { Scope = "crm" }).DedupKey);
+        Assert.Equal("crm:evt-1", (stripe with { Scope = null }).DedupKey);
+    }
+
+    [Fact]
     public void A_resend_after_thousands_of_newer_events_is_still_recognised()
     {
         var first = Page("first", T0, "/");

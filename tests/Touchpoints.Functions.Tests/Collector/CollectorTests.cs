@@ -21,6 +21,17 @@ public sealed class CollectorTests(HandlerFixture fixture)
         $$"""{"type":"track","event":"Product Viewed","messageId":"{{id}}-{{run}}","anonymousId":"anon-{{run}}","properties":{"product_id":"p1"},"timestamp":"2025-03-03T09:59:58.000Z"{{extra}}}""";
 
     [Fact]
+    public async Task Events_go_out_scoped_by_the_write_keys_source_whatever_the_sender_claimed()
+    {
+        var body = $$$"""{"batch":[{{{Track("s1", ",\"_source\":\"app\"")}}}]}""";
+
+        var result = await fixture.InvokeAsync("CollectBatch", Request(Api + "batch", body, Json(Basic(HandlerFixture.WebsiteKey))));
+
+        Assert.Equal(200, result.HttpStatus);
+        Assert.Equal("website", Assert.Single(result.Events!)!["_source"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task A_batch_is_accepted_with_200_success_and_its_events_go_out_stamped_with_receivedAt()
     {
         var before = DateTimeOffset.UtcNow;

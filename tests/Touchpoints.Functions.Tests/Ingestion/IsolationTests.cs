@@ -63,4 +63,18 @@ public sealed class IsolationTests(HandlerFixture fixture)
         Assert.Contains("could not be applied", rejected["reason"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Contains($"b-{run}", rejected["body"]!.GetValue<string>(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_sender_reusing_another_senders_event_id_suppresses_nothing()
+    {
+        string Order(string scope, decimal amount) =>
+            $$"""{"eventId":"evt-{{run}}","type":"order.placed","occurredAt":"2026-11-20T10:00:00Z","customer":{"system":"stripe","crmId":"cus-{{run}}"},"objectId":"o-{{scope}}","amount":{{amount}},"currency":"eur","_source":"{{scope}}"}""";
+
+        await fixture.InvokeAsync("IngestCrmEvents", HostPayloads.EventHubBatch("crm-events", $"d{run}", 1, [Order("stripe", 40m)]));
+        await fixture.InvokeAsync("IngestCrmEvents", HostPayloads.EventHubBatch("crm-events", $"e{run}", 1, [Order("crm", 2m), Order("stripe", 40m)]));
+
+        var billing = (await fixture.CustomerAsync(Customer($"crm.stripe:cus-{run}")))!["touchpoints"]!["billing"]!;
+        Assert.Equal(2, billing["orders"]!.GetValue<long>());
+        Assert.Equal(42m, billing["revenue"]!.GetValue<decimal>());
+    }
 }

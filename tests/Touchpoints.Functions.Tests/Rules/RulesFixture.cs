@@ -119,9 +119,9 @@ public sealed class RulesFixture : IAsyncLifetime
     /// <summary>Ingests web events (as IngestWebEvents) and returns the customer-changes messages it would publish.</summary>
     public async Task<JsonArray> IngestAsync(params string[] events)
     {
-        // Sequence numbers go on from batch to batch, as in one partition: a number seen before would be taken for a replay.
+        // Sequence numbers go on from batch to batch, as in one partition; the events reach the hub at the test clock's now.
         var first = Interlocked.Add(ref sequence, events.Length) - events.Length + 1;
-        var (status, body) = await InvokeAsync("IngestWebEvents", HostPayloads.EventHubBatch("web-events", "0", first, events));
+        var (status, body) = await InvokeAsync("IngestWebEvents", HostPayloads.EventHubBatch("web-events", "0", first, events, enqueuedAt: Clock.GetUtcNow()));
         Assert.Equal(200, status);
         return body["Outputs"]!["changes"]?.AsArray() ?? [];
     }
