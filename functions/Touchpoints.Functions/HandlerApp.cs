@@ -16,7 +16,11 @@ public static class HandlerApp
     {
         var builder = WebApplication.CreateSlimBuilder(args);
         builder.ListenWhereTheHostSays();
+        // ASP.NET Core logs every request line at Information, query string included: function keys (?code=) and
+        // identifiers (?identity=email:…) would land in the logs. The host logs invocations already; the handler keeps
+        // only warnings of the framework. Set Logging__LogLevel__Microsoft.AspNetCore to override while debugging.
         configure?.Invoke(builder);
+        if (builder.Configuration["Logging:LogLevel:Microsoft.AspNetCore"] is null) builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, HostJsonContext.Default));
         builder.Services.TryAddSingleton(TimeProvider.System);
