@@ -38,7 +38,7 @@ public sealed partial class LocalFunctionsHost : IAsyncDisposable
     private bool ownsLoggerFactory;
     private ILogger logger = null!;
     private LocalEmulators? emulators;
-    private HandlerProcess? handlerProcess;
+    private HandlerSupervisor? handlerProcess;
     private HttpClient? handlerClient;
     private WebApplication? web;
     private HttpTriggers? httpTriggers;
@@ -67,8 +67,17 @@ public sealed partial class LocalFunctionsHost : IAsyncDisposable
     /// <summary>From the call to <see cref="StartAsync"/> until every trigger listened.</summary>
     public TimeSpan StartupTime { get; private set; }
 
-    /// <summary>Completes with its exit code if the handler process stops while the host runs.</summary>
-    public Task<int> HandlerExited => handlerProcess?.Exited ?? new TaskCompletionSource<int>().Task;
+    /// <summary>
+    /// Completes with its exit code if the handler process stops for good while the host runs: a handler that exits is
+    /// started again, as the Functions host restarts its worker, until it fails to start several times in a row.
+    /// </summary>
+    public Task<int> HandlerExited => handlerProcess?.GaveUp ?? new TaskCompletionSource<int>().Task;
+
+    /// <summary>The handler's process id (null when attached to a handler run elsewhere), for tests that kill it.</summary>
+    public int? HandlerProcessId => handlerProcess?.ProcessId;
+
+    /// <summary>How many times the handler was started again after exiting.</summary>
+    public int HandlerRestarts => handlerProcess?.Restarts ?? 0;
 
     /// <summary>Starts the emulators, the handler and every trigger.</summary>
     /// <exception cref="AppDefinitionException">host.json, a function.json or the settings are not valid; the message names the file.</exception>
@@ -123,7 +132,7 @@ public sealed partial class LocalFunctionsHost : IAsyncDisposable
         }
         else
         {
-            handlerProcess = await HandlerProcess.StartAsync(App, Settings, loggerFactory, options.HandlerStartTimeout, cancellationToken).ConfigureAwait(false);
+            handlerProcess = await HandlerSupervisor.StartAsync(App, Settings, loggerFactory, options.HandlerStartTimeout, cancellationToken).ConfigureAwait(false);
             HandlerAddress = handlerProcess.BaseAddress;
         }
 

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -10,16 +11,16 @@ namespace Touchpoints.Functions.Ingestion;
 public sealed record IdentityDocument(string Id, string Key, string CustomerId, DateTimeOffset ClaimedAt)
 {
     /// <summary>
-    /// The document id is the identifier key (<c>{type}:{value}</c>), with the four characters Cosmos DB forbids in ids
-    /// (and % itself) percent-encoded, so that any user id can be stored and the mapping stays reversible.
+    /// The document id: the identifier key (<c>{type}:{value}</c>) itself, readable in the portal, unless it holds a
+    /// character Cosmos DB forbids in ids (<c>/ \ ? #</c>) or one that gateways and the SDKs decode differently in a URL
+    /// path (<c>%</c>): then <c>~</c> and the base64url SHA-256 of the key, safe in Gateway and Direct mode alike. The key is
+    /// kept in the document (<see cref="Key"/>), so nothing needs the id to be reversible.
     /// </summary>
     public static string IdFor(string key)
     {
         if (key.AsSpan().IndexOfAny("/\\?#%") < 0) return key;
-        var builder = new StringBuilder(key.Length + 8);
-        foreach (var c in key)
-            builder.Append(c switch { '/' => "%2F", '\\' => "%5C", '?' => "%3F", '#' => "%23", '%' => "%25", _ => c.ToString() });
-        return builder.ToString();
+        var hash = Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+        return "~" + hash.TrimEnd('=').Replace('+', '-').Replace('/', '_');
     }
 }
 

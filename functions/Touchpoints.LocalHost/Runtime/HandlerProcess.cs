@@ -37,7 +37,11 @@ internal sealed partial class HandlerProcess : IAsyncDisposable
     /// <summary>Completes with the exit code if the handler stops on its own.</summary>
     public Task<int> Exited => exited.Task;
 
-    public static async Task<HandlerProcess> StartAsync(FunctionApp app, AppSettings settings, ILoggerFactory logs, TimeSpan readyTimeout, CancellationToken cancellationToken)
+    /// <summary>The process id, for a test that kills the handler as a crash would.</summary>
+    public int ProcessId => process.Id;
+
+    public static async Task<HandlerProcess> StartAsync(FunctionApp app, AppSettings settings, ILoggerFactory logs, TimeSpan readyTimeout, CancellationToken cancellationToken,
+        int? port = null)
     {
         var logger = logs.CreateLogger("Handler");
         var description = app.Host.Handler;
@@ -45,7 +49,7 @@ internal sealed partial class HandlerProcess : IAsyncDisposable
             ? app.Root
             : Path.GetFullPath(description.WorkingDirectory, app.Root);
         var executable = ResolveExecutable(description.DefaultExecutablePath, app.Root);
-        var port = FreePort();
+        var listenPort = port ?? FreePort();
         var workerId = Guid.NewGuid().ToString();
 
         var startInfo = new ProcessStartInfo(executable)
@@ -62,7 +66,7 @@ internal sealed partial class HandlerProcess : IAsyncDisposable
         foreach (var argument in description.WorkerArguments) startInfo.ArgumentList.Add(argument);
 
         foreach (var (name, value) in settings.Values) startInfo.Environment[name] = value;
-        startInfo.Environment["FUNCTIONS_CUSTOMHANDLER_PORT"] = port.ToString(CultureInfo.InvariantCulture);
+        startInfo.Environment["FUNCTIONS_CUSTOMHANDLER_PORT"] = listenPort.ToString(CultureInfo.InvariantCulture);
         startInfo.Environment["FUNCTIONS_CUSTOMHANDLER_WORKER_ID"] = workerId;
         startInfo.Environment["FUNCTIONS_APP_ROOT_PATH"] = app.Root;
         startInfo.Environment["FUNCTIONS_WORKER_RUNTIME"] = settings["FUNCTIONS_WORKER_RUNTIME"] ?? "custom";
@@ -71,7 +75,7 @@ internal sealed partial class HandlerProcess : IAsyncDisposable
             startInfo.Environment["DOTNET_ROOT"] = dotnetRoot;
 
         var handler = new HandlerProcess(new Process { StartInfo = startInfo, EnableRaisingEvents = true }, logger,
-            new Uri($"http://127.0.0.1:{port}/"), workerId);
+            new Uri($"http://127.0.0.1:{listenPort}/"), workerId);
         handler.process.OutputDataReceived += (_, e) =>
         {
             if (e.Data is null) return;
@@ -105,7 +109,7 @@ internal sealed partial class HandlerProcess : IAsyncDisposable
 
             handler.process.BeginOutputReadLine();
             handler.process.BeginErrorReadLine();
-            LogStarted(logger, executable, handler.process.Id, port);
+            LogStarted(logger, executable, handler.process.Id, listenPort);
             await WaitUntilReadyAsync(handler.BaseAddress, readyTimeout, handler.Exited, cancellationToken).ConfigureAwait(false);
             return handler;
         }
@@ -220,6 +224,6 @@ internal sealed partial class HandlerProcess : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "Started the custom handler {Executable} (pid {Pid}) on port {Port}")]
     private static partial void LogStarted(ILogger logger, string executable, int pid, int port);
 
-    [LoggerMessage(Level = LogLevel.Critical, Message = "The custom handler exited with code {Code}; every invocation will fail until the local host is restarted")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "The custom handler exited with code {Code}; the host starts it again, and invocations in flight fail and are retried per their policy")]
     private static partial void LogExited(ILogger logger, int code);
 }

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Touchpoints.Core.Identity;
 using Touchpoints.Functions.Ingestion;
@@ -76,5 +77,32 @@ public sealed class IsolationTests(HandlerFixture fixture)
         var billing = (await fixture.CustomerAsync(Customer($"crm.stripe:cus-{run}")))!["touchpoints"]!["billing"]!;
         Assert.Equal(2, billing["orders"]!.GetValue<long>());
         Assert.Equal(42m, billing["revenue"]!.GetValue<decimal>());
+    }
+
+    [Theory]
+    [InlineData("a/b")]
+    [InlineData("a#b")]
+    [InlineData("a?b")]
+    [InlineData("a\\b")]
+    [InlineData("100%25")]
+    [InlineData("two words")]
+    [InlineData("Zoë Ünal")]
+    [InlineData("%2F%ff")]
+    public async Task Any_identifier_round_trips_through_ingestion_and_both_lookups(string raw)
+    {
+        var user = $"{raw}-{run}";
+        var json = System.Text.Json.JsonSerializer.Serialize(user);
+        string Page(string id) => $$"""{"type":"page","messageId":"{{id}}-{{run}}","userId":{{json}},"properties":{"path":"/"},"timestamp":"2026-11-20T10:00:00Z"}""";
+
+        var first = await fixture.InvokeAsync("IngestWebEvents", HostPayloads.EventHubBatch("web-events", $"i{run}", 1, [Page("one")]));
+        var second = await fixture.InvokeAsync("IngestWebEvents", HostPayloads.EventHubBatch("web-events", $"j{run}", 1, [Page("two")]));
+
+        Assert.Equal(200, first.Status);
+        Assert.Equal(200, second.Status);
+        var id = Customer($"userId:{user}");
+        Assert.Equal(2, (await fixture.CustomerAsync(id))!["touchpoints"]!["web"]!["pageViews"]!.GetValue<long>());
+        using var found = await fixture.Host.GetAsync("/api/customers?identity=" + Uri.EscapeDataString($"userId:{user}"));
+        Assert.Equal(200, (int)found.StatusCode);
+        Assert.Equal(id, (await found.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>());
     }
 }
