@@ -23,6 +23,8 @@ public sealed class CustomerStore(Database database)
 
     public async Task<Versioned<CustomerView>?> ReadAsync(string id, CancellationToken ct)
     {
+        // An id Cosmos DB could not hold (from a URL, say) names no customer: not a request to send, nor a 400 to surface.
+        if (!IsPossibleId(id)) return null;
         try
         {
             var response = await container.ReadItemAsync<CustomerView>(id, new PartitionKey(id), cancellationToken: ct).ConfigureAwait(false);
@@ -33,6 +35,10 @@ public sealed class CustomerStore(Database database)
             return null;
         }
     }
+
+    /// <summary>Cosmos DB ids: 1 to 255 characters, none of <c>/ \ ? #</c>, no control characters.</summary>
+    public static bool IsPossibleId(string id) =>
+        id.Length is > 0 and <= 255 && id.AsSpan().IndexOfAny("/\\?#") < 0 && !id.Any(char.IsControl);
 
     /// <summary>The customer's current view, following <c>mergedInto</c> from a merged-away id to its survivor.</summary>
     public async Task<CustomerView?> ReadCurrentAsync(string id, CancellationToken ct)

@@ -113,4 +113,17 @@ public sealed class ViewApiTests(HandlerFixture fixture)
         Assert.Equal(expected, status);
         Assert.False(string.IsNullOrEmpty(body["message"]?.GetValue<string>()));
     }
+
+    [Theory]
+    [InlineData("/api/customers/a%5Cb")]
+    [InlineData("/api/customers/a%3Fb")]
+    [InlineData("/api/customers/a%23b")]
+    [InlineData("/api/customers/%01x")]
+    [InlineData("/api/customers/a%5Cb/views/web")]
+    public async Task An_id_no_customer_can_have_is_a_404_never_a_5xx(string path)
+    {
+        var (status, body) = await GetAsync(path);
+        Assert.Equal(HttpStatusCode.NotFound, status);
+        Assert.Equal("not_found", body["error"]!.GetValue<string>());
+    }
 }
