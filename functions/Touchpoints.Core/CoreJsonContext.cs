@@ -21,6 +21,7 @@ public sealed partial class CoreJsonContext : JsonSerializerContext;
 [JsonSourceGenerationOptions(
     JsonSerializerDefaults.Web,
     AllowTrailingCommas = true,
+    AllowDuplicateProperties = false,
     ReadCommentHandling = JsonCommentHandling.Skip,
     Converters = [typeof(UtcTimestampConverter)])]
 [JsonSerializable(typeof(SegmentMessage))]

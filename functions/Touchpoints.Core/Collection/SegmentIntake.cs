@@ -52,7 +52,9 @@ public static class SegmentIntake
     /// <summary>Prefix of the message ids the collector makes up for events sent without one.</summary>
     public const string GeneratedIdPrefix = "api-";
 
-    private static readonly JsonDocumentOptions Lenient = new() { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip };
+    // Lenient where producers are (comments, trailing commas), strict where a body is ambiguous: a duplicate key is refused
+    // (400) rather than silently taking one of the two values.
+    private static readonly JsonDocumentOptions Lenient = new() { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip, AllowDuplicateProperties = false };
 
     public static string CallName(WebCall call) => call.ToString().ToLowerInvariant();
 

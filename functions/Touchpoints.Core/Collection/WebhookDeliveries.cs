@@ -22,13 +22,16 @@ public sealed record WebhookBatch(IReadOnlyList<WebhookDelivery> Deliveries, IRe
 {
     public static WebhookBatch Refused(params ValidationError[] errors) => new([], errors);
 
+    /// <summary>A duplicate key makes a body ambiguous: refused as malformed (400), never resolved by guessing.</summary>
+    public static readonly JsonDocumentOptions Strict = new() { AllowDuplicateProperties = false };
+
     /// <summary>The body as JSON, or null with the refusal a malformed body gets.</summary>
     public static JsonDocument? Parse(string body, out WebhookBatch? refused)
     {
         refused = null;
         try
         {
-            return JsonDocument.Parse(body);
+            return JsonDocument.Parse(body, Strict);
         }
         catch (JsonException e)
         {
@@ -79,7 +82,7 @@ public static class StandardWebhookEvents
         JsonNode? root;
         try
         {
-            root = JsonNode.Parse(body);
+            root = JsonNode.Parse(body, documentOptions: WebhookBatch.Strict);
         }
         catch (JsonException e)
         {

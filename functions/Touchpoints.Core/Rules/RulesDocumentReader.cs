@@ -18,7 +18,7 @@ public static class RulesDocumentReader
         JsonDocument parsed;
         try
         {
-            parsed = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            parsed = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, AllowDuplicateProperties = false });
         }
         catch (JsonException e)
         {
@@ -26,6 +26,11 @@ public static class RulesDocumentReader
             {
                 Line = (int?)e.LineNumber + 1, Column = (int?)e.BytePositionInLine + 1,
             }]);
+        }
+        catch (ArgumentException)
+        {
+            // Text that is not valid Unicode (a lone surrogate) cannot even be read as JSON.
+            return (null, [new RuleError("$", "malformed text: the document holds a character that is not valid Unicode (a lone surrogate)")]);
         }
         using (parsed)
         {

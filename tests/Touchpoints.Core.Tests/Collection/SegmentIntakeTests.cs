@@ -112,6 +112,8 @@ public class SegmentIntakeTests
     [InlineData("[1,2]")]
     [InlineData("{\"batch\": {}}")]
     [InlineData("")]
+    [InlineData("{\"batch\": [{\"type\":\"track\",\"event\":\"a\",\"event\":\"b\",\"userId\":\"u\"}]}")]
+    [InlineData("{\"batch\": [], \"batch\": []}")]
     public void Malformed_bodies_are_refused_as_a_whole(string body)
     {
         Assert.Equal(IntakeFailureKind.Malformed, SegmentIntake.Read(body, null).Failure?.Kind);

@@ -370,4 +370,8 @@ public class SegmentParserTests
         var e = Valid("""{"type":"track","event":"Order Completed","messageId":"m","userId":"u","properties":{"total":1000000000000}}""");
         Assert.Equal(EventParser.MaxAmount, e.Commerce!.Total);
     }
+
+    [Fact]
+    public void An_event_with_a_duplicate_key_is_refused_not_guessed() =>
+        Assert.Contains("malformed", Invalid("""{"type":"track","event":"a","messageId":"m","userId":"u1","userId":"u2"}""").Reason, StringComparison.OrdinalIgnoreCase);
 }

@@ -131,6 +131,21 @@ public class RulesValidationCorpusTests
     }
 
     [Fact]
+    public void A_duplicate_key_is_reported_with_its_line_not_resolved_by_taking_one_value()
+    {
+        var error = Assert.Single(Errors("{\n  \"rules\": [],\n  \"rules\": []\n}"));
+
+        Assert.StartsWith("malformed JSON: ", error.Message, StringComparison.Ordinal);
+        Assert.Contains("rules", error.Path + error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("{ \"rules\": [], \"note\": \"\ud800\" }")]
+    [InlineData("{ \"rules\": [], \"note\": \"\\ud800\" }")]
+    public void A_lone_surrogate_is_reported_not_a_crash(string json) =>
+        Assert.NotEmpty(Errors(json));
+
+    [Fact]
     public void An_unknown_fact_in_a_file_is_reported_with_a_suggestion_a_path_a_line_and_a_column()
     {
         var error = Assert.Single(Errors(FileText("unknown-fact.json")));
