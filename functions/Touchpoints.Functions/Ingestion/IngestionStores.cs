@@ -36,9 +36,9 @@ public sealed class CustomerStore(Database database)
         }
     }
 
-    /// <summary>Cosmos DB ids: 1 to 255 characters, none of <c>/ \ ? #</c>, no control characters.</summary>
+    /// <summary>Cosmos DB ids: 1 to 255 characters, none of <c>/ \ ? #</c> (nor <c>%</c>, which gateways decode), no control characters.</summary>
     public static bool IsPossibleId(string id) =>
-        id.Length is > 0 and <= 255 && id.AsSpan().IndexOfAny("/\\?#") < 0 && !id.Any(char.IsControl);
+        id.Length is > 0 and <= 255 && id.AsSpan().IndexOfAny("/\\?#%") < 0 && !id.Any(char.IsControl);
 
     /// <summary>The customer's current view, following <c>mergedInto</c> from a merged-away id to its survivor.</summary>
     public async Task<CustomerView?> ReadCurrentAsync(string id, CancellationToken ct)

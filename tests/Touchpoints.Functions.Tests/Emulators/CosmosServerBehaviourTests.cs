@@ -33,6 +33,21 @@ public sealed class CosmosServerBehaviourTests(CosmosServerFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task A_malformed_percent_escape_in_a_url_is_a_400_and_the_server_keeps_serving()
+    {
+        // Patched: the server used to die of the URIError. Raw HTTP, as a buggy or hostile client would send it.
+        using var http = new HttpClient { BaseAddress = fixture.Server.Endpoint };
+        using var request = new HttpRequestMessage(HttpMethod.Get, "dbs/touchpoints/colls/customers/docs/%ff%fe");
+        request.Headers.TryAddWithoutValidation("x-ms-date", DateTimeOffset.UtcNow.ToString("r", System.Globalization.CultureInfo.InvariantCulture));
+
+        using var response = await http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var databases = await fixture.Client.CreateDatabaseIfNotExistsAsync(NewId());
+        Assert.Equal(HttpStatusCode.Created, databases.StatusCode);
+    }
+
     [Theory]
     [InlineData("/id")]
     [InlineData("/source")]

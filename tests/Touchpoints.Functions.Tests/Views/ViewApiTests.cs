@@ -120,10 +120,15 @@ public sealed class ViewApiTests(HandlerFixture fixture)
     [InlineData("/api/customers/a%23b")]
     [InlineData("/api/customers/%01x")]
     [InlineData("/api/customers/a%5Cb/views/web")]
+    [InlineData("/api/customers/%ff%fe")]
+    [InlineData("/api/customers/%25ff%25fe")]
+    [InlineData("/api/customers/c-%E2%80%AEevil")]
     public async Task An_id_no_customer_can_have_is_a_404_never_a_5xx(string path)
     {
         var (status, body) = await GetAsync(path);
         Assert.Equal(HttpStatusCode.NotFound, status);
         Assert.Equal("not_found", body["error"]!.GetValue<string>());
+        // And the store is still there for everyone else.
+        Assert.Equal(HttpStatusCode.NotFound, (await GetAsync("/api/customers/c-0")).Status);
     }
 }
