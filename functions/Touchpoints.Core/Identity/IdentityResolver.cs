@@ -41,7 +41,8 @@ public sealed record ResolutionPlan
 /// rises as it is rewritten (it gets written, gains identifiers, absorbs older profiles), and a merge commits by tombstoning
 /// the loser at the version read: so no two batches can ever commit opposite merges.</item>
 /// <item>An exclusive identifier never attaches to a profile holding another value of its type; anonymous ids stop
-/// attaching at <see cref="CustomerView.AnonymousIdLimit"/> per profile (a shared kiosk must not become one person).</item>
+/// attaching at <see cref="CustomerView.AnonymousIdLimit"/> per profile (a shared kiosk must not become one person), other
+/// identifiers at <see cref="CustomerView.IdentifiersPerKindLimit"/> of each kind.</item>
 /// </list>
 /// </summary>
 public static class IdentityResolver
@@ -136,6 +137,13 @@ public static class IdentityResolver
         }
         return string.CompareOrdinal(aId, bId) < 0;
     }
+
+    private static string KindPrefix(Identifier id) => id.Kind switch
+    {
+        IdentifierKind.CrmId => "crm.",
+        IdentifierKind.SocialHandle => "social.",
+        _ => id.Type + ":",
+    };
 
     private static bool IsKnown(ProfileFacts profile) => profile.IdentityKeys.Any(k => !k.StartsWith("anonymousId:", StringComparison.Ordinal));
 
@@ -247,7 +255,9 @@ public static class IdentityResolver
                     Conflict(target, id.Key, null, e.OccurredAt, $"the profile already has another {id.Type}");
                     continue;
                 }
-                if (id.IsAnonymous && keys[target].Count(k => k.StartsWith("anonymousId:", StringComparison.Ordinal)) >= CustomerView.AnonymousIdLimit)
+                // A shared kiosk must not become one person, nor a bot's stream of made-up e-mails one document without end.
+                var kind = KindPrefix(id);
+                if (keys[target].Count(k => k.StartsWith(kind, StringComparison.Ordinal)) >= (id.IsAnonymous ? CustomerView.AnonymousIdLimit : CustomerView.IdentifiersPerKindLimit))
                     continue;
                 owner[id.Key] = target;
                 claims[id.Key] = target;

@@ -21,8 +21,8 @@ namespace Touchpoints.Core.Views;
 /// </summary>
 public sealed record AppliedEvents
 {
-    /// <summary>The most events kept: about 87 KB of base64, within the document budget.</summary>
-    public const int Limit = 8192;
+    /// <summary>The most events kept: about 44 KB of base64, a sixth of the document budget.</summary>
+    public const int Limit = 4096;
 
     /// <summary>The default dedup window; Event Hubs retention must not exceed it for replays to be recognised.</summary>
     public static readonly TimeSpan DefaultWindow = TimeSpan.FromDays(7);

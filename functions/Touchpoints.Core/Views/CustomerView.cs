@@ -16,6 +16,8 @@ public sealed record CustomerView
 
     public const int JournalLimit = 50;
     public const int AnonymousIdLimit = 100;
+    /// <summary>At most this many identifiers of each other kind (e-mails, phones, crm ids, handles) attach to a profile.</summary>
+    public const int IdentifiersPerKindLimit = 20;
     public const int ConflictLimit = 10;
 
     public required string Id { get; init; }
