@@ -95,6 +95,11 @@ public sealed partial class SegmentCollector(IOptionsMonitor<CollectorOptions> o
         var headerKey = HttpInvocation.BasicUser(request);
         if (headerKey is not null && !keys.ContainsKey(headerKey)) return Unauthorized(function, cors);
 
+        // The declared length refuses an oversized request before its body is decoded or measured.
+        var limit = call is null ? SegmentIntake.MaxBatchBytes : SegmentIntake.MaxEventBytes;
+        if (long.TryParse(request.Header("Content-Length"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var declared)
+            && declared > limit)
+            return Fail(413, "too_large", $"the request declares {declared} bytes; {(call is null ? "a batch" : "an event")} may be at most {limit / 1024} KB", cors);
         var envelope = SegmentIntake.Read(request.Body, call);
         if (envelope.Failure is { } failure)
             return failure.Kind == IntakeFailureKind.TooLarge

@@ -32,6 +32,9 @@ public static class WebhookEndpoints
 
 public sealed partial class WebhookReceiver(IOptionsMonitor<WebhookOptions> options, DeliveryStore deliveries, TimeProvider clock, ILogger<WebhookReceiver> logger)
 {
+    /// <summary>The largest delivery taken: what one Event Hubs event can carry.</summary>
+    public const int MaxDeliveryBytes = 1024 * 1024;
+
     public async Task<IResult> HandleAsync(InvocationRequest invocation, CancellationToken ct)
     {
         var request = HttpInvocation.Read(invocation);
@@ -39,8 +42,16 @@ public sealed partial class WebhookReceiver(IOptionsMonitor<WebhookOptions> opti
         var name = request.Param("source");
         if (options.CurrentValue.Find(name) is not var (source, settings)) return Fail(404, "unknown_source", $"no webhook source is named '{name}'");
 
-        var now = clock.GetUtcNow();
+        // An Event Hubs event holds at most 1 MB: a larger delivery could never be published. Refused before the signature
+        // and the JSON are even looked at; the declared length first, then what actually came.
+        if (long.TryParse(request.Header("Content-Length"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var declared)
+            && declared > MaxDeliveryBytes)
+            return Fail(413, "too_large", $"a delivery may be at most {MaxDeliveryBytes / 1024} KB; this one declares {declared} bytes");
         var body = request.Body ?? "";
+        if (body.Length > MaxDeliveryBytes || System.Text.Encoding.UTF8.GetByteCount(body) > MaxDeliveryBytes)
+            return Fail(413, "too_large", $"a delivery may be at most {MaxDeliveryBytes / 1024} KB");
+
+        var now = clock.GetUtcNow();
         var secrets = settings.SecretList;
         var deliveryId = request.Header("webhook-id") ?? request.Header("svix-id");
         var check = settings.Scheme switch

@@ -51,6 +51,18 @@ public sealed class WebhookTests(HandlerFixture fixture)
     }
 
     [Fact]
+    public async Task A_signed_delivery_over_one_megabyte_is_413_with_no_output_and_no_record()
+    {
+        var id = "msg_big_" + run;
+        var body = CanonicalTicket().Replace("Parcel never arrived", new string('x', Touchpoints.Functions.Webhooks.WebhookReceiver.MaxDeliveryBytes), StringComparison.Ordinal);
+
+        var result = await SendStandardAsync(id, body, HandlerFixture.CrmSecret, DateTimeOffset.UtcNow);
+
+        result.AssertRefused(413);
+        Assert.Null(await fixture.ReadAsync("webhooks", id, "crm"));
+    }
+
+    [Fact]
     public async Task A_standard_webhook_signed_with_the_previous_secret_is_accepted_while_both_are_listed()
     {
         var result = await SendStandardAsync("msg_old_" + run, CanonicalTicket(), HandlerFixture.CrmOldSecret, DateTimeOffset.UtcNow);
