@@ -149,7 +149,9 @@ public static class CrmParser
             Subject = m.Subject is { Length: > MaxSubjectLength } s ? s[..MaxSubjectLength] : m.Subject,
             Traits = new Traits
             {
-                Name = c.Name ?? (first is null && last is null ? null : $"{first} {last}".Trim()),
+                // Only a name given whole, or both parts: HubSpot sends firstname and lastname as separate property changes, and
+                // the view composes the name from the parts it holds.
+                Name = c.Name ?? (first is not null && last is not null ? $"{first} {last}".Trim() : null),
                 FirstName = first,
                 LastName = last,
                 Email = c.Email,

@@ -186,7 +186,8 @@ public static class SegmentParser
     {
         var first = Loose.String(bag, "firstName") ?? Loose.String(bag, "first_name");
         var last = Loose.String(bag, "lastName") ?? Loose.String(bag, "last_name");
-        var name = Loose.String(bag, "name") ?? (first is null && last is null ? null : $"{first} {last}".Trim());
+        // Only a name given whole, or both parts: one part alone updates that part, and the view composes the name.
+        var name = Loose.String(bag, "name") ?? (first is not null && last is not null ? $"{first} {last}".Trim() : null);
         return new Traits
         {
             Name = name,

@@ -87,7 +87,7 @@ public static class CustomerBudget
     {
         var clipped = t with
         {
-            Name = Text(t.Name), Email = Text(t.Email, UrlLimit), Phone = Text(t.Phone), Company = Text(t.Company), Title = Text(t.Title),
+            Name = Text(t.Name), FirstName = Text(t.FirstName), LastName = Text(t.LastName), Email = Text(t.Email, UrlLimit), Phone = Text(t.Phone), Company = Text(t.Company), Title = Text(t.Title),
             Locale = Text(t.Locale), Timezone = Text(t.Timezone),
         };
         return clipped == t ? t : clipped;

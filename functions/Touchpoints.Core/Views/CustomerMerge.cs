@@ -59,6 +59,8 @@ public static class CustomerMerge
     private static CustomerTraits Traits(CustomerTraits a, CustomerTraits b) => new()
     {
         Name = CustomerProjection.Latest(a.Name, b.Name),
+        FirstName = CustomerProjection.Latest(a.FirstName, b.FirstName),
+        LastName = CustomerProjection.Latest(a.LastName, b.LastName),
         Email = CustomerProjection.Latest(a.Email, b.Email),
         Phone = CustomerProjection.Latest(a.Phone, b.Phone),
         Company = CustomerProjection.Latest(a.Company, b.Company),

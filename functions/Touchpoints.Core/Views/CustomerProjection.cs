@@ -75,9 +75,21 @@ public static class CustomerProjection
     internal static CustomerTraits WithTraits(CustomerTraits current, Traits traits, DateTimeOffset at)
     {
         if (traits.IsEmpty) return current;
+        var first = Latest(current.FirstName, traits.FirstName?.Trim(), at);
+        var last = Latest(current.LastName, traits.LastName?.Trim(), at);
+        // A name given whole wins; one part changing alone (HubSpot sends each as its own change) recomposes the name from
+        // the parts the view holds, so "Hedda" then "Hub" make "Hedda Hub", not "Hub".
+        // The composed name is as recent as its newest part, so the parts arriving in either order compose the same name.
+        var composed = traits.Name is null && (first != current.FirstName || last != current.LastName)
+            ? $"{first?.Value} {last?.Value}".Trim()
+            : null;
+        var composedAt = first is null ? last?.At : last is null || first.At >= last.At ? first.At : last.At;
         return current with
         {
-            Name = Latest(current.Name, traits.Name, at),
+            FirstName = first,
+            LastName = last,
+            Name = traits.Name is not null ? Latest(current.Name, traits.Name, at)
+                : string.IsNullOrEmpty(composed) ? current.Name : Latest(current.Name, composed, composedAt ?? at),
             Email = Latest(current.Email, traits.Email?.Trim().ToLowerInvariant(), at),
             Phone = Latest(current.Phone, traits.Phone, at),
             Company = Latest(current.Company, traits.Company, at),

@@ -77,6 +77,8 @@ public sealed record Stamped<T>(T Value, DateTimeOffset At);
 public sealed record CustomerTraits
 {
     public Stamped<string>? Name { get; init; }
+    public Stamped<string>? FirstName { get; init; }
+    public Stamped<string>? LastName { get; init; }
     public Stamped<string>? Email { get; init; }
     public Stamped<string>? Phone { get; init; }
     public Stamped<string>? Company { get; init; }

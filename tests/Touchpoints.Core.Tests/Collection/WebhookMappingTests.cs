@@ -103,6 +103,26 @@ public class WebhookMappingTests
     private static string Change(long eventId, string type, long objectId, string? property = null, string? value = null, string extra = "") =>
         $$$"""{"eventId":{{{eventId}}},"subscriptionId":7,"portalId":62515,"appId":1,"occurredAt":1740996000000,"subscriptionType":"{{{type}}}","attemptNumber":0,"objectId":{{{objectId}}},"changeSource":"CRM"{{{(property is null ? "" : $",\"propertyName\":\"{property}\",\"propertyValue\":\"{value}\"")}}}{{{extra}}}}""";
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void HubSpot_first_and_last_name_changes_compose_the_full_name_in_either_order(bool reversed)
+    {
+        var batch = HubSpot(string.Join(",",
+            Change(11, "contact.propertyChange", 901, "firstname", "Hedda"),
+            Change(12, "contact.propertyChange", 901, "lastname", "Hub")));
+        var arrival = new Touchpoints.Core.Events.ArrivalContext(Now, Now);
+        var events = HubSpotEvents.Map("hubspot", batch, Now)
+            .Deliveries.Select(d => Touchpoints.Core.Events.EventParser.Parse(Touchpoints.Core.Events.EventSource.Crm, d.Event!.ToJsonString(), arrival).Event!).ToArray();
+        if (reversed) Array.Reverse(events);
+
+        var view = events.Aggregate(Touchpoints.Core.Views.CustomerView.Create("c-hedda", Now), (v, e) => Touchpoints.Core.Views.CustomerProjection.Apply(v, e));
+
+        Assert.Equal("Hedda Hub", view.Traits.Name?.Value);
+        Assert.Equal("Hedda", view.Traits.FirstName?.Value);
+        Assert.Equal("Hub", view.Traits.LastName?.Value);
+    }
+
     [Fact]
     public void HubSpot_contact_events_map_to_contact_updated_and_lead_status_changed()
     {
