@@ -68,6 +68,7 @@ public static class SegmentIntake
             return Failed(IntakeFailureKind.TooLarge,
                 $"the request is {bytes} bytes; {(call is null ? "a batch" : "an event")} may be at most {limit / 1024} KB");
         if (string.IsNullOrWhiteSpace(body)) return Failed(IntakeFailureKind.Malformed, "the body is empty");
+        if (JsonText.HasLoneSurrogate(body)) return Failed(IntakeFailureKind.Malformed, JsonText.LoneSurrogateMessage);
 
         JsonDocument document;
         try

@@ -29,6 +29,11 @@ public sealed record WebhookBatch(IReadOnlyList<WebhookDelivery> Deliveries, IRe
     public static JsonDocument? Parse(string body, out WebhookBatch? refused)
     {
         refused = null;
+        if (Events.JsonText.HasLoneSurrogate(body))
+        {
+            refused = Refused(new ValidationError("$", Events.JsonText.LoneSurrogateMessage));
+            return null;
+        }
         try
         {
             return JsonDocument.Parse(body, Strict);
@@ -79,6 +84,7 @@ public static class StandardWebhookEvents
     /// </summary>
     public static WebhookBatch Map(string source, string deliveryId, string body, DateTimeOffset now)
     {
+        if (Events.JsonText.HasLoneSurrogate(body)) return WebhookBatch.Refused(new ValidationError("$", Events.JsonText.LoneSurrogateMessage));
         JsonNode? root;
         try
         {

@@ -57,6 +57,11 @@ public static class EventParser
             error = new ValidationError("$", "the body is empty");
             return null;
         }
+        if (JsonText.HasLoneSurrogate(body))
+        {
+            error = new ValidationError("$", JsonText.LoneSurrogateMessage);
+            return null;
+        }
         try
         {
             var value = JsonSerializer.Deserialize(body, info);

@@ -128,7 +128,7 @@ public static class SegmentParser
             EventParser.CheckAmount(commerce.Price, "$.properties.price", errors);
             EventParser.CheckAmount(commerce.Total, "$.properties.total", errors);
             EventParser.CheckAmount(commerce.Revenue, "$.properties.revenue", errors);
-            if (commerce.Quantity is < -EventParser.MaxQuantity or > EventParser.MaxQuantity)
+            if (Loose.Decimal(message.Properties, "quantity") is < -EventParser.MaxQuantity or > EventParser.MaxQuantity)
                 errors.Add(new("$.properties.quantity", $"must be between -{EventParser.MaxQuantity} and {EventParser.MaxQuantity}"));
         }
 

@@ -71,8 +71,19 @@ public static class Identifiers
         ],
         StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>Placeholders, and text that is not valid Unicode (a lone surrogate): no document id or URL could carry it.</summary>
     public static bool IsBlocked(string? value) =>
-        value is null || Blocked.Contains(value.Trim()) || value.Trim().Trim('0', '-', ' ').Length == 0;
+        value is null || Blocked.Contains(value.Trim()) || value.Trim().Trim('0', '-', ' ').Length == 0 || HasLoneSurrogate(value);
+
+    private static bool HasLoneSurrogate(string value)
+    {
+        for (var i = 0; i < value.Length; i++)
+        {
+            if (char.IsHighSurrogate(value[i]) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1])) i++;
+            else if (char.IsSurrogate(value[i])) return true;
+        }
+        return false;
+    }
 
     public static Identifier? AnonymousId(string? value) => Plain(IdentifierKind.AnonymousId, value);
 

@@ -15,6 +15,7 @@ public static class RulesDocumentReader
 {
     public static (RulesDocument? Document, IReadOnlyList<RuleError> Errors) Read(string json)
     {
+        if (Events.JsonText.HasLoneSurrogate(json)) return (null, [new RuleError("$", Events.JsonText.LoneSurrogateMessage)]);
         JsonDocument parsed;
         try
         {
