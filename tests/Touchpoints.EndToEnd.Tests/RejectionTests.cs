@@ -108,6 +108,14 @@ public sealed class RejectionTests(LocalHostFixture fixture)
     }
 
     [Fact]
+    public async Task Six_megabytes_of_NULs_to_the_collector_is_413_not_a_500() =>
+        await AssertRefusedAsync("web-events", HttpStatusCode.RequestEntityTooLarge, "too_large", Collector(new string('\0', 6 * 1024 * 1024), fixture.Sources.WriteKey));
+
+    [Fact]
+    public async Task Six_megabytes_of_NULs_to_a_webhook_is_413_not_a_500() =>
+        await AssertRefusedAsync("crm-events", HttpStatusCode.RequestEntityTooLarge, "too_large", Webhook("crm", new string('\0', 6 * 1024 * 1024), _ => { }));
+
+    [Fact]
     public async Task Malformed_JSON_sent_to_the_collector_is_refused_with_400_and_nothing_is_published() =>
         await AssertRefusedAsync("web-events", HttpStatusCode.BadRequest, "malformed",
             Collector("{\"batch\": [{\"type\": \"track\", \"event\": \"Oops\",", fixture.Sources.WriteKey));

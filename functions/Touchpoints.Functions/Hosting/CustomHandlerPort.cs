@@ -16,6 +16,10 @@ public static class CustomHandlerPort
                 throw new InvalidOperationException($"{Variable} must be a TCP port, not '{port}'.");
             builder.WebHost.UseUrls($"http://127.0.0.1:{number}");
         }
+        // The host wraps a request's body in its invocation, JSON-escaped: 6 MB of NULs arrive as 36 MB. Kestrel's 30 MB
+        // default would refuse the invocation itself, which the host reports as a 500; with room for it, the function
+        // answers what the body deserves (413). The handler listens only to its host, whose own limit is 100 MB.
+        builder.WebHost.ConfigureKestrel(o => o.Limits.MaxRequestBodySize = 640L * 1024 * 1024);
         return builder;
     }
 }
