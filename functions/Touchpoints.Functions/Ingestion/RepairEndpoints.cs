@@ -16,9 +16,17 @@ public static class RepairEndpoints
         app.MapPost(Route, async (string? continuation, int? pageSize, IdentityRepair repair, CancellationToken ct) =>
         {
             if (pageSize is < 1 or > 1000) return Results.Json(new RepairError("pageSize must be between 1 and 1000"), RepairJsonContext.Default.RepairError, statusCode: 400);
-            var report = await repair.RepairPageAsync(string.IsNullOrEmpty(continuation) ? null : continuation, pageSize ?? IdentityRepair.DefaultPageSize, ct)
-                .ConfigureAwait(false);
-            return Results.Json(report, RepairJsonContext.Default.RepairReport);
+            try
+            {
+                var report = await repair.RepairPageAsync(string.IsNullOrEmpty(continuation) ? null : continuation, pageSize ?? IdentityRepair.DefaultPageSize, ct)
+                    .ConfigureAwait(false);
+                return Results.Json(report, RepairJsonContext.Default.RepairReport);
+            }
+            catch (Microsoft.Azure.Cosmos.CosmosException e) when (e.StatusCode == System.Net.HttpStatusCode.BadRequest)
+            {
+                // A continuation that is not one this operation gave out.
+                return Results.Json(new RepairError("continuation is not one a repair page answered"), RepairJsonContext.Default.RepairError, statusCode: 400);
+            }
         });
         return app;
     }

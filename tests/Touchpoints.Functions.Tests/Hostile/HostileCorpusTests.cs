@@ -45,7 +45,7 @@ public sealed partial class HostileCorpusTests(HandlerFixture fixture)
 
     private static HostileCase Get(string id) => Corpus.Value.Single(c => c.Id == id);
 
-    private static readonly string[] Doors = ["collect/", "webhook/", "view/", "rules/", "hub/"];
+    private static readonly string[] Doors = ["collect/", "webhook/", "view/", "rules/", "http/", "hub/"];
 
     [Fact]
     public void The_corpus_holds_at_least_300_cases_over_every_door() =>
@@ -58,7 +58,9 @@ public sealed partial class HostileCorpusTests(HandlerFixture fixture)
     {
         var c = Get(id);
         var call = c.Target["collect/".Length..];
-        var function = "Collect" + char.ToUpperInvariant(call[0]) + call[1..];
+        var shortPath = call.StartsWith("short/", StringComparison.Ordinal) ? call["short/".Length..] : null;
+        var function = shortPath is null ? "Collect" + char.ToUpperInvariant(call[0]) + call[1..] : "CollectShortPath";
+        if (shortPath is not null) call = shortPath;
         var body = c.Body ?? "";
         var headers = new Dictionary<string, string>();
         var contentType = c.Raw["contentType"]?.GetValue<string>() ?? "application/json";
@@ -75,12 +77,27 @@ public sealed partial class HostileCorpusTests(HandlerFixture fixture)
             case "query": url += "?writeKey=" + HandlerFixture.WebsiteKey; break;
         }
 
-        var result = await fixture.InvokeAsync(function, Request(url, body, headers));
+        var result = await fixture.InvokeAsync(function, Request(url, body, headers,
+            shortPath is null ? null : new Dictionary<string, string> { ["call"] = shortPath }));
 
         Assert.Equal(200, result.Status);
         Assert.InRange(result.HttpStatus, 200, 499);
         Assert.Equal(c.Expect.GetValue<int>(), result.HttpStatus);
         if (result.HttpStatus >= 400) Assert.Null(result.Events);
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases), "http/")]
+    public async Task A_hostile_management_or_view_request_gets_its_documented_status(string id)
+    {
+        var c = Get(id);
+        using var request = new HttpRequestMessage(new HttpMethod(c.Raw["method"]!.GetValue<string>()), c.Raw["path"]!.GetValue<string>());
+        if (c.Body is not null) request.Content = new StringContent(c.Body, Encoding.UTF8, "application/json");
+        foreach (var (name, value) in c.Raw["headers"]!.AsObject()) request.Headers.TryAddWithoutValidation(name, value!.GetValue<string>());
+
+        using var response = await fixture.Host.SendAsync(request);
+
+        Assert.Equal(c.Expect.GetValue<int>(), (int)response.StatusCode);
     }
 
     [Theory]
