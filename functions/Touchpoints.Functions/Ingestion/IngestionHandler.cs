@@ -169,7 +169,8 @@ public sealed partial class IngestionHandler(
             }
             catch (ConcurrentUpdateException)
             {
-                throw new StaleResolutionException($"{merges.Key} changed before it could take {string.Join(", ", reserved)}");
+                // The message is logged: customer ids only, never the identifiers themselves.
+                throw new StaleResolutionException($"{merges.Key} changed before it could take {reserved.Length} exclusive identifiers of the profiles it absorbs");
             }
         }
     }
