@@ -138,7 +138,7 @@ public static class IngestionBatch
         }
 
         if (!changed) return new CustomerUpdate(current!, false, []);
-        view = CustomerBudget.Enforce(CustomerProjection.Derive(view) with { Applied = view.Applied.Prune(now - (dedupWindow ?? AppliedEvents.DefaultWindow)) });
+        view = CustomerBudget.Enforce(CustomerProjection.Derive(view) with { Applied = view.Applied.Adopt(now).Prune(now - (dedupWindow ?? AppliedEvents.DefaultWindow)) });
         if (rules is not null)
         {
             var derived = Segmentation.Derive(view, rules, now);

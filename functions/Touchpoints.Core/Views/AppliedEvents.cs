@@ -31,16 +31,41 @@ public sealed record AppliedEvents
     public ImmutableSortedDictionary<string, EventHashSet> Days { get => days; init => days = value ?? ImmutableSortedDictionary<string, EventHashSet>.Empty; }
     private readonly ImmutableSortedDictionary<string, EventHashSet> days = ImmutableSortedDictionary<string, EventHashSet>.Empty;
 
+    /// <summary>
+    /// Read from documents written before exact dedup (their last 64 event keys), never written: they are recognised, and
+    /// moved into the day of the next write by <see cref="Adopt"/>, so a replay of events applied before the upgrade is not
+    /// counted twice. (Their per-partition watermarks cannot be carried over: only a consumer group reset to older events
+    /// than a customer's last 64 would replay what they covered.)
+    /// </summary>
+    [JsonPropertyName("recentEventIds")]
+    public IReadOnlyList<string>? LegacyRecentEventIds
+    {
+        get => null;
+        init => legacy = value is null ? legacy : value.Aggregate(legacy, (set, key) => set.Add(EventHashSet.Hash(key)));
+    }
+
+    // Set only while the value is being made (its init accessor, or Union on its own copy): the record stays immutable.
+    private EventHashSet legacy = EventHashSet.Empty;
+
     public static readonly AppliedEvents Empty = new();
 
-    public int Count => Days.Values.Sum(d => d.Count);
+    public int Count => Days.Values.Sum(d => d.Count) + legacy.Count;
 
     public bool Contains(string dedupKey)
     {
         var hash = EventHashSet.Hash(dedupKey);
+        if (legacy.Contains(hash)) return true;
         foreach (var day in Days.Values)
             if (day.Contains(hash)) return true;
         return false;
+    }
+
+    /// <summary>Moves what a pre-upgrade document listed into the day of <paramref name="now"/>, where it is kept for a window.</summary>
+    public AppliedEvents Adopt(DateTimeOffset now)
+    {
+        if (legacy.Count == 0) return this;
+        var day = DayOf(now);
+        return new AppliedEvents { Days = Days.SetItem(day, Days.GetValueOrDefault(day, EventHashSet.Empty).Union(legacy)) };
     }
 
     public AppliedEvents Record(string dedupKey, DateTimeOffset arrivedAt)
@@ -54,10 +79,13 @@ public sealed record AppliedEvents
     /// <summary>Folds a merged profile's bookkeeping in: its events must not be applied again to the survivor.</summary>
     public AppliedEvents Union(AppliedEvents other)
     {
+        ArgumentNullException.ThrowIfNull(other);
         var days = Days;
         foreach (var (day, set) in other.Days)
             days = days.SetItem(day, days.TryGetValue(day, out var mine) ? mine.Union(set) : set);
-        return this with { Days = days };
+        var union = this with { Days = days };
+        union.legacy = legacy.Union(other.legacy);
+        return union;
     }
 
     /// <summary>Drops the days that ended before <paramref name="oldest"/>, then the oldest days while over <see cref="Limit"/>.</summary>
