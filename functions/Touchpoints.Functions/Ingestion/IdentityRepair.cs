@@ -96,27 +96,17 @@ public sealed partial class IdentityRepair(CustomerStore customers, IdentityStor
     }
 
     /// <summary>The live profile a profile id resolves to, or the loop of tombstones it is caught in.</summary>
-    private async Task<(CustomerView? Root, List<Versioned<CustomerView>>? Loop)> FollowAsync(string id, CancellationToken ct)
+    private async Task<(CustomerView? Root, IReadOnlyList<Versioned<CustomerView>>? Loop)> FollowAsync(string id, CancellationToken ct)
     {
-        var chain = new List<Versioned<CustomerView>>();
-        for (var hop = 0; hop <= ProfileGraph.MaxHops; hop++)
-        {
-            var doc = await customers.ReadAsync(id, ct).ConfigureAwait(false);
-            if (doc is null) return (null, null);
-            if (doc.Document.MergedInto is not { } next) return (doc.Document, null);
-            var seen = chain.FindIndex(c => c.Document.Id == doc.Document.Id);
-            if (seen >= 0) return (null, chain[seen..]);
-            chain.Add(doc);
-            id = next;
-        }
-        return (null, chain);
+        var graph = await ProfileGraph.ReadAsync(customers, [id], ct).ConfigureAwait(false);
+        return graph.LoopFrom(id) is { } loop ? (null, loop) : (graph.Live.GetValueOrDefault(graph.Root(id))?.Document, null);
     }
 
     /// <summary>
     /// Loops exist only in data written before merges committed on the loser's version. The member of highest rank becomes
     /// live again (the one place a tombstone is rewritten, conditional on its version); the others fold into it when met.
     /// </summary>
-    private async Task<bool> BreakLoopAsync(List<Versioned<CustomerView>> loop, CancellationToken ct)
+    private async Task<bool> BreakLoopAsync(IReadOnlyList<Versioned<CustomerView>> loop, CancellationToken ct)
     {
         var facts = loop.Select(l => (Doc: l, Facts: new ProfileFacts(l.Document.Id, l.Document.CreatedAt, l.Document.Identities))).ToList();
         var best = facts.Aggregate((a, b) => IdentityResolver.Outranks(a.Facts, a.Facts.Id, b.Facts, b.Facts.Id) ? a : b).Doc;

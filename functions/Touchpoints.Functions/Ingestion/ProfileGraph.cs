@@ -26,6 +26,23 @@ public sealed class ProfileGraph
         throw new InvalidOperationException($"Merge chain from {id} is longer than {MaxHops} hops: a loop of tombstones.");
     }
 
+    /// <summary>
+    /// The tombstones the chain from <paramref name="id"/> loops through (opposite merges written before merges committed
+    /// on the loser's version), or null when it reaches a live or unwritten profile.
+    /// </summary>
+    public IReadOnlyList<Versioned<CustomerView>>? LoopFrom(string id)
+    {
+        var path = new List<string>();
+        while (Tombstones.TryGetValue(id, out var tombstone))
+        {
+            var seen = path.IndexOf(id);
+            if (seen >= 0) return [.. path.Skip(seen).Select(p => Tombstones[p])];
+            path.Add(id);
+            id = tombstone.Document.MergedInto!;
+        }
+        return null;
+    }
+
     /// <summary>Reads every profile named, then the survivors of the tombstones among them, a hop at a time (in parallel).</summary>
     public static async Task<ProfileGraph> ReadAsync(CustomerStore store, IEnumerable<string> ids, CancellationToken ct)
     {

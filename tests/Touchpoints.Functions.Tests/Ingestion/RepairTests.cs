@@ -74,18 +74,8 @@ public sealed class RepairTests(HandlerFixture fixture) : IClassFixture<HandlerF
 
     private static int Sum(List<JsonObject> reports, string field) => reports.Sum(r => r[field]!.GetValue<int>());
 
-    private async Task<(string? Customer, int Hops)> ResolveAsync(string key)
-    {
-        var id = (await fixture.ReadAsync("identities", IdentityDocument.IdFor(Key(key)), IdentityDocument.IdFor(Key(key))))?["customerId"]?.GetValue<string>();
-        for (var hops = 0; id is not null && hops < 64; hops++)
-        {
-            var doc = await fixture.CustomerAsync(id);
-            if (doc is null) return (null, hops);
-            if (doc["mergedInto"]?.GetValue<string>() is not { } next) return (id, hops);
-            id = next;
-        }
-        return (null, -1);
-    }
+    private Task<(string? Customer, int Hops)> ResolveAsync(string key) =>
+        Resolution.ResolveAsync((container, id) => fixture.ReadAsync(container, id, id), Key(key));
 
     private async Task<JsonObject> OneCustomerAsync(long pages, params string[] keys)
     {

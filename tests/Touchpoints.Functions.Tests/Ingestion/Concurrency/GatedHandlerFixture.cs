@@ -88,19 +88,7 @@ public sealed class GatedHandlerFixture : IAsyncLifetime, IDisposable
     }
 
     /// <summary>Where an identifier resolves: the live customer, and how many tombstones were followed to reach it.</summary>
-    public async Task<(string? Customer, int Hops)> ResolveAsync(string identityKey)
-    {
-        var identity = await ReadAsync("identities", IdentityDocument.IdFor(identityKey));
-        var id = identity?["customerId"]?.GetValue<string>();
-        for (var hops = 0; id is not null && hops < 64; hops++)
-        {
-            var doc = await ReadAsync("customers", id);
-            if (doc is null) return (null, hops);
-            if (doc["mergedInto"]?.GetValue<string>() is not { } next) return (id, hops);
-            id = next;
-        }
-        return (null, -1);
-    }
+    public Task<(string? Customer, int Hops)> ResolveAsync(string identityKey) => Resolution.ResolveAsync(ReadAsync, identityKey);
 
     /// <summary>Waits until an identity document exists (another batch's claim has landed): state, not time.</summary>
     public async Task UntilClaimedAsync(string identityKey)
