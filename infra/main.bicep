@@ -285,6 +285,8 @@ module functionApp './app/functions.bicep' = {
       // The rules: how soon another instance's new rules version is used; the queues are infrastructure's (storageQueues).
       Rules__RefreshInterval: '00:00:30'
       Rules__CreateQueues: 'false'
+      // Decisions of a profile younger than this wait, so one merged away moments later gets no messages of its own.
+      Rules__SettleWindow: '00:01:00'
       // How long an applied event's id is remembered per customer: at least the hubs' retention (7 days).
       Ingestion__DedupWindow: '7.00:00:00'
     }, collectorSettings, webhookSettings)

@@ -152,7 +152,7 @@ public sealed partial class LocalFunctionsHost : IAsyncDisposable
         };
         var invoker = new FunctionInvoker(handlerClient, App.Host, loggerFactory);
         var spread = options.SpreadOutputs
-            ?? (bool.TryParse(Settings.Get("LocalHost__SpreadOutputs") ?? Settings.Get("LocalHost:SpreadOutputs"), out var spreadSetting) && spreadSetting);
+            ?? (!bool.TryParse(Settings.Get("LocalHost__SpreadOutputs") ?? Settings.Get("LocalHost:SpreadOutputs"), out var spreadSetting) || spreadSetting);
         runner = new FunctionRunner(invoker, new OutputWriter(Hubs, queues, Settings, spread), tracker, retryScale, loggerFactory, clock);
         httpTriggers = new HttpTriggers(App, runner, handlerClient, tracker);
 

@@ -28,8 +28,9 @@ public sealed class LocalHostOptions
 
     /// <summary>
     /// Spread Event Hubs outputs over the partitions as Azure does (a custom handler's output binding cannot set a partition
-    /// key), instead of keeping one person's events on one partition. Default: the setting <c>LocalHost__SpreadOutputs</c>,
-    /// else off: rule evaluation does not yet tolerate one person's transient profiles (see the README).
+    /// key), so local runs meet the same concurrency: one person's events and changes on several partitions at once. Off
+    /// (<c>--keyed-outputs</c>) keeps them on one partition per person, a diagnostic aid only. Default: the setting
+    /// <c>LocalHost__SpreadOutputs</c>, else on.
     /// </summary>
     public bool? SpreadOutputs { get; set; }
 
@@ -60,7 +61,7 @@ public sealed class LocalHostOptions
           --partitions <n>          partitions per in-memory event hub (default 4)
           --retry-delay-scale <x>   multiply retry policy delays by x (e.g. 0.01)
           --handler-url <url>       use an already running handler instead of starting the app's executable
-          --spread-outputs          spread Event Hubs outputs over partitions as Azure does (no partition key)
+          --keyed-outputs           keep Event Hubs outputs naming one person on one partition (Azure spreads them: diagnostics only)
           --no-emulators            do not start the Cosmos DB server or Azurite
           --set <Name>=<value>      override a setting (repeatable)
         """;
@@ -101,6 +102,9 @@ public sealed class LocalHostOptions
                     break;
                 case "--spread-outputs":
                     options.SpreadOutputs = true;
+                    break;
+                case "--keyed-outputs":
+                    options.SpreadOutputs = false;
                     break;
                 case "--set":
                     var setting = Value();

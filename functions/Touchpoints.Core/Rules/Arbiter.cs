@@ -48,13 +48,14 @@ public static class Arbiter
     /// The customer-changes messages of one customer (in any order, replays included): evaluates the causes of those not
     /// evaluated before against the current view, and records their versions; null when all were (a replay, nothing to do).
     /// </summary>
-    public static EvaluationResult? OnChanges(CompiledRules rules, CustomerView view, RuleState state, IReadOnlyCollection<ChangeMessage> messages, DateTimeOffset now)
+    public static EvaluationResult? OnChanges(CompiledRules rules, CustomerView view, RuleState state, IReadOnlyCollection<ChangeMessage> messages, DateTimeOffset now,
+        TimeSpan settle = default)
     {
         ArgumentNullException.ThrowIfNull(messages);
         var fresh = messages.Where(m => !state.HasEvaluated(m.Version)).ToArray();
         if (fresh.Length == 0) return null;
         var causes = fresh.SelectMany(m => m.Causes).ToHashSet(StringComparer.Ordinal);
-        var result = OnChange(rules, view, state, causes, now);
+        var result = OnChange(rules, view, state, causes, now, settle);
         var bookkeeping = result.State with { LastVersion = state.LastVersion, EvaluatedThrough = state.EvaluatedThrough, Evaluated = state.Evaluated };
         return result with { State = bookkeeping.WithEvaluated(fresh.Select(m => m.Version)) };
     }
@@ -64,14 +65,24 @@ public static class Arbiter
     /// without causes on any change), arms delay rules on their cause and disarms them on an <c>unless</c> cause (which wins
     /// when both came in one change), re-arms inactivity rules at the last interaction + their duration, and counts
     /// conversions of pending goals.
+    /// <para>
+    /// While the profile settles (its state is younger than <paramref name="settle"/>, see <see cref="RuleState.Since"/>), a change
+    /// rule whose conditions hold is not decided but armed until the end of the window, with its reasons: if the profile is
+    /// merged away meanwhile, the survivor absorbs it and decides it then, against the merged customer (its consent, its caps);
+    /// a rule triggered again meanwhile is decided once.
+    /// </para>
     /// </summary>
-    public static EvaluationResult OnChange(CompiledRules rules, CustomerView view, RuleState state, IReadOnlyCollection<string> causes, DateTimeOffset now)
+    public static EvaluationResult OnChange(CompiledRules rules, CustomerView view, RuleState state, IReadOnlyCollection<string> causes, DateTimeOffset now,
+        TimeSpan settle = default)
     {
         ArgumentNullException.ThrowIfNull(rules);
         ArgumentNullException.ThrowIfNull(view);
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(causes);
-        var run = new Evaluation(rules, view, state, now, Mode.Change);
+        var run = new Evaluation(rules, view, state, now, Mode.Change)
+        {
+            SettleUntil = settle > TimeSpan.Zero && state.Since is { } since && since + settle > now ? since + settle : null,
+        };
         var occurrence = $"v{view.Version.ToString(CultureInfo.InvariantCulture)}";
         var causeSet = causes.ToHashSet(StringComparer.Ordinal);
         run.Convert(causeSet);
@@ -130,6 +141,9 @@ public static class Arbiter
                         continue;
                     }
                     run.Consider(rule, armed.Occurrence, $"no interaction for {TimeWords.Of(idle.After)}");
+                    break;
+                case ChangeTrigger when armed.Settling:
+                    run.Settled(rule, armed);
                     break;
                 case DelayTrigger delay:
                     run.Consider(rule, armed.Occurrence,
@@ -295,6 +309,9 @@ public static class Arbiter
             armed.Add(new ArmedSchedule(id, dueAt, occurrence));
         }
 
+        /// <summary>The end of the settle window of a profile still settling (change evaluations only).</summary>
+        public DateTimeOffset? SettleUntil { get; init; }
+
         public void Disarm(CompiledRule rule) => armed.RemoveAll(a => a.RuleId == rule.Definition.Id);
 
         public void Unarm(ArmedSchedule schedule) => armed.Remove(schedule);
@@ -318,7 +335,24 @@ public static class Arbiter
                 });
                 return;
             }
+            if (SettleUntil is { } until)
+            {
+                // Decided when the profile has settled, with the reasons that hold now (a later change no longer sees them as changed).
+                var settling = ArmedSchedule.SettlePrefix + occurrence;
+                if (known.Contains(DecisionId(definition.Id, view.Id, settling))) return;
+                armed.RemoveAll(a => a.RuleId == definition.Id);
+                armed.Add(new ArmedSchedule(definition.Id, until, settling) { Reasons = [trigger, .. rule.Conditions.Reasons(context)] });
+                return;
+            }
             candidates.Add(new Candidate(rule, id, occurrence, [trigger, .. rule.Conditions.Reasons(context)]));
+        }
+
+        /// <summary>A change rule armed while the profile settled: its conditions held then; consent, caps and ownership are checked now.</summary>
+        public void Settled(CompiledRule rule, ArmedSchedule armedRule)
+        {
+            var id = DecisionId(rule.Definition.Id, view.Id, armedRule.Occurrence);
+            if (known.Contains(id)) return;
+            candidates.Add(new Candidate(rule, id, armedRule.Occurrence, armedRule.Reasons.IsEmpty ? ["after the profile settled"] : armedRule.Reasons));
         }
 
         private string? AudienceMiss(RuleDefinition rule)

@@ -90,6 +90,27 @@ public sealed record RuleState
     /// <summary>Ids of the latest decisions, so that replays decide nothing twice even past the ledger.</summary>
     public ImmutableArray<string> Decided { get => decided; init => decided = value.IsDefault ? [] : value; }
     private readonly ImmutableArray<string> decided = [];
+    /// <summary>
+    /// When the state was first written (processing time, not event time): decisions of a profile younger than the settle
+    /// window wait (<see cref="Arbiter.OnChange"/>), so a profile merged away seconds later never gets messages of its own.
+    /// Null on states written before this was recorded: they count as settled.
+    /// </summary>
+    public DateTimeOffset? Since { get; init; }
+    /// <summary>
+    /// Set once the customer was merged into another and this state handed over (<see cref="Absorb"/>): nobody evaluates it
+    /// again; its content stays so that the survivor can still absorb it after a crash.
+    /// </summary>
+    public string? MergedInto { get; init; }
+    /// <summary>Merged-away profiles whose states this one absorbed, so that the survivor reads each once.</summary>
+    public ImmutableArray<string> Absorbed { get => absorbed; init => absorbed = value.IsDefault ? [] : value; }
+    private readonly ImmutableArray<string> absorbed = [];
+    /// <summary>
+    /// Evaluations whose decisions were claimed by writing them here, with the state, before anything left: whoever wrote
+    /// them sends and records them; an entry older than <see cref="PendingEvaluation.Lease"/> that the ledger does not hold
+    /// was abandoned (a crash) and is carried out by the next evaluation.
+    /// </summary>
+    public ImmutableArray<PendingEvaluation> Outbox { get => outbox; init => outbox = value.IsDefault ? [] : value; }
+    private readonly ImmutableArray<PendingEvaluation> outbox = [];
 
     public const int EvaluatedLimit = 64;
 
@@ -112,6 +133,42 @@ public sealed record RuleState
         return this with { EvaluatedThrough = floor, Evaluated = [.. set], LastVersion = Math.Max(LastVersion, set.Count > 0 ? set.Max : floor) };
     }
 
+    /// <summary>When the timer must look at this customer for its schedules: the earliest armed one (null: none).</summary>
+    public DateTimeOffset? WakeUpAt => Armed.IsEmpty ? null : Armed.Min(a => a.DueAt);
+
+    /// <summary>Whether a merge has anything of this state to hand over to the survivor.</summary>
+    public bool HasHistory => !Armed.IsEmpty || !Pending.IsEmpty || !Sent.IsEmpty || !Decided.IsEmpty;
+
+    /// <summary>
+    /// This (the survivor's) state with what the merged-away <paramref name="loserId"/>'s state remembered: sent records
+    /// (caps and cooldowns count the whole customer), armed schedules (one per rule, the earliest), goals awaiting a
+    /// conversion (one per rule and group, the longest), decided ids. Idempotent and order-independent, so absorbing twice,
+    /// or by two writers, changes nothing. Versions and facts stay the survivor's: they describe its own view.
+    /// </summary>
+    public RuleState Absorb(string loserId, RuleState loser)
+    {
+        ArgumentNullException.ThrowIfNull(loserId);
+        ArgumentNullException.ThrowIfNull(loser);
+        var sent = Sent.Concat(loser.Sent).GroupBy(s => s.DecisionId, StringComparer.Ordinal).Select(g => g.MinBy(s => s.At)!)
+            .OrderBy(s => s.At).ThenBy(s => s.DecisionId, StringComparer.Ordinal).ToArray();
+        var armed = Armed.Concat(loser.Armed).GroupBy(a => a.RuleId, StringComparer.Ordinal)
+            .Select(g => g.OrderBy(a => a.DueAt).ThenBy(a => a.Occurrence, StringComparer.Ordinal).First())
+            .OrderBy(a => a.DueAt).ThenBy(a => a.RuleId, StringComparer.Ordinal);
+        var pending = Pending.Concat(loser.Pending).GroupBy(p => (p.RuleId, p.Treated))
+            .Select(g => g.OrderByDescending(p => p.Until).ThenBy(p => p.DecisionId, StringComparer.Ordinal).First())
+            .OrderBy(p => p.RuleId, StringComparer.Ordinal).ThenBy(p => p.Treated);
+        var decided = Decided.Concat(loser.Decided.Where(d => !Decided.Contains(d))).ToArray();
+        return this with
+        {
+            Sent = [.. sent.Skip(Math.Max(0, sent.Length - Arbiter.SentLimit))],
+            Armed = [.. armed],
+            Pending = [.. pending],
+            Decided = [.. decided.Skip(Math.Max(0, decided.Length - Arbiter.DecidedLimit))],
+            Since = Since is { } a && loser.Since is { } b ? (a < b ? a : b) : null,
+            Absorbed = [.. Absorbed.Union(loser.Absorbed.Append(loserId), StringComparer.Ordinal).Order(StringComparer.Ordinal)],
+        };
+    }
+
     /// <summary>A state written before versions were tracked exactly knows only its watermark.</summary>
     private long Floor => EvaluatedThrough == 0 && Evaluated.IsEmpty ? LastVersion : EvaluatedThrough;
 }
@@ -123,8 +180,43 @@ public sealed record RuleState
 /// </summary>
 public sealed record SentRecord(string DecisionId, string RuleId, RuleKind Kind, Channel? Channel, string? Category, string Template, DateTimeOffset At, bool HeldOut = false);
 
-/// <summary>A schedule rule waiting for its time; the wake-up is also written to <c>wakeups</c> so the timer finds it.</summary>
-public sealed record ArmedSchedule(string RuleId, DateTimeOffset DueAt, string Occurrence);
+/// <summary>
+/// A schedule rule waiting for its time; the wake-up is also written to <c>wakeups</c> so the timer finds it. A change
+/// rule decided while the profile was settling is armed too (occurrence <c>settle:…</c>), with the reasons that held then.
+/// </summary>
+public sealed record ArmedSchedule(string RuleId, DateTimeOffset DueAt, string Occurrence)
+{
+    public const string SettlePrefix = "settle:";
+
+    public ImmutableArray<string> Reasons { get => reasons; init => reasons = value.IsDefault ? [] : value; }
+    private readonly ImmutableArray<string> reasons = [];
+
+    public bool Settling => Occurrence.StartsWith(SettlePrefix, StringComparison.Ordinal);
+}
+
+/// <summary>
+/// What one evaluation decided, written into the state with it (a claim: a concurrent evaluation that loses the write
+/// decides again and sends nothing) and carried out after: messages sent, then decisions recorded in the ledger, so that a
+/// decision in the ledger was sent. Stats are counted once per decision recorded now.
+/// </summary>
+public sealed record PendingEvaluation(
+    DateTimeOffset At,
+    ImmutableArray<Decision> Decisions,
+    ImmutableArray<CommunicationMessage> Communications,
+    ImmutableArray<SalesAlertMessage> SalesAlerts,
+    ImmutableArray<StatIncrement> Stats)
+{
+    /// <summary>How long its writer is trusted to carry it out; after that, the next evaluation does.</summary>
+    public static readonly TimeSpan Lease = TimeSpan.FromMinutes(1);
+
+    public static PendingEvaluation Of(EvaluationResult result, DateTimeOffset at)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        return new PendingEvaluation(at, result.Decisions, result.Communications, result.SalesAlerts, result.Stats);
+    }
+
+    public bool Abandoned(DateTimeOffset now) => At + Lease <= now;
+}
 
 /// <summary>A treatment (or a hold-out) waiting for its goal event within the attribution window.</summary>
 public sealed record PendingGoal(string DecisionId, string RuleId, string Goal, bool Treated, DateTimeOffset Until);

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Text.Json;
 using Touchpoints.Core.Rules;
 using Touchpoints.Core.Views;
@@ -12,16 +13,25 @@ public sealed record CustomerEvaluation(string CustomerId, bool Evaluated, int S
 }
 
 /// <summary>
-/// Evaluates one customer and carries out what the arbiter decided, in the order that makes a replay safe:
+/// Evaluates one customer and carries out what the arbiter decided. Evaluations of one customer run concurrently (its
+/// <c>customer-changes</c> messages land on any partition, and the timer runs beside them), so the decisions are first
+/// <b>claimed</b>: written into the rule state, in its <see cref="RuleState.Outbox"/>, on the ETag the state was read at.
+/// An evaluation that loses that write has done nothing yet: it reads again and decides again, seeing the winner's
+/// decisions (caps, cooldowns, decided ids). Only the winner then:
 /// <list type="number">
-/// <item>send each queued message (consumers deduplicate on its id, the ledger id);</item>
-/// <item>record each decision in the ledger — a 409 means an earlier attempt recorded it, so its stats are not counted again;</item>
-/// <item>increment the stats;</item>
-/// <item>write the wake-up for a changed next due time (before the state, so that a crash never leaves a schedule without one;
-/// a wake-up that finds nothing due costs a read and does nothing);</item>
-/// <item>write the state on the ETag it was read at; a 412 re-reads the state and evaluates again.</item>
+/// <item>sends each queued message (consumers deduplicate on its id, the ledger id);</item>
+/// <item>records each decision in the ledger — the mark that it went out; a 409 means an earlier attempt recorded it, so
+/// its stats are not counted again;</item>
+/// <item>increments the stats.</item>
 /// </list>
-/// Within one invocation a re-evaluation neither re-sends a message nor re-counts a stat it already counted.
+/// A writer that dies in between leaves its entry in the outbox; the next evaluation of the customer after the entry's lease
+/// (<see cref="PendingEvaluation.Lease"/>; a wake-up is due then) carries out what the ledger does not hold.
+/// <para>
+/// Merges: the rule state of a merged-away profile is handed to its survivor (<see cref="RuleState.Absorb"/>) — by the
+/// survivor's evaluation, which reads the states of <see cref="CustomerView.MergedFrom"/> it has not absorbed, and by any
+/// evaluation or wake-up that meets the tombstone — after closing the loser's state (<see cref="RuleState.MergedInto"/>),
+/// so that no late writer adds to it unseen. Schedules, goals and caps follow the customer.
+/// </para>
 /// </summary>
 public sealed partial class RuleRunner(
     CustomerStore customers,
@@ -41,59 +51,43 @@ public sealed partial class RuleRunner(
     public async Task<CustomerEvaluation> RunAsync(string customerId, Evaluate evaluate, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(evaluate);
-        var sent = new HashSet<string>(StringComparer.Ordinal);
-        var counted = new Dictionary<(string RuleId, DateOnly Day, string Counter), long>();
-        var ours = new HashSet<string>(StringComparer.Ordinal);
-        var replayed = new HashSet<string>(StringComparer.Ordinal);
         for (var attempt = 1; ; attempt++)
         {
             var view = await customers.ReadAsync(customerId, ct).ConfigureAwait(false);
-            // A missing view (deleted) or a tombstone: the survivor of a merge is evaluated on its own change.
-            if (view is null || view.Document.MergedInto is not null) return CustomerEvaluation.Skipped(customerId);
+            if (view is null) return CustomerEvaluation.Skipped(customerId);
             var stored = await states.ReadAsync(customerId, ct).ConfigureAwait(false);
-            var state = stored?.Document ?? RuleState.Empty(customerId);
             var now = clock.GetUtcNow();
-            if (evaluate(view.Document, state, now) is not { } result) return CustomerEvaluation.Skipped(customerId);
-
-            // 1. Queue messages.
-            var messages = Messages(result);
-            foreach (var decision in result.Decisions)
-            {
-                if (decision.Outcome is not (DecisionOutcome.Queued or DecisionOutcome.Deferred) || decision.Queue is not { } queue) continue;
-                if (!messages.TryGetValue(decision.Id, out var json) || !sent.Add(decision.Id)) continue;
-                await queues.SendAsync(queue, json, decision.NotBefore, decision.ExpiresAt, now, ct).ConfigureAwait(false);
-            }
-
-            // 2. Ledger. 3. Stats, except those of rules whose decisions an earlier attempt already recorded.
-            var recorded = await Task.WhenAll(result.Decisions.Select(d => ledger.RecordAsync(d, ct))).ConfigureAwait(false);
-            var replayedRules = result.Decisions.Where((_, i) => !recorded[i]).Select(d => d.RuleId).ToHashSet(StringComparer.Ordinal);
-            for (var i = 0; i < recorded.Length; i++)
-            {
-                var id = result.Decisions[i].Id;
-                if (recorded[i]) ours.Add(id);
-                else if (!ours.Contains(id)) replayed.Add(id);
-            }
-            var increments = new List<StatIncrement>();
-            foreach (var increment in result.Stats.Where(s => !replayedRules.Contains(s.RuleId)))
-            {
-                var key = (increment.RuleId, increment.Day, increment.Counter);
-                var already = counted.GetValueOrDefault(key);
-                if (increment.By > already) increments.Add(increment with { By = increment.By - already });
-                counted[key] = Math.Max(already, increment.By);
-            }
-            if (increments.Count > 0) await stats.IncrementAsync(increments, ct).ConfigureAwait(false);
-
-            // 4. The wake-up, when the next due time moved.
-            var previousWakeUp = state.Armed.IsEmpty ? (DateTimeOffset?)null : state.Armed.Min(a => a.DueAt);
-            if (result.NextWakeUp is { } due && due != previousWakeUp)
-                await wakeUps.WriteAsync(WakeUpStore.For(customerId, due, clock.GetUtcNow()), ct).ConfigureAwait(false);
-
-            // 5. The state.
             try
             {
-                await states.WriteAsync(result.State, stored?.ETag, ct).ConfigureAwait(false);
-                if (result.Decisions.Length > 0) LogDecided(logger, customerId, result.Decisions.Length, sent.Count, replayed.Count);
-                return new CustomerEvaluation(customerId, true, sent.Count, ours.Count, replayed.Count);
+                // A tombstone: its state goes to the survivor, which is evaluated on its own change.
+                if (view.Document.MergedInto is { } survivor)
+                {
+                    await HandOverAsync(customerId, survivor, stored, now, ct).ConfigureAwait(false);
+                    return CustomerEvaluation.Skipped(customerId);
+                }
+                var state = stored?.Document ?? RuleState.Empty(customerId) with { Since = now };
+                var (absorbed, anyAbsorbed) = await AbsorbAsync(view.Document, state, ct).ConfigureAwait(false);
+                var (done, abandoned, inFlight) = await ClassifyAsync(absorbed.Outbox, now, ct).ConfigureAwait(false);
+                var result = evaluate(view.Document, absorbed with { Outbox = [] }, now);
+                if (result is null && !anyAbsorbed && abandoned.IsEmpty)
+                {
+                    await EnsureWakeUpAsync(customerId, stored?.Document, absorbed, inFlight, now, ct).ConfigureAwait(false);
+                    return CustomerEvaluation.Skipped(customerId);
+                }
+
+                var claim = result is { Decisions.IsEmpty: false } ? PendingEvaluation.Of(result, now) : null;
+                var next = (result?.State ?? absorbed) with { Outbox = claim is null ? inFlight : inFlight.Add(claim) };
+                await EnsureWakeUpAsync(customerId, stored?.Document, next, inFlight, now, ct).ConfigureAwait(false);
+                await states.WriteAsync(next, stored?.ETag, ct).ConfigureAwait(false);
+
+                // Claimed: carry out what was abandoned, then this evaluation's own decisions.
+                var outcome = new Outcome();
+                foreach (var pending in abandoned) await CarryOutAsync(pending, null, outcome, ct).ConfigureAwait(false);
+                if (claim is not null || result is not null)
+                    await CarryOutAsync(claim, result?.Stats ?? [], outcome, ct).ConfigureAwait(false);
+                if (abandoned.Length > 0) LogAbandoned(logger, customerId, abandoned.Length, done.Length);
+                if (outcome.Decisions > 0) LogDecided(logger, customerId, outcome.Decisions, outcome.Sent, outcome.Replayed);
+                return new CustomerEvaluation(customerId, result is not null, outcome.Sent, outcome.Recorded, outcome.Replayed);
             }
             catch (ConcurrentUpdateException) when (attempt < MaxAttempts)
             {
@@ -102,13 +96,160 @@ public sealed partial class RuleRunner(
         }
     }
 
+    private sealed class Outcome
+    {
+        public int Decisions;
+        public int Sent;
+        public int Recorded;
+        public int Replayed;
+    }
+
+    /// <summary>
+    /// Sends the messages of <paramref name="pending"/>, records its decisions, and counts its stats except those of rules whose
+    /// decisions were recorded before (a replay); <paramref name="counting"/> instead of the pending evaluation's own when given (an
+    /// evaluation that decided nothing still counts what it evaluated). An abandoned entry sends only what the ledger lacks.
+    /// </summary>
+    private async Task CarryOutAsync(PendingEvaluation? pending, ImmutableArray<StatIncrement>? counting, Outcome outcome, CancellationToken ct)
+    {
+        var decisions = pending?.Decisions ?? [];
+        HashSet<string>? recordedBefore = null;
+        if (counting is null)
+        {
+            var found = await Task.WhenAll(decisions.Select(d => ledger.ReadAsync(d.CustomerId, d.Id, ct))).ConfigureAwait(false);
+            recordedBefore = [.. found.OfType<Decision>().Select(d => d.Id)];
+        }
+        var messages = pending is null ? [] : Messages(pending.Communications, pending.SalesAlerts);
+        var now = clock.GetUtcNow();
+        foreach (var decision in decisions)
+        {
+            if (decision.Outcome is not (DecisionOutcome.Queued or DecisionOutcome.Deferred) || decision.Queue is not { } queue) continue;
+            if (recordedBefore?.Contains(decision.Id) == true || !messages.TryGetValue(decision.Id, out var json)) continue;
+            await queues.SendAsync(queue, json, decision.NotBefore, decision.ExpiresAt, now, ct).ConfigureAwait(false);
+            outcome.Sent++;
+        }
+        var recorded = await Task.WhenAll(decisions.Select(d => ledger.RecordAsync(d, ct))).ConfigureAwait(false);
+        var replayedRules = decisions.Where((_, i) => !recorded[i]).Select(d => d.RuleId).ToHashSet(StringComparer.Ordinal);
+        outcome.Decisions += decisions.Length;
+        outcome.Recorded += recorded.Count(r => r);
+        outcome.Replayed += recorded.Count(r => !r);
+        var increments = (counting ?? pending?.Stats ?? []).Where(s => !replayedRules.Contains(s.RuleId)).ToList();
+        if (increments.Count > 0) await stats.IncrementAsync(increments, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The outbox read: entries the ledger holds entirely (carried out, dropped at the next write), entries past their lease
+    /// that it does not (abandoned: to carry out), and the rest (their writer is at work: kept).
+    /// </summary>
+    private async Task<(ImmutableArray<PendingEvaluation> Done, ImmutableArray<PendingEvaluation> Abandoned, ImmutableArray<PendingEvaluation> InFlight)> ClassifyAsync(
+        ImmutableArray<PendingEvaluation> outbox, DateTimeOffset now, CancellationToken ct)
+    {
+        if (outbox.IsEmpty) return ([], [], []);
+        var done = ImmutableArray.CreateBuilder<PendingEvaluation>();
+        var abandoned = ImmutableArray.CreateBuilder<PendingEvaluation>();
+        var inFlight = ImmutableArray.CreateBuilder<PendingEvaluation>();
+        foreach (var pending in outbox)
+        {
+            var found = await Task.WhenAll(pending.Decisions.Select(d => ledger.ReadAsync(d.CustomerId, d.Id, ct))).ConfigureAwait(false);
+            if (found.All(d => d is not null)) done.Add(pending);
+            else if (pending.Abandoned(now)) abandoned.Add(pending);
+            else inFlight.Add(pending);
+        }
+        return (done.ToImmutable(), abandoned.ToImmutable(), inFlight.ToImmutable());
+    }
+
+    /// <summary>
+    /// Absorbs the states of the profiles merged into <paramref name="view"/> that <paramref name="state"/> has not absorbed,
+    /// closing each first. A loser without a state needs nothing; one written later (a straggler) is handed over by whoever
+    /// next meets its tombstone (<see cref="HandOverAsync"/>).
+    /// </summary>
+    private async Task<(RuleState State, bool Absorbed)> AbsorbAsync(CustomerView view, RuleState state, CancellationToken ct)
+    {
+        var any = false;
+        foreach (var loserId in view.MergedFrom.Where(l => !state.Absorbed.Contains(l)))
+        {
+            var loser = await states.ReadAsync(loserId, ct).ConfigureAwait(false);
+            if (loser is { Document.HasHistory: true }) await CloseAsync(loser, view.Id, ct).ConfigureAwait(false);
+            state = loser is null ? state with { Absorbed = state.Absorbed.Add(loserId) } : state.Absorb(loserId, loser.Document);
+            any = true;
+        }
+        return (state, any);
+    }
+
+    /// <summary>Marks a merged-away profile's state as handed over (once; its content stays for the survivor to absorb).</summary>
+    private async Task<string?> CloseAsync(Versioned<RuleState> loser, string survivor, CancellationToken ct) =>
+        loser.Document.MergedInto is not null
+            ? loser.ETag
+            : await states.WriteAsync(loser.Document with { MergedInto = survivor }, loser.ETag, ct).ConfigureAwait(false);
+
+    /// <summary>
+    /// A merged-away profile met by an evaluation or a wake-up: its state, if it holds anything, is closed and absorbed by the
+    /// live survivor; an abandoned outbox entry of it is carried out.
+    /// </summary>
+    private async Task HandOverAsync(string customerId, string survivorId, Versioned<RuleState>? stored, DateTimeOffset now, CancellationToken ct)
+    {
+        if (stored is null) return;
+        var (_, abandoned, inFlight) = await ClassifyAsync(stored.Document.Outbox, now, ct).ConfigureAwait(false);
+        if (!abandoned.IsEmpty)
+        {
+            stored = stored with
+            {
+                ETag = await states.WriteAsync(stored.Document with { Outbox = inFlight }, stored.ETag, ct).ConfigureAwait(false),
+                Document = stored.Document with { Outbox = inFlight },
+            };
+            var outcome = new Outcome();
+            foreach (var pending in abandoned) await CarryOutAsync(pending, null, outcome, ct).ConfigureAwait(false);
+        }
+        await EnsureWakeUpAsync(customerId, stored.Document, stored.Document, inFlight, now, ct).ConfigureAwait(false);
+        if (stored.Document.MergedInto is not null || !stored.Document.HasHistory) return;
+
+        await CloseAsync(stored, survivorId, ct).ConfigureAwait(false);
+        var live = await customers.ReadCurrentAsync(survivorId, ct).ConfigureAwait(false);
+        if (live is null) return;
+        for (var attempt = 1; ; attempt++)
+        {
+            var target = await states.ReadAsync(live.Id, ct).ConfigureAwait(false);
+            if (target?.Document.MergedInto is not null) return; // the survivor was merged away meanwhile: its own hand-over carries this
+            var current = target?.Document ?? RuleState.Empty(live.Id) with { Since = now };
+            var next = current.Absorb(customerId, stored.Document);
+            try
+            {
+                await EnsureWakeUpAsync(live.Id, target?.Document, next, [], now, ct).ConfigureAwait(false);
+                await states.WriteAsync(next, target?.ETag, ct).ConfigureAwait(false);
+                LogHandedOver(logger, customerId, live.Id, stored.Document.Armed.Length);
+                return;
+            }
+            catch (ConcurrentUpdateException) when (attempt < MaxAttempts)
+            {
+                LogConcurrent(logger, live.Id, attempt);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes a wake-up when the time the timer must look at the customer moved (before the state, so none is ever missing):
+    /// its earliest armed schedule, or the end of the lease of an entry another writer left in the outbox (to carry it out
+    /// if that writer died). A writer's own claim needs none: if it dies, the host's retry or the timer's next run meets it.
+    /// </summary>
+    private async Task EnsureWakeUpAsync(string customerId, RuleState? before, RuleState after, ImmutableArray<PendingEvaluation> others, DateTimeOffset now,
+        CancellationToken ct)
+    {
+        var due = others.Select(o => (DateTimeOffset?)(o.At + PendingEvaluation.Lease)).Append(after.WakeUpAt).Min();
+        if (due is { } at && at != before?.WakeUpAt)
+            await wakeUps.WriteAsync(WakeUpStore.For(customerId, at, now), ct).ConfigureAwait(false);
+    }
+
     /// <summary>The JSON of each message by its decision id.</summary>
     public static Dictionary<string, string> Messages(EvaluationResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
+        return Messages(result.Communications, result.SalesAlerts);
+    }
+
+    private static Dictionary<string, string> Messages(ImmutableArray<CommunicationMessage> communications, ImmutableArray<SalesAlertMessage> alerts)
+    {
         var messages = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var m in result.Communications) messages[m.Id] = JsonSerializer.Serialize(m, RulesJsonContext.Default.CommunicationMessage);
-        foreach (var m in result.SalesAlerts) messages[m.Id] = JsonSerializer.Serialize(m, RulesJsonContext.Default.SalesAlertMessage);
+        foreach (var m in communications) messages[m.Id] = JsonSerializer.Serialize(m, RulesJsonContext.Default.CommunicationMessage);
+        foreach (var m in alerts) messages[m.Id] = JsonSerializer.Serialize(m, RulesJsonContext.Default.SalesAlertMessage);
         return messages;
     }
 
@@ -128,4 +269,10 @@ public sealed partial class RuleRunner(
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Rule state of {CustomerId} changed concurrently (attempt {Attempt}); evaluating again")]
     private static partial void LogConcurrent(ILogger logger, string customerId, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Customer {CustomerId}: carried out {Abandoned} evaluations whose writer stopped before finishing them ({Done} found finished)")]
+    private static partial void LogAbandoned(ILogger logger, string customerId, int abandoned, int done);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Rule state of merged-away {LoserId} handed to {SurvivorId} ({Armed} armed schedules)")]
+    private static partial void LogHandedOver(ILogger logger, string loserId, string survivorId, int armed);
 }

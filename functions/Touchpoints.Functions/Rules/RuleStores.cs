@@ -26,17 +26,18 @@ public sealed class RuleStateStore(Database database)
         }
     }
 
-    /// <summary>Creates the state when <paramref name="etag"/> is null, else replaces it if still at that ETag.</summary>
-    public async Task WriteAsync(RuleState state, string? etag, CancellationToken ct)
+    /// <summary>Creates the state when <paramref name="etag"/> is null, else replaces it if still at that ETag; returns the new ETag.</summary>
+    public async Task<string> WriteAsync(RuleState state, string? etag, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(state);
         var document = new RuleStateDocument(RuleState.DocumentId, state.CustomerId, state);
         try
         {
-            if (etag is null)
-                await container.CreateItemAsync(document, new PartitionKey(state.CustomerId), Quiet, ct).ConfigureAwait(false);
-            else
-                await container.ReplaceItemAsync(document, document.Id, new PartitionKey(state.CustomerId),
+            var response = etag is null
+                ? await container.CreateItemAsync(document, new PartitionKey(state.CustomerId), Quiet, ct).ConfigureAwait(false)
+                : await container.ReplaceItemAsync(document, document.Id, new PartitionKey(state.CustomerId),
                     new ItemRequestOptions { IfMatchEtag = etag, EnableContentResponseOnWrite = false }, ct).ConfigureAwait(false);
+            return response.ETag;
         }
         catch (CosmosException e) when (e.StatusCode is HttpStatusCode.Conflict or HttpStatusCode.PreconditionFailed)
         {

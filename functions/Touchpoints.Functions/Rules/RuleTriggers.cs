@@ -2,6 +2,7 @@ using System.Net.Http;
 using System.Text.Json;
 using Azure;
 using Microsoft.Azure.Cosmos;
+using Microsoft.Extensions.Options;
 using Touchpoints.Core.Ingestion;
 using Touchpoints.Core.Rules;
 using Touchpoints.Functions.Ingestion;
@@ -21,7 +22,7 @@ public sealed record ChangeBatchOutcome(int Messages, int Ignored, int Customers
 /// twice decides nothing twice.
 /// </para>
 /// </summary>
-public sealed partial class ChangeEvaluator(RulesProvider provider, RuleRunner runner, ILogger<ChangeEvaluator> logger)
+public sealed partial class ChangeEvaluator(RulesProvider provider, RuleRunner runner, IOptions<RulesOptions> options, ILogger<ChangeEvaluator> logger)
 {
     public const int Parallelism = 16;
 
@@ -40,8 +41,9 @@ public sealed partial class ChangeEvaluator(RulesProvider provider, RuleRunner r
         if (changes.Count == 0) return new ChangeBatchOutcome(bodies.Count, ignored.Count, 0, 0, 0, 0);
 
         var rules = await provider.GetAsync(ct).ConfigureAwait(false);
+        var settle = options.Value.SettleWindow;
         var results = await RuleRunner.ForEachAsync(changes, Parallelism, (change, token) => runner.RunAsync(change.CustomerId,
-            (view, state, now) => Arbiter.OnChanges(rules, view, state, change.Messages, now), token), ct).ConfigureAwait(false);
+            (view, state, now) => Arbiter.OnChanges(rules, view, state, change.Messages, now, settle), token), ct).ConfigureAwait(false);
         var outcome = new ChangeBatchOutcome(bodies.Count, ignored.Count, changes.Count, results.Count(r => r.Evaluated), results.Sum(r => r.Sent),
             results.Sum(r => r.Replayed));
         LogBatch(logger, outcome.Messages, outcome.Customers, outcome.Evaluated, outcome.Sent, rules.Version);

@@ -65,7 +65,10 @@ public static class DemoExtensions
                 : string.Create(Invariant, $"RunScheduledRules ran {scheduled.Runs}× through the admin API; no schedule was left waiting for its minute"),
         };
         if (scheduled.Overdue > 0)
-            lines.Add(string.Create(Invariant, $"!! {scheduled.Overdue} schedules are still armed although due before the run: their wake-ups were not processed"));
+        {
+            var examples = scheduled.Ledger.SelectMany(l => l.Armed.Where(a => a.DueAt <= scheduled.CheckedAt).Select(a => $"{a.RuleId} of {l.CustomerId} due {a.DueAt:HH:mm:ss}"));
+            lines.Add(string.Create(Invariant, $"!! {scheduled.Overdue} schedules are still armed although due before the run: their wake-ups were not processed ({string.Join("; ", examples.Take(5))})"));
+        }
 
         var decisions = scheduled.Ledger.SelectMany(l => l.Decisions).ToList();
         var byId = decisions.GroupBy(d => d.Id, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);

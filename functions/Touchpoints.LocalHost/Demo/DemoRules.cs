@@ -44,8 +44,12 @@ public sealed record QueuedMessage(string Queue, string MessageId, JsonObject Bo
 /// <param name="State">The rules' state of the customer (id <c>state</c>): what was sent, what is armed; null when never evaluated.</param>
 public sealed record CustomerLedger(string CustomerId, IReadOnlyList<LedgerDecision> Decisions, JsonObject? State)
 {
-    /// <summary>Schedules armed and waiting for their time: (rule, due).</summary>
+    /// <summary>
+    /// Schedules armed and waiting for their time: (rule, due). None for a profile merged away whose state was handed over
+    /// (<c>mergedInto</c>): its schedules are its survivor's now.
+    /// </summary>
     public IReadOnlyList<(string RuleId, DateTimeOffset DueAt)> Armed =>
+        State?["state"]?["mergedInto"] is not null ? [] :
         [.. (State?["state"]?["armed"] as JsonArray ?? []).OfType<JsonObject>()
             .Select(a => ((string?)a["ruleId"] ?? "?", DemoRules.Time(a["dueAt"]) ?? DateTimeOffset.MaxValue))];
 }
@@ -97,7 +101,11 @@ public sealed record RuleStatistics(string RuleId, string? Kind, string? Descrip
 /// <param name="Waited">How long the demo waited for that minute to complete.</param>
 /// <param name="Overdue">Schedules still armed and due after all that: their wake-up was not processed.</param>
 /// <param name="WakeUpMinute">The minute whose bucket held the latest of those wake-ups (null: not found, the latest it could be was waited for).</param>
-public sealed record ScheduledRulesRun(int Runs, int Due, TimeSpan Waited, int Overdue, IReadOnlyList<CustomerLedger> Ledger, DateTimeOffset? WakeUpMinute = null);
+public sealed record ScheduledRulesRun(int Runs, int Due, TimeSpan Waited, int Overdue, IReadOnlyList<CustomerLedger> Ledger, DateTimeOffset? WakeUpMinute = null)
+{
+    /// <summary>When the run looked for schedules that were due.</summary>
+    public DateTimeOffset CheckedAt { get; init; }
+}
 
 /// <summary>
 /// Reads what the rules functions produced, as a consumer or an operator would: the storage queues (without consuming
@@ -163,7 +171,7 @@ public static class DemoRules
         }
 
         var overdue = ledger.Sum(l => l.Armed.Count(a => a.DueAt <= checkedAt));
-        return new ScheduledRulesRun(runs, due, waited, overdue, ledger, bucket);
+        return new ScheduledRulesRun(runs, due, waited, overdue, ledger, bucket) { CheckedAt = checkedAt };
     }
 
     /// <summary>

@@ -9,7 +9,7 @@ namespace Touchpoints.LocalHost.Runtime;
 /// Writes a successful invocation's <c>Outputs</c> to its output bindings, by exact binding name (<c>$return</c> takes
 /// <c>ReturnValue</c>), as the host does: Event Hubs outputs go to the in-memory hubs, queue outputs to Azure Storage.
 /// </summary>
-internal sealed class OutputWriter(InMemoryEventHubs hubs, StorageQueues queues, AppSettings settings, bool spread = false)
+internal sealed class OutputWriter(InMemoryEventHubs hubs, StorageQueues queues, AppSettings settings, bool spread = true)
 {
     public async Task WriteAsync(FunctionDefinition function, InvocationOutcome outcome, CancellationToken cancellationToken)
     {
@@ -82,10 +82,10 @@ internal sealed class OutputWriter(InMemoryEventHubs hubs, StorageQueues queues,
     }
 
     /// <summary>
-    /// Not the host's behaviour unless <see cref="LocalHostOptions.SpreadOutputs"/> is off: a custom handler's Event Hubs output
-    /// cannot carry a partition key, so in Azure these events are spread round-robin. By default, locally, an object naming a
-    /// <c>customerId</c>, <c>userId</c> or <c>anonymousId</c> is kept on one partition per value. Ingestion does not rely on
-    /// it (the interleaving fuzzer spreads); rule evaluation still does, until its decisions follow merges.
+    /// Used only when <see cref="LocalHostOptions.SpreadOutputs"/> is off (<c>--keyed-outputs</c>, a diagnostic aid): an object
+    /// naming a <c>customerId</c>, <c>userId</c> or <c>anonymousId</c> is kept on one partition per value. Not the host's
+    /// behaviour: a custom handler's Event Hubs output cannot carry a partition key, so Azure spreads these events, and
+    /// nothing in the app relies on them being kept together.
     /// </summary>
     private static string? PartitionKeyOf(JsonNode item)
     {

@@ -83,6 +83,7 @@ public sealed class RulesFixture : IAsyncLifetime
                 ["AzureWebJobsStorage"] = azurite!.ConnectionString,
                 ["Rules:CreateQueues"] = "true",
                 ["Rules:RefreshInterval"] = "00:00:30",
+                ["Rules:SettleWindow"] = "00:00:00", // decided at once; the settle tests build their own evaluator
             });
         });
         await app.StartAsync();
