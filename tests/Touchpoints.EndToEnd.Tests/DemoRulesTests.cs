@@ -14,8 +14,6 @@ namespace Touchpoints.EndToEnd.Tests;
 [Collection(LocalHostCollection.Name)]
 public sealed class DemoRulesTests(LocalHostFixture fixture, ITestOutputHelper output)
 {
-    private static readonly string[] CommunicationQueues = ["communications-high", "communications-normal", "communications-low"];
-
     [Fact]
     public async Task A_person_who_left_a_cart_gets_a_cart_reminder_by_email_whose_reasons_name_the_cart()
     {
@@ -25,7 +23,7 @@ public sealed class DemoRulesTests(LocalHostFixture fixture, ITestOutputHelper o
         Assert.NotEmpty(reminders);
         Assert.All(reminders, m =>
         {
-            Assert.Contains(m.Queue, CommunicationQueues);
+            Assert.Contains(m.Queue, Queues.Communications);
             Assert.Equal("cart-reminder", m.Template);
             Assert.Equal("email", m.Channel);
         });
@@ -48,7 +46,7 @@ public sealed class DemoRulesTests(LocalHostFixture fixture, ITestOutputHelper o
             + string.Join("; ", run.Report.Scenario.People.Where(p => p.Story.Contains("bought", StringComparison.Ordinal)).Select(p => $"#{p.Index} {p.Story}")));
         Assert.All(thanks, m =>
         {
-            Assert.Equal("communications-high", m.Queue);
+            Assert.Equal(Queues.CommunicationsHigh, m.Queue);
             Assert.Equal("email", m.Channel);
             Assert.Contains(People(run, m), p => p.Story.Contains("bought", StringComparison.Ordinal));
             Assert.Contains(m.Reasons, r => r.Contains("Order Completed", StringComparison.Ordinal) || r.Contains("order", StringComparison.OrdinalIgnoreCase));
@@ -60,7 +58,7 @@ public sealed class DemoRulesTests(LocalHostFixture fixture, ITestOutputHelper o
     {
         var (run, messages, _) = await OutcomeAsync();
 
-        var alerts = messages.Where(m => m.Queue == DemoRules.SalesAlertsQueue).ToList();
+        var alerts = messages.Where(m => m.Queue == Queues.SalesAlerts).ToList();
         Assert.All(alerts, m => Assert.Null(m.Channel));
         var raised = alerts.Where(m => m.RuleId is "detractor-alert" or "hot-lead").ToList();
         Assert.True(raised.Count > 0, "no detractor or hot-lead alert on sales-alerts; alerts: " + string.Join("; ", alerts.Select(m => Describe(run, m))));
@@ -157,7 +155,7 @@ public sealed class DemoRulesTests(LocalHostFixture fixture, ITestOutputHelper o
         }
 
         var queues = run.Section(DemoExtensions.QueuesTitle).Lines;
-        foreach (var queue in DemoRules.Queues)
+        foreach (var queue in Queues.All)
             Assert.Contains(queues, l => l.StartsWith(queue + ": ", StringComparison.Ordinal));
         Assert.Contains(queues, l => l.Contains("why: ", StringComparison.Ordinal));
         Assert.Contains(queues, l => l.Contains("next step: ", StringComparison.Ordinal));
@@ -181,7 +179,7 @@ public sealed class DemoRulesTests(LocalHostFixture fixture, ITestOutputHelper o
     public async Task Replaying_the_customer_changes_hub_queues_nothing_new()
     {
         await fixture.DemoAsync();
-        var hub = JsonNode.Parse(await fixture.Http.GetStringAsync(new Uri("runtime/hubs/customer-changes", UriKind.Relative)))!.AsArray().OfType<JsonObject>().ToList();
+        var hub = JsonNode.Parse(await fixture.Http.GetStringAsync(new Uri("runtime/hubs/" + Hubs.CustomerChanges, UriKind.Relative)))!.AsArray().OfType<JsonObject>().ToList();
         Assert.NotEmpty(hub);
         // Every customer the hub names (the demo's and the other tests'): their schedules that came due are decided first.
         var customers = hub.Select(e => (string?)JsonNode.Parse((string)e["body"]!)?["customerId"]).OfType<string>().ToHashSet(StringComparer.Ordinal);
@@ -190,14 +188,14 @@ public sealed class DemoRulesTests(LocalHostFixture fixture, ITestOutputHelper o
         foreach (var group in hub.GroupBy(e => (string?)e["partitionKey"]))
         {
             var bodies = new JsonArray([.. group.Select(e => (JsonNode)JsonValue.Create((string)e["body"]!))]);
-            var path = "runtime/hubs/customer-changes" + (group.Key is null ? "" : "?partitionKey=" + Uri.EscapeDataString(group.Key));
+            var path = "runtime/hubs/" + Hubs.CustomerChanges + (group.Key is null ? "" : "?partitionKey=" + Uri.EscapeDataString(group.Key));
             using var content = new StringContent(bodies.ToJsonString(), Encoding.UTF8, "application/json");
             using var response = await fixture.Http.PostAsync(new Uri(path, UriKind.Relative), content);
             Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         }
 
         await fixture.IdleAsync();
-        Assert.Equal(2 * hub.Count, await fixture.HubCountAsync("customer-changes"));
+        Assert.Equal(2 * hub.Count, await fixture.HubCountAsync(Hubs.CustomerChanges));
         var after = await SnapshotAsync(customers, settle: true);
 
         output.WriteLine($"replayed {hub.Count} customer-changes of {customers.Count} customers; {before.Messages.Count} messages and {before.Decisions.Count} decisions before and after");
@@ -246,7 +244,7 @@ public sealed class QueueReadingTests(LocalHostFixture fixture)
     public async Task A_queue_of_more_than_a_peek_is_read_whole_and_every_message_stays_visible_and_intact()
     {
         var options = new Azure.Storage.Queues.QueueClientOptions { MessageEncoding = Azure.Storage.Queues.QueueMessageEncoding.Base64 };
-        var queue = new Azure.Storage.Queues.QueueClient(fixture.Setting("AzureWebJobsStorage"), "demo-read-" + Guid.NewGuid().ToString("N")[..8], options);
+        var queue = new Azure.Storage.Queues.QueueClient(fixture.Setting(SettingNames.Storage), "demo-read-" + Guid.NewGuid().ToString("N")[..8], options);
         await queue.CreateAsync();
         try
         {

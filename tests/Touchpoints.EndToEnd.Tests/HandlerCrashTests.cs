@@ -51,7 +51,7 @@ public sealed class HandlerCrashTests(ITestOutputHelper output) : IAsyncLifetime
 
         for (var sent = 0; sent < events.Length; sent += 100)
         {
-            host.Publish("web-events", events.Skip(sent).Take(100));
+            host.Publish(Hubs.WebEvents, events.Skip(sent).Take(100));
             if (sent == killedAt)
             {
                 // A crash, not a stop: SIGKILL, while batches are in flight.

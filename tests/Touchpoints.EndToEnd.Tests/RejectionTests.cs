@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
+using Touchpoints.Core.Collection;
 using Touchpoints.LocalHost.Demo;
 
 namespace Touchpoints.EndToEnd.Tests;
@@ -42,18 +43,18 @@ public sealed class RejectionTests(LocalHostFixture fixture)
     {
         var body = CrmEvent();
         var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        var wrong = DemoClient.SignStandard("whsec_" + Convert.ToBase64String(Encoding.UTF8.GetBytes("not-the-secret-not-the-secret-00")), "msg_bad", timestamp, body);
+        var wrong = WebhookSignatures.SignStandard("whsec_" + Convert.ToBase64String(Encoding.UTF8.GetBytes("not-the-secret-not-the-secret-00")), "msg_bad", timestamp, body);
 
-        await AssertRefusedAsync("crm-events", HttpStatusCode.Unauthorized, "invalid_signature", Webhook(fixture.Sources.CrmSource, body, r => StandardHeaders(r, "msg_bad", timestamp, wrong)));
+        await AssertRefusedAsync(Hubs.CrmEvents, HttpStatusCode.Unauthorized, "invalid_signature", Webhook(fixture.Sources.CrmSource, body, r => StandardHeaders(r, "msg_bad", timestamp, wrong)));
     }
 
     [Fact]
     public async Task A_Stripe_delivery_with_a_bad_signature_is_refused_with_401_and_nothing_is_published()
     {
         var body = StripeEvent();
-        var wrong = DemoClient.SignStripe("whsec_wrong", DateTimeOffset.UtcNow.ToUnixTimeSeconds(), body);
+        var wrong = WebhookSignatures.SignStripe("whsec_wrong", DateTimeOffset.UtcNow.ToUnixTimeSeconds(), body);
 
-        await AssertRefusedAsync("crm-events", HttpStatusCode.Unauthorized, "invalid_signature",
+        await AssertRefusedAsync(Hubs.CrmEvents, HttpStatusCode.Unauthorized, "invalid_signature",
             Webhook(fixture.Sources.StripeSource, body, r => r.Headers.Add("Stripe-Signature", wrong)));
     }
 
@@ -62,9 +63,9 @@ public sealed class RejectionTests(LocalHostFixture fixture)
     {
         var body = CrmEvent();
         var stale = DateTimeOffset.UtcNow.AddMinutes(-10).ToUnixTimeSeconds();
-        var signature = DemoClient.SignStandard(fixture.Sources.CrmSecret, "msg_stale", stale, body);
+        var signature = WebhookSignatures.SignStandard(fixture.Sources.CrmSecret, "msg_stale", stale, body);
 
-        var error = await AssertRefusedAsync("crm-events", HttpStatusCode.Unauthorized, "invalid_signature",
+        var error = await AssertRefusedAsync(Hubs.CrmEvents, HttpStatusCode.Unauthorized, "invalid_signature",
             Webhook(fixture.Sources.CrmSource, body, r => StandardHeaders(r, "msg_stale", stale, signature)));
         Assert.Contains("minutes from now", (string?)error["message"], StringComparison.Ordinal);
     }
@@ -73,20 +74,20 @@ public sealed class RejectionTests(LocalHostFixture fixture)
     public async Task A_Stripe_delivery_signed_ten_minutes_ago_is_refused_with_401_and_nothing_is_published()
     {
         var body = StripeEvent();
-        var signature = DemoClient.SignStripe(fixture.Sources.StripeSecret, DateTimeOffset.UtcNow.AddMinutes(-10).ToUnixTimeSeconds(), body);
+        var signature = WebhookSignatures.SignStripe(fixture.Sources.StripeSecret, DateTimeOffset.UtcNow.AddMinutes(-10).ToUnixTimeSeconds(), body);
 
-        var error = await AssertRefusedAsync("crm-events", HttpStatusCode.Unauthorized, "invalid_signature",
+        var error = await AssertRefusedAsync(Hubs.CrmEvents, HttpStatusCode.Unauthorized, "invalid_signature",
             Webhook(fixture.Sources.StripeSource, body, r => r.Headers.Add("Stripe-Signature", signature)));
         Assert.Contains("minutes from now", (string?)error["message"], StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task A_batch_without_a_write_key_is_refused_with_401_and_nothing_is_published() =>
-        await AssertRefusedAsync("web-events", HttpStatusCode.Unauthorized, "unauthorized", Collector(SegmentBatch(), writeKey: null));
+        await AssertRefusedAsync(Hubs.WebEvents, HttpStatusCode.Unauthorized, "unauthorized", Collector(SegmentBatch(), writeKey: null));
 
     [Fact]
     public async Task A_batch_with_an_unknown_write_key_is_refused_with_401_and_nothing_is_published() =>
-        await AssertRefusedAsync("web-events", HttpStatusCode.Unauthorized, "unauthorized", Collector(SegmentBatch(), writeKey: "not-a-write-key"));
+        await AssertRefusedAsync(Hubs.WebEvents, HttpStatusCode.Unauthorized, "unauthorized", Collector(SegmentBatch(), writeKey: "not-a-write-key"));
 
     [Fact]
     public async Task A_batch_over_500_KB_is_refused_with_413_and_nothing_is_published()
@@ -104,20 +105,20 @@ public sealed class RejectionTests(LocalHostFixture fixture)
         var body = new JsonObject { ["batch"] = events }.ToJsonString();
         Assert.True(Encoding.UTF8.GetByteCount(body) > 500 * 1024);
 
-        await AssertRefusedAsync("web-events", HttpStatusCode.RequestEntityTooLarge, "too_large", Collector(body, fixture.Sources.WriteKey));
+        await AssertRefusedAsync(Hubs.WebEvents, HttpStatusCode.RequestEntityTooLarge, "too_large", Collector(body, fixture.Sources.WriteKey));
     }
 
     [Fact]
     public async Task Six_megabytes_of_NULs_to_the_collector_is_413_not_a_500() =>
-        await AssertRefusedAsync("web-events", HttpStatusCode.RequestEntityTooLarge, "too_large", Collector(new string('\0', 6 * 1024 * 1024), fixture.Sources.WriteKey));
+        await AssertRefusedAsync(Hubs.WebEvents, HttpStatusCode.RequestEntityTooLarge, "too_large", Collector(new string('\0', 6 * 1024 * 1024), fixture.Sources.WriteKey));
 
     [Fact]
     public async Task Six_megabytes_of_NULs_to_a_webhook_is_413_not_a_500() =>
-        await AssertRefusedAsync("crm-events", HttpStatusCode.RequestEntityTooLarge, "too_large", Webhook("crm", new string('\0', 6 * 1024 * 1024), _ => { }));
+        await AssertRefusedAsync(Hubs.CrmEvents, HttpStatusCode.RequestEntityTooLarge, "too_large", Webhook("crm", new string('\0', 6 * 1024 * 1024), _ => { }));
 
     [Fact]
     public async Task Malformed_JSON_sent_to_the_collector_is_refused_with_400_and_nothing_is_published() =>
-        await AssertRefusedAsync("web-events", HttpStatusCode.BadRequest, "malformed",
+        await AssertRefusedAsync(Hubs.WebEvents, HttpStatusCode.BadRequest, "malformed",
             Collector("{\"batch\": [{\"type\": \"track\", \"event\": \"Oops\",", fixture.Sources.WriteKey));
 
     [Fact]
@@ -125,9 +126,9 @@ public sealed class RejectionTests(LocalHostFixture fixture)
     {
         const string body = "{\"eventId\": \"broken\", \"type\": ";
         var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        var signature = DemoClient.SignStandard(fixture.Sources.CrmSecret, "msg_malformed", timestamp, body);
+        var signature = WebhookSignatures.SignStandard(fixture.Sources.CrmSecret, "msg_malformed", timestamp, body);
 
-        await AssertRefusedAsync("crm-events", HttpStatusCode.BadRequest, "invalid",
+        await AssertRefusedAsync(Hubs.CrmEvents, HttpStatusCode.BadRequest, "invalid",
             Webhook(fixture.Sources.CrmSource, body, r => StandardHeaders(r, "msg_malformed", timestamp, signature)));
     }
 

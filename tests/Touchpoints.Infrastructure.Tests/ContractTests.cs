@@ -20,11 +20,6 @@ public sealed class ContractTests(ITestOutputHelper output)
     private const string KeyVaultModule = "./core/security/key-vault.bicep";
     private const string MonitoringModule = "./core/monitor/monitoring.bicep";
 
-    /// <summary>Provisioned ahead of the rules functions that will use them; accepted although no code uses them yet.</summary>
-    private static readonly string[] ComingContainers = ["config", "communications", "wakeups", "rulestats"];
-
-    private static readonly string[] ComingQueues = ["communications-high", "communications-normal", "communications-low", "sales-alerts"];
-
     /// <summary>Settings the code can bind that Azure deliberately leaves unset, and why.</summary>
     private static readonly Dictionary<string, string> DeliberatelyUnset = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -54,7 +49,7 @@ public sealed class ContractTests(ITestOutputHelper output)
         output.WriteLine("connections: " + string.Join(", ", CodeContract.Bindings.Select(b => b.Connection).OfType<string>().Distinct()));
         output.WriteLine("setting expressions: " + string.Join(", ", CodeContract.SettingExpressions.Select(e => e.Setting).Distinct()));
         output.WriteLine("hubs: " + string.Join(", ", CodeContract.Bindings.Where(b => b.IsEventHubs).Select(b => $"{b["eventHubName"]} ({b.Type}{(b["consumerGroup"] is { } g ? ", " + g : "")})").Distinct()));
-        output.WriteLine("queues: " + string.Join(", ", CodeContract.Bindings.Where(b => b.Type is "queue" or "queueTrigger").Select(b => b["queueName"]).Distinct()));
+        output.WriteLine("queues: " + string.Join(", ", CodeContract.Queues));
         output.WriteLine("containers: " + string.Join(", ", CodeContract.Containers.Select(c => $"{c.Key} {c.Value}")));
         output.WriteLine("app settings in infra/: " + string.Join(", ", infra.AppSettings.Keys));
 
@@ -173,7 +168,7 @@ public sealed class ContractTests(ITestOutputHelper output)
     public async Task Every_hub_and_consumer_group_the_functions_use_is_created_and_nothing_unused()
     {
         var infra = await Infra();
-        var hubs = Hubs(infra);
+        var hubs = InfraHubs(infra);
         var triggers = CodeContract.Triggers("eventHubTrigger").ToArray();
         var used = triggers.Select(t => t["eventHubName"]!).Concat(CodeContract.Triggers("eventHub").Select(b => b["eventHubName"]!)).ToHashSet(StringComparer.Ordinal);
         Assert.NotEmpty(triggers);
@@ -187,6 +182,8 @@ public sealed class ContractTests(ITestOutputHelper output)
             Assert.True(hubs[hub].Groups.Contains(group!), $"{trigger.Function} reads '{hub}' with consumer group '{group}', which infra/ does not create.");
         }
         foreach (var hub in used) Assert.True(hubs.ContainsKey(hub), $"Hub '{hub}' is used by the code but not created.");
+        // The bindings name exactly the hubs of the one source of names the code and the tools read.
+        Assert.Equal(Touchpoints.Core.Resources.Hubs.All.Order(StringComparer.Ordinal), used.Order(StringComparer.Ordinal));
         Assert.Empty(hubs.Keys.Except(used));
         var groups = triggers.Select(t => (t["eventHubName"], t["consumerGroup"])).ToHashSet();
         var unused = hubs.SelectMany(h => h.Value.Groups.Select(g => (Hub: h.Key, Group: g))).Where(g => !groups.Contains(g)).ToArray();
@@ -197,7 +194,7 @@ public sealed class ContractTests(ITestOutputHelper output)
     public async Task The_app_may_receive_from_exactly_the_hubs_it_reads_and_send_to_exactly_those_it_writes()
     {
         var infra = await Infra();
-        var hubs = Hubs(infra);
+        var hubs = InfraHubs(infra);
         var reads = CodeContract.Triggers("eventHubTrigger").Select(b => b["eventHubName"]!).ToHashSet(StringComparer.Ordinal);
         var writes = CodeContract.Triggers("eventHub").Where(b => b.Direction == "out").Select(b => b["eventHubName"]!).ToHashSet(StringComparer.Ordinal);
 
@@ -249,7 +246,7 @@ public sealed class ContractTests(ITestOutputHelper output)
     public async Task Every_container_the_code_uses_is_created_with_the_partition_key_it_assumes()
     {
         var infra = await Infra();
-        var containers = Containers(infra);
+        var containers = InfraContainers(infra);
         Assert.NotEmpty(CodeContract.Containers);
 
         foreach (var (name, partitionKey) in CodeContract.Containers)
@@ -258,7 +255,7 @@ public sealed class ContractTests(ITestOutputHelper output)
             Assert.True(partitionKey == (string?)containers[name]["partitionKey"],
                 $"Container '{name}': the code assumes partition key {partitionKey}, infra/ creates {containers[name]["partitionKey"]} (a partition key cannot change once created).");
         }
-        Assert.Empty(containers.Keys.Except(CodeContract.Containers.Keys).Except(ComingContainers));
+        Assert.Empty(containers.Keys.Except(CodeContract.Containers.Keys));
         Assert.Equal(CodeContract.DatabaseName, Bicep.StringValue(infra.Main, infra.ModuleParam(CosmosModule, "databaseName")));
     }
 
@@ -266,7 +263,7 @@ public sealed class ContractTests(ITestOutputHelper output)
     public async Task Containers_index_only_what_is_queried_and_expire_what_should()
     {
         var infra = await Infra();
-        var containers = Containers(infra);
+        var containers = InfraContainers(infra);
         JsonArray Indexed(string name) => containers[name]["indexedPaths"]!.AsArray();
 
         Assert.Empty(Indexed("customers"));
@@ -320,10 +317,11 @@ public sealed class ContractTests(ITestOutputHelper output)
     {
         var infra = await Infra();
         var queues = infra.Main.Var("storageQueues")!.AsArray().Select(q => (string)q!).ToArray();
-        var used = CodeContract.Bindings.Where(b => b.Type is "queue" or "queueTrigger").Select(b => b["queueName"]!).ToHashSet(StringComparer.Ordinal);
+        var used = CodeContract.Queues;
 
+        Assert.NotEmpty(used);
         Assert.Empty(used.Except(queues));
-        Assert.Empty(queues.Except(used).Except(ComingQueues));
+        Assert.Empty(queues.Except(used));
         Assert.Equal("storageQueues", Bicep.Text(infra.ModuleParam(StorageModule, "queues")));
     }
 
@@ -519,13 +517,13 @@ public sealed class ContractTests(ITestOutputHelper output)
 
     private sealed record Hub(HashSet<string> Groups, bool Receives, bool Sends);
 
-    private static Dictionary<string, Hub> Hubs(InfraModel infra) =>
+    private static Dictionary<string, Hub> InfraHubs(InfraModel infra) =>
         infra.Main.Var("eventHubs")!.AsArray().Select(h => h!.AsObject()).ToDictionary(
             h => (string)h["name"]!,
             h => new Hub(h["consumerGroups"]!.AsArray().Select(g => (string)g!).ToHashSet(StringComparer.Ordinal), (bool)h["appReceives"]!, (bool)h["appSends"]!),
             StringComparer.Ordinal);
 
-    private static Dictionary<string, JsonObject> Containers(InfraModel infra)
+    private static Dictionary<string, JsonObject> InfraContainers(InfraModel infra)
     {
         Assert.Equal("cosmosContainers", Bicep.Text(infra.ModuleParam(CosmosModule, "containers")));
         return infra.Main.Var("cosmosContainers")!.AsArray().Select(c => c!.AsObject()).ToDictionary(c => (string)c["name"]!, StringComparer.Ordinal);

@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Azure.Storage.Queues;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 using Touchpoints.LocalHost.App;
 using Xunit.Abstractions;
 
@@ -36,7 +37,10 @@ public sealed class ScriptedHandlerTests(AzuriteFixture storage, ITestOutputHelp
         logs.Dispose();
     }
 
-    private async Task<LocalFunctionsHost> StartAsync(JsonObject? hostExtras, params (string Name, string Json)[] functions)
+    private Task<LocalFunctionsHost> StartAsync(JsonObject? hostExtras, params (string Name, string Json)[] functions) =>
+        StartAsync(hostExtras, TimeProvider.System, functions);
+
+    private async Task<LocalFunctionsHost> StartAsync(JsonObject? hostExtras, TimeProvider clock, params (string Name, string Json)[] functions)
     {
         app = new TempApp(hostExtras, new Dictionary<string, string> { ["AzureWebJobsStorage"] = storage.Azurite.ConnectionString });
         foreach (var (name, json) in functions) app.Function(name, json);
@@ -50,6 +54,7 @@ public sealed class ScriptedHandlerTests(AzuriteFixture storage, ITestOutputHelp
             StartEmulators = false,
             RetryDelayScale = 0.05,
             LoggerFactory = loggerFactory,
+            TimeProvider = clock,
         };
         host = await LocalFunctionsHost.StartAsync(options);
         return host;
@@ -120,11 +125,24 @@ public sealed class ScriptedHandlerTests(AzuriteFixture storage, ITestOutputHelp
     [Fact]
     public async Task A_timer_runs_on_startup_and_on_its_schedule_with_the_host_timer_info()
     {
-        var running = await StartAsync(null, ("Tick", """
+        var clock = new FakeTimeProvider(new DateTimeOffset(2030, 1, 7, 12, 0, 0, TimeSpan.Zero));
+        var running = await StartAsync(null, clock, ("Tick", """
             { "bindings": [ { "type": "timerTrigger", "direction": "in", "name": "timer", "schedule": "*/1 * * * * *", "runOnStartup": true } ] }
             """));
 
-        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        // At start, then once per second of the host's clock: two seconds on, three calls.
+        Assert.True(await handler.WhenCalledAsync("Tick", 1, TimeSpan.FromSeconds(30)), "no call at startup");
+        for (var expected = 2; expected <= 3; expected++)
+        {
+            // The listener may not wait on the clock yet when it moves: move it again until the occurrence fires.
+            var fired = false;
+            for (var tries = 0; tries < 50 && !fired; tries++)
+            {
+                clock.Advance(TimeSpan.FromSeconds(1));
+                fired = await handler.WhenCalledAsync("Tick", expected, TimeSpan.FromMilliseconds(200));
+            }
+            Assert.True(fired, $"call {expected} never came");
+        }
 
         var calls = handler.CallsTo("Tick").ToList();
         Assert.True(calls.Count >= 3, $"{calls.Count} calls");
@@ -147,7 +165,7 @@ public sealed class ScriptedHandlerTests(AzuriteFixture storage, ITestOutputHelp
         var client = new QueueClient(storage.Azurite.ConnectionString, inbox, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
 
         await client.SendMessageAsync("HelloWorld");
-        await Task.Delay(200);
+        Assert.True(await handler.WhenCalledAsync("FromQueue", 1, TimeSpan.FromSeconds(30)), "the message was never delivered");
         await running.WaitForIdleAsync(TimeSpan.FromSeconds(30));
 
         var call = Assert.Single(handler.CallsTo("FromQueue"));
@@ -172,7 +190,7 @@ public sealed class ScriptedHandlerTests(AzuriteFixture storage, ITestOutputHelp
         var client = new QueueClient(storage.Azurite.ConnectionString, inbox, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
 
         await client.SendMessageAsync("doomed");
-        await Task.Delay(200);
+        Assert.True(await handler.WhenCalledAsync("Poisoned", 2, TimeSpan.FromSeconds(30)), "the message was not delivered twice");
         await running.WaitForIdleAsync(TimeSpan.FromSeconds(30));
 
         Assert.Equal(["1", "2"], handler.CallsTo("Poisoned").Select(c => c.Json["Metadata"]!["DequeueCount"]!.GetValue<string>()));

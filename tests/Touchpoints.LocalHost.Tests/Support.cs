@@ -92,6 +92,27 @@ public sealed class ScriptedHandler : IAsyncDisposable
 
     public IEnumerable<HandlerCall> CallsTo(string function) => Calls.Where(c => string.Equals(c.Function, function, StringComparison.OrdinalIgnoreCase));
 
+    private TaskCompletionSource called = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Waits until <paramref name="function"/> has been called <paramref name="count"/> times (state, not time); false after <paramref name="timeout"/>.</summary>
+    public async Task<bool> WhenCalledAsync(string function, int count, TimeSpan timeout)
+    {
+        using var expiry = new CancellationTokenSource(timeout);
+        while (true)
+        {
+            var signal = Volatile.Read(ref called).Task;
+            if (CallsTo(function).Count() >= count) return true;
+            try
+            {
+                await signal.WaitAsync(expiry.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return CallsTo(function).Count() >= count;
+            }
+        }
+    }
+
     public static async Task<ScriptedHandler> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -106,6 +127,7 @@ public sealed class ScriptedHandler : IAsyncDisposable
                 context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
                 await reader.ReadToEndAsync(), DateTimeOffset.UtcNow);
             handler.Calls.Enqueue(call);
+            Interlocked.Exchange(ref handler.called, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
             var key = call.Path.TrimStart('/').Split('/')[0];
             return handler.behaviours.TryGetValue(key, out var behave) ? await behave(call) : Ok();
         });

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Touchpoints.Core.Events;
+using Touchpoints.Core.Resources;
 using Touchpoints.Core.Views;
 
 namespace Touchpoints.Core.Rules;
@@ -33,10 +34,6 @@ public static class Arbiter
     public static readonly TimeSpan RecentMarketingWindow = TimeSpan.FromDays(30);
     public static readonly TimeSpan DefaultAlertDue = TimeSpan.FromDays(1);
 
-    public const string SalesAlertsQueue = "sales-alerts";
-    public const string HighQueue = "communications-high";
-    public const string NormalQueue = "communications-normal";
-    public const string LowQueue = "communications-low";
     /// <summary>The template of the alert raised for a sales owner in place of a suppressed marketing communication.</summary>
     public const string OwnerAlertTemplate = "marketing-suppressed";
     public const string PreviewOccurrence = "preview";
@@ -193,7 +190,7 @@ public static class Arbiter
 
     /// <summary>The queue of a marketing communication by its priority.</summary>
     public static string QueueFor(PriorityTiers tiers, int priority) =>
-        priority >= tiers.High ? HighQueue : priority >= tiers.Normal ? NormalQueue : LowQueue;
+        priority >= tiers.High ? Queues.CommunicationsHigh : priority >= tiers.Normal ? Queues.CommunicationsNormal : Queues.CommunicationsLow;
 
     /// <summary>
     /// The address a channel needs: email → <c>traits.email</c>; sms and phone → <c>traits.phone</c>; push and in-app → the
@@ -294,7 +291,7 @@ public static class Arbiter
             {
                 var goal = pending[i];
                 if (!causes.Contains(goal.Goal)) continue;
-                Count(goal.RuleId, goal.Treated ? "converted.treated" : "converted.holdout");
+                Count(goal.RuleId, StatCounter.Converted(goal.Treated));
                 pending.RemoveAt(i--);
             }
         }
@@ -321,12 +318,12 @@ public static class Arbiter
             var definition = rule.Definition;
             var id = DecisionId(definition.Id, view.Id, occurrence);
             if (known.Contains(id)) return; // a replay: decided already
-            Count(definition.Id, "evaluated");
+            Count(definition.Id, StatCounter.Evaluated);
             var miss = AudienceMiss(definition) ?? (rule.Conditions.Test(context) ? null : "its conditions do not hold");
             if (miss is not null)
             {
                 if (mode == Mode.Change) return; // not a candidate: nothing to record
-                if (mode == Mode.Schedule) Count(definition.Id, "notHolding");
+                if (mode == Mode.Schedule) Count(definition.Id, StatCounter.NotHolding);
                 Record(Base(definition, id, occurrence, [trigger]) with
                 {
                     Outcome = DecisionOutcome.Suppressed,
@@ -394,7 +391,7 @@ public static class Arbiter
             {
                 Outcome = DecisionOutcome.Suppressed, SuppressedBecause = reason, Explanation = explanation,
             });
-            Count(c.Definition.Id, $"suppressed.{Facts.Name(reason)}");
+            Count(c.Definition.Id, StatCounter.Suppressed(reason));
         }
 
         /// <summary>Arbitrates the candidates: checks in order, then priority and caps.</summary>
@@ -500,14 +497,14 @@ public static class Arbiter
             };
             RaiseAlert(alert, rule.Id, rule.Category,
                 $"Marketing held back '{rule.Template}' because you own this customer: follow up personally if it fits.", null, rule.Expiry);
-            Count(rule.Id, "ownerAlerted");
+            Count(rule.Id, StatCounter.OwnerAlerted);
         }
 
         private void RaiseAlert(Decision decision, string ruleId, string? category, string? nextStep, TimeSpan? dueIn, TimeSpan? expiry)
         {
-            var alert = decision with { Queue = SalesAlertsQueue, ExpiresAt = now + expiry };
+            var alert = decision with { Queue = Queues.SalesAlerts, ExpiresAt = now + expiry };
             Record(alert);
-            if (decision.Kind == RuleKind.SalesAlert && decision.Template != OwnerAlertTemplate) Count(ruleId, "queued");
+            if (decision.Kind == RuleKind.SalesAlert && decision.Template != OwnerAlertTemplate) Count(ruleId, StatCounter.Queued);
             sent.Add(new SentRecord(alert.Id, ruleId, RuleKind.SalesAlert, null, category, alert.Template, now));
             alerts.Add(new PendingAlert(alert, nextStep, now + (dueIn ?? DefaultAlertDue)));
         }
@@ -523,7 +520,7 @@ public static class Arbiter
                 Goal = rule.Goal,
                 AttributionUntil = until,
             });
-            Count(rule.Id, "heldOut");
+            Count(rule.Id, StatCounter.HeldOut);
             sent.Add(new SentRecord(c.Id, rule.Id, RuleKind.Marketing, channel, rule.Category, rule.Template, now, HeldOut: true));
             if (rule.Goal is { } goal) Await(new PendingGoal(c.Id, rule.Id, goal, false, until!.Value));
         }
@@ -567,7 +564,7 @@ public static class Arbiter
                 Queue = queue,
             };
             Record(decision);
-            Count(rule.Id, deferred ? "deferred" : "queued");
+            Count(rule.Id, deferred ? StatCounter.Deferred : StatCounter.Queued);
             sent.Add(new SentRecord(c.Id, rule.Id, RuleKind.Marketing, channel, rule.Category, rule.Template, notBefore));
             if (rule.Goal is { } goal) Await(new PendingGoal(c.Id, rule.Id, goal, true, until!.Value));
             communications.Add(new CommunicationMessage(

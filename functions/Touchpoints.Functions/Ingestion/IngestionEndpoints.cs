@@ -14,9 +14,9 @@ public static partial class IngestionEndpoints
 
     public static readonly IReadOnlyList<(string Function, EventSource Source, string Hub)> Functions =
     [
-        ("IngestWebEvents", EventSource.Web, "web-events"),
-        ("IngestSocialEvents", EventSource.Social, "social-events"),
-        ("IngestCrmEvents", EventSource.Crm, "crm-events"),
+        ("IngestWebEvents", EventSource.Web, Hubs.WebEvents),
+        ("IngestSocialEvents", EventSource.Social, Hubs.SocialEvents),
+        ("IngestCrmEvents", EventSource.Crm, Hubs.CrmEvents),
     ];
 
     public static IEndpointRouteBuilder MapIngestion(this IEndpointRouteBuilder app)

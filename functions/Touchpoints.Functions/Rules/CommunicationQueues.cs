@@ -7,19 +7,12 @@ using Microsoft.Extensions.Options;
 namespace Touchpoints.Functions.Rules;
 
 /// <summary>
-/// The storage queues the rules write: <c>communications-high|normal|low</c> for the channels' senders and <c>sales-alerts</c>
-/// for salespeople. Messages are JSON (base64-encoded, as Functions queue triggers expect by default). Quiet hours become a
+/// The storage queues the rules write (<see cref="Queues"/>): <c>communications-high|normal|low</c> for the channels' senders
+/// and <c>sales-alerts</c> for salespeople. Messages are JSON (base64-encoded, as Functions queue triggers expect by default). Quiet hours become a
 /// visibility delay, an expiry the message's time to live.
 /// </summary>
 public sealed partial class CommunicationQueues
 {
-    public const string High = "communications-high";
-    public const string Normal = "communications-normal";
-    public const string Low = "communications-low";
-    public const string SalesAlerts = "sales-alerts";
-
-    public static readonly IReadOnlyList<string> All = [High, Normal, Low, SalesAlerts];
-
     /// <summary>Azure's longest visibility timeout: a later <c>NotBefore</c> is delivered then, and the consumer defers again.</summary>
     public static readonly TimeSpan MaxVisibility = TimeSpan.FromDays(7);
 
@@ -61,7 +54,7 @@ public sealed partial class CommunicationQueues
 
     public async Task CreateAllAsync(CancellationToken ct)
     {
-        foreach (var name in All) await Queue(name).CreateIfNotExistsAsync(cancellationToken: ct).ConfigureAwait(false);
+        foreach (var name in Queues.All) await Queue(name).CreateIfNotExistsAsync(cancellationToken: ct).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -155,51 +155,20 @@ public sealed class RuleStatsStore(Database database)
 }
 
 /// <summary>
-/// Wake-ups (<c>wakeups</c>, partition key <c>/bucket</c> = due minute and shard, e.g. <c>2026-11-22T10:15|3</c>): the timer
-/// queries only the buckets that came due, each with a single-partition query, so its cost follows what is due and never the
-/// number of customers. The shard (a hash of the customer id) spreads one busy minute over <see cref="Shards"/> partitions.
+/// Wake-ups (<c>wakeups</c>, partition key <c>/bucket</c>, see <see cref="WakeUpBuckets"/>): the timer queries only the buckets
+/// that came due, each with a single-partition query.
 /// </summary>
 public sealed class WakeUpStore(Database database)
 {
-    public const int Shards = 8;
-
-    /// <summary>
-    /// A wake-up due within this of now goes to a later bucket, so that it never lands in a bucket the timer has already
-    /// read; the timer also reads its last bucket once more (see <see cref="ScheduledRules"/>).
-    /// </summary>
-    public static readonly TimeSpan Margin = TimeSpan.FromSeconds(15);
-
     /// <summary>How long a wake-up nobody processed stays (per-item TTL; the container's default TTL is -1).</summary>
     public static readonly TimeSpan Retention = TimeSpan.FromDays(30);
 
     private readonly Container container = database.GetContainer(Containers.WakeUps);
 
-    public static DateTimeOffset Minute(DateTimeOffset t) => new(t.UtcTicks - t.UtcTicks % TimeSpan.TicksPerMinute, TimeSpan.Zero);
-
-    public static string Bucket(DateTimeOffset minute, int shard) =>
-        Minute(minute).ToString("yyyy-MM-dd'T'HH:mm", CultureInfo.InvariantCulture) + "|" + shard.ToString(CultureInfo.InvariantCulture);
-
-    public static DateTimeOffset? ParseMinute(string? bucket) =>
-        bucket is not null && DateTimeOffset.TryParseExact(bucket.Split('|')[0], "yyyy-MM-dd'T'HH:mm", CultureInfo.InvariantCulture,
-            DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var t) ? t : null;
-
-    /// <summary>A stable shard per customer (FNV-1a), so one customer's wake-ups of a minute share a partition.</summary>
-    public static int ShardOf(string customerId)
-    {
-        ArgumentNullException.ThrowIfNull(customerId);
-        var hash = 2166136261u;
-        foreach (var c in customerId)
-        {
-            hash ^= c;
-            hash *= 16777619u;
-        }
-        return (int)(hash % Shards);
-    }
-
     public static WakeUpDocument For(string customerId, DateTimeOffset dueAt, DateTimeOffset now)
     {
-        var minute = Minute(dueAt > now + Margin ? dueAt : now + Margin);
-        var bucket = Bucket(minute, ShardOf(customerId));
+        var bucket = WakeUpBuckets.For(customerId, dueAt, now);
+        var minute = WakeUpBuckets.ParseMinute(bucket)!.Value;
         var id = $"{customerId}|{dueAt.UtcDateTime.ToString("yyyyMMdd'T'HHmmssfff", CultureInfo.InvariantCulture)}";
         var ttl = (int)Math.Min(int.MaxValue, Math.Ceiling((minute - now + Retention).TotalSeconds));
         return new WakeUpDocument(id, bucket, customerId, dueAt, now, ttl);
@@ -255,7 +224,7 @@ public sealed class SchedulerCursorStore(Database database, TimeProvider clock)
     /// <summary>Moves the cursor to <paramref name="minute"/>; returns the new ETag.</summary>
     public async Task<string> WriteAsync(DateTimeOffset minute, string? etag, CancellationToken ct)
     {
-        var document = new SchedulerCursorDocument(SchedulerCursorDocument.DocumentId, WakeUpStore.Bucket(minute, 0).Split('|')[0], clock.GetUtcNow());
+        var document = new SchedulerCursorDocument(SchedulerCursorDocument.DocumentId, WakeUpBuckets.Bucket(minute, 0).Split('|')[0], clock.GetUtcNow());
         try
         {
             var response = etag is null

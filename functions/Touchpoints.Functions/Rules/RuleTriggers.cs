@@ -106,9 +106,9 @@ public sealed partial class ScheduledRules(
     public async Task<ScheduleOutcome> RunAsync(CancellationToken ct)
     {
         var now = clock.GetUtcNow();
-        var lastComplete = WakeUpStore.Minute(now) - TimeSpan.FromMinutes(1);
+        var lastComplete = WakeUpBuckets.Minute(now) - TimeSpan.FromMinutes(1);
         var cursor = await cursors.ReadAsync(ct).ConfigureAwait(false);
-        var start = WakeUpStore.ParseMinute(cursor?.Document.LastBucket) ?? lastComplete - FirstLookBack + TimeSpan.FromMinutes(1);
+        var start = WakeUpBuckets.ParseMinute(cursor?.Document.LastBucket) ?? lastComplete - FirstLookBack + TimeSpan.FromMinutes(1);
         if (start > lastComplete) return new ScheduleOutcome(null, null, 0, 0, 0, 0, 0);
         var end = Min(lastComplete, start + TimeSpan.FromMinutes(MaxBucketsPerRun - 1));
 
@@ -118,7 +118,7 @@ public sealed partial class ScheduledRules(
         for (var minute = start; minute <= end; minute += TimeSpan.FromMinutes(1))
         {
             buckets++;
-            var read = await Task.WhenAll(Enumerable.Range(0, WakeUpStore.Shards).Select(s => wakeUps.ReadBucketAsync(WakeUpStore.Bucket(minute, s), ct)))
+            var read = await Task.WhenAll(WakeUpBuckets.BucketsOf(minute).Select(b => wakeUps.ReadBucketAsync(b, ct)))
                 .ConfigureAwait(false);
             var due = read.SelectMany(r => r).GroupBy(w => w.CustomerId, StringComparer.Ordinal).ToArray();
             if (due.Length == 0) continue;
@@ -135,7 +135,7 @@ public sealed partial class ScheduledRules(
             etag = await cursors.WriteAsync(minute, etag, ct).ConfigureAwait(false);
         }
         etag = await cursors.WriteAsync(end, etag, ct).ConfigureAwait(false);
-        var outcome = new ScheduleOutcome(WakeUpStore.Bucket(start, 0), WakeUpStore.Bucket(end, 0), buckets, found, customers, sent, dropped);
+        var outcome = new ScheduleOutcome(WakeUpBuckets.Bucket(start, 0), WakeUpBuckets.Bucket(end, 0), buckets, found, customers, sent, dropped);
         if (found > 0) LogRun(logger, buckets, found, customers, sent);
         return outcome;
     }

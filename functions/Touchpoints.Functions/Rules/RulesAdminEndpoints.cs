@@ -27,10 +27,6 @@ public static class RulesAdminEndpoints
     public const int MaxSample = 50;
     public const int MaxStatsDays = 366;
 
-    /// <summary>Fewer treated or held-out customers than this (or fewer conversions), and the uplift is reported as unreliable.</summary>
-    public const int MinGroup = 100;
-    public const int MinConversions = 10;
-
     private static readonly JsonDocumentOptions Lenient = new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
 
     public static IEndpointRouteBuilder MapRulesAdmin(this IEndpointRouteBuilder app)
@@ -217,45 +213,11 @@ public static class RulesAdminEndpoints
             var name = RuleStatsDocument.DayName(day);
             var counters = documents.TryGetValue(name, out var d) ? d.Counters : [];
             foreach (var (k, v) in counters) total[k] = total.GetValueOrDefault(k) + v;
-            days.Add(Day(name, counters));
+            days.Add(StatsDay.Of(name, counters));
         }
-        var totals = Day($"{RuleStatsDocument.DayName(first)}..{RuleStatsDocument.DayName(last)}", total);
-        return Results.Json(new StatsBody(id, RuleStatsDocument.DayName(first), RuleStatsDocument.DayName(last), days, totals, Uplift(totals)),
+        var totals = StatsDay.Of($"{RuleStatsDocument.DayName(first)}..{RuleStatsDocument.DayName(last)}", total);
+        return Results.Json(new StatsBody(id, RuleStatsDocument.DayName(first), RuleStatsDocument.DayName(last), days, totals, StatsUplift.Of(totals)),
             RulesJsonContext.Default.StatsBody);
-    }
-
-    /// <summary>A day's counters as named by the arbiter: evaluated, queued, deferred, suppressed.{reason}, heldOut, converted.{treated|holdout}.</summary>
-    public static StatsDay Day(string day, IReadOnlyDictionary<string, long> counters)
-    {
-        ArgumentNullException.ThrowIfNull(counters);
-        long Get(string name) => counters.TryGetValue(name, out var v) ? v : 0;
-        var suppressed = counters.Where(c => c.Key.StartsWith("suppressed.", StringComparison.Ordinal))
-            .OrderBy(c => c.Key, StringComparer.Ordinal).ToDictionary(c => c.Key["suppressed.".Length..], c => c.Value);
-        return new StatsDay(day, Get("evaluated"), Get("queued"), Get("deferred"), suppressed.Values.Sum(), suppressed, Get("heldOut"),
-            Get("converted.treated") + Get("converted.holdout"), Get("converted.treated"), Get("converted.holdout"),
-            counters.OrderBy(c => c.Key, StringComparer.Ordinal).ToDictionary(c => c.Key, c => c.Value));
-    }
-
-    /// <summary>
-    /// Conversion rate of the treated (queued or deferred) against the held out, and the difference: absolute (percentage
-    /// points, as a fraction) and relative (to the hold-out's rate).
-    /// </summary>
-    public static StatsUplift Uplift(StatsDay totals)
-    {
-        ArgumentNullException.ThrowIfNull(totals);
-        var treated = totals.Queued + totals.Deferred;
-        var holdout = totals.HeldOut;
-        double? Rate(long converted, long of) => of == 0 ? null : Math.Min(1.0, (double)converted / of);
-        var treatedRate = Rate(totals.ConvertedTreated, treated);
-        var holdoutRate = Rate(totals.ConvertedHoldout, holdout);
-        double? absolute = treatedRate is { } t && holdoutRate is { } h ? t - h : null;
-        double? relative = absolute is { } a && holdoutRate is > 0 ? a / holdoutRate.Value : null;
-        var low = treated < MinGroup || holdout < MinGroup || totals.ConvertedTreated + totals.ConvertedHoldout < MinConversions;
-        var caveat = low
-            ? $"low sample: {treated} treated and {holdout} held out with {totals.Converted} conversions; below {MinGroup} per group (or {MinConversions} conversions) the uplift is noise, not a result"
-            : null;
-        if (holdout == 0) caveat = "no hold-out in this period: the rule has no holdout percentage, or none was held out, so there is nothing to compare with";
-        return new StatsUplift(treated, totals.ConvertedTreated, treatedRate, holdout, totals.ConvertedHoldout, holdoutRate, absolute, relative, low, caveat);
     }
 
     // ------------------------------------------------------------------ helpers

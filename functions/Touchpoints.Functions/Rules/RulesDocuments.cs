@@ -101,13 +101,6 @@ public sealed record PreviewBody(string RulesVersion, DateTimeOffset At, IReadOn
 
 public sealed record PreviewSummary(int Customers, int Queued, int Deferred, int Suppressed, int HeldOut, IReadOnlyDictionary<string, int> SuppressedBy);
 
-public sealed record StatsDay(string Day, long Evaluated, long Queued, long Deferred, long Suppressed, IReadOnlyDictionary<string, long> SuppressedBy,
-    long HeldOut, long Converted, long ConvertedTreated, long ConvertedHoldout, IReadOnlyDictionary<string, long> Counters);
-
-public sealed record StatsUplift(
-    long Treated, long TreatedConverted, double? TreatedRate, long Holdout, long HoldoutConverted, double? HoldoutRate,
-    double? Absolute, double? Relative, bool LowSample, string? Caveat);
-
 public sealed record StatsBody(string RuleId, string From, string To, IReadOnlyList<StatsDay> Days, StatsDay Totals, StatsUplift Uplift);
 
 /// <summary>

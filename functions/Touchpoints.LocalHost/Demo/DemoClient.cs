@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Touchpoints.Core.Collection;
 
 namespace Touchpoints.LocalHost.Demo;
 
@@ -72,7 +73,7 @@ public sealed class DemoClient(HttpClient http, DemoSources sources, TimeProvide
             var timestamp = clock.GetUtcNow().ToUnixTimeSeconds();
             request.Headers.Add("webhook-id", id);
             request.Headers.Add("webhook-timestamp", timestamp.ToString(CultureInfo.InvariantCulture));
-            request.Headers.Add("webhook-signature", SignStandard(sources.CrmSecret, id, timestamp, body));
+            request.Headers.Add("webhook-signature", WebhookSignatures.SignStandard(sources.CrmSecret, id, timestamp, body));
         }, cancellationToken);
     }
 
@@ -82,7 +83,7 @@ public sealed class DemoClient(HttpClient http, DemoSources sources, TimeProvide
         ArgumentNullException.ThrowIfNull(stripeEvent);
         var body = stripeEvent.ToJsonString();
         return SendWebhookAsync(sources.StripeSource, body,
-            request => request.Headers.Add("Stripe-Signature", SignStripe(sources.StripeSecret, clock.GetUtcNow().ToUnixTimeSeconds(), body)), cancellationToken);
+            request => request.Headers.Add("Stripe-Signature", WebhookSignatures.SignStripe(sources.StripeSecret, clock.GetUtcNow().ToUnixTimeSeconds(), body)), cancellationToken);
     }
 
     /// <summary>Social events onto the <c>social-events</c> hub (what a listening tool's exporter would do); the hub takes them all.</summary>
@@ -91,28 +92,10 @@ public sealed class DemoClient(HttpClient http, DemoSources sources, TimeProvide
         ArgumentNullException.ThrowIfNull(events);
         if (events.Count == 0) return SendOutcome.Empty;
         var body = new JsonArray([.. events.Select(e => (JsonNode)e.DeepClone())]).ToJsonString();
-        var (status, answer) = await SendAsync(() => new HttpRequestMessage(HttpMethod.Post, "runtime/hubs/social-events") { Content = Json(body) },
+        var (status, answer) = await SendAsync(() => new HttpRequestMessage(HttpMethod.Post, "runtime/hubs/" + Hubs.SocialEvents) { Content = Json(body) },
             cancellationToken).ConfigureAwait(false);
-        if (status != HttpStatusCode.Accepted) throw Unexpected("POST runtime/hubs/social-events", status, answer);
+        if (status != HttpStatusCode.Accepted) throw Unexpected("POST runtime/hubs/" + Hubs.SocialEvents, status, answer);
         return new SendOutcome(events.Count, (int?)answer?["published"] ?? events.Count, 0, 0, 0, []);
-    }
-
-    /// <summary>Standard Webhooks: <c>v1,</c> + base64 HMAC-SHA256 of <c>"{id}.{timestamp}.{body}"</c>, keyed with the base64 part of <c>whsec_…</c>.</summary>
-    public static string SignStandard(string secret, string id, long timestamp, string body)
-    {
-        ArgumentNullException.ThrowIfNull(secret);
-        var key = Convert.FromBase64String(secret.StartsWith("whsec_", StringComparison.Ordinal) ? secret["whsec_".Length..] : secret);
-        var mac = HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{id}.{timestamp}.{body}")));
-        return "v1," + Convert.ToBase64String(mac);
-    }
-
-    /// <summary>Stripe: <c>t={timestamp},v1={hex HMAC-SHA256 of "{t}.{body}"}</c>, keyed with the endpoint secret as UTF-8.</summary>
-    public static string SignStripe(string secret, long timestamp, string body)
-    {
-        ArgumentNullException.ThrowIfNull(secret);
-        var t = timestamp.ToString(CultureInfo.InvariantCulture);
-        var mac = HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes($"{t}.{body}"));
-        return $"t={t},v1={Convert.ToHexStringLower(mac)}";
     }
 
     private async Task<SendOutcome> SendWebhookAsync(string source, string body, Action<HttpRequestMessage> sign, CancellationToken cancellationToken)

@@ -96,7 +96,7 @@ public static class DemoExtensions
             lines.Add(string.Create(Invariant, $"{queue.Queue}: {mine.Count} messages — {PerTemplate(mine)}"));
             foreach (var message in Pick(mine))
             {
-                if (queue.Queue == DemoRules.SalesAlertsQueue) AlertLines(lines, message, people);
+                if (queue.Queue == Queues.SalesAlerts) AlertLines(lines, message, people);
                 else CommunicationLines(lines, message, people);
             }
         }

@@ -8,6 +8,7 @@ using System.Text.Json.Nodes;
 using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
 using Microsoft.Azure.Cosmos;
+using Touchpoints.Core.Rules;
 using Touchpoints.LocalHost.App;
 using Touchpoints.LocalHost.Emulators;
 
@@ -114,25 +115,12 @@ public sealed record ScheduledRulesRun(int Runs, int Due, TimeSpan Waited, int O
 /// </summary>
 public static class DemoRules
 {
-    public static readonly IReadOnlyList<string> CommunicationQueues = ["communications-high", "communications-normal", "communications-low"];
-    public const string SalesAlertsQueue = "sales-alerts";
-    public static readonly IReadOnlyList<string> Queues = [.. CommunicationQueues, SalesAlertsQueue];
-
     /// <summary>Queue storage peeks at most this many messages at once.</summary>
     private const int PeekLimit = 32;
 
     private const string ScheduledFunction = "RunScheduledRules";
 
-    /// <summary>
-    /// The scheduler puts a wake-up due within this of the time it is written into a later minute's bucket (so that it never
-    /// lands in a bucket the timer has already read), and reads only complete minutes.
-    /// </summary>
-    private static readonly TimeSpan WakeUpMargin = TimeSpan.FromSeconds(15);
-
     private const int LedgerConcurrency = 8;
-
-    /// <summary>The shards of a wake-up minute (<c>WakeUpStore.Shards</c> of the app).</summary>
-    private const int WakeUpShards = 8;
 
     /// <summary>
     /// Runs <c>RunScheduledRules</c> now through the admin API and waits for idle. Schedules that came due (a cart left
@@ -150,7 +138,7 @@ public static class DemoRules
         var runs = 1;
         var checkedAt = DateTimeOffset.UtcNow;
         var ledger = await ReadLedgerAsync(host.Settings, customerIds, cancellationToken).ConfigureAwait(false);
-        var due = ledger.Sum(l => l.Armed.Count(a => a.DueAt <= checkedAt + WakeUpMargin));
+        var due = ledger.Sum(l => l.Armed.Count(a => a.DueAt <= checkedAt + WakeUpBuckets.Margin));
         var waited = TimeSpan.Zero;
         DateTimeOffset? bucket = null;
         if (due > 0)
@@ -158,7 +146,7 @@ public static class DemoRules
             // Every such wake-up was written before now, into the bucket of minute(written + margin) at the latest; the
             // buckets themselves tell which minute exactly (when they can be read), which is often a minute sooner.
             bucket = await LatestWakeUpMinuteAsync(host.Settings, checkedAt, customerIds, cancellationToken).ConfigureAwait(false);
-            var complete = (bucket ?? Minute(checkedAt + WakeUpMargin)) + TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(2);
+            var complete = (bucket ?? WakeUpBuckets.Minute(checkedAt + WakeUpBuckets.Margin)) + TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(2);
             var wait = complete - DateTimeOffset.UtcNow;
             var stopwatch = Stopwatch.StartNew();
             if (wait > TimeSpan.Zero) await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
@@ -182,15 +170,12 @@ public static class DemoRules
     private static async Task<DateTimeOffset?> LatestWakeUpMinuteAsync(AppSettings settings, DateTimeOffset now, IReadOnlyCollection<string> customerIds,
         CancellationToken cancellationToken)
     {
-        var endpoint = settings.Get("Cosmos__AccountEndpoint");
-        var key = settings.Get("Cosmos__AccountKey");
-        if (endpoint is null || key is null) return null;
+        using var database = DemoDatabase.Open(settings);
+        if (database is null) return null;
         var wanted = customerIds.ToHashSet(StringComparer.Ordinal);
-        using var cosmos = new CosmosClient(endpoint, key, CosmosServer.ClientOptions());
-        var container = cosmos.GetContainer(settings.Get("Cosmos__DatabaseName") ?? "touchpoints", "wakeups");
-        var minutes = new[] { -1, 0, 1 }.Select(m => Minute(now) + TimeSpan.FromMinutes(m)).ToList();
-        var buckets = minutes.SelectMany(m => Enumerable.Range(0, WakeUpShards).Select(shard =>
-            (Minute: m, Bucket: m.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm", CultureInfo.InvariantCulture) + "|" + shard.ToString(CultureInfo.InvariantCulture))));
+        var container = database.Container(Containers.WakeUps);
+        var minutes = new[] { -1, 0, 1 }.Select(m => WakeUpBuckets.Minute(now) + TimeSpan.FromMinutes(m)).ToList();
+        var buckets = minutes.SelectMany(m => WakeUpBuckets.BucketsOf(m).Select(bucket => (Minute: m, Bucket: bucket)));
         DateTimeOffset? latest = null;
         foreach (var (minute, bucket) in buckets)
         {
@@ -231,10 +216,10 @@ public static class DemoRules
     public static async Task<IReadOnlyList<QueueContents>> ReadQueuesAsync(AppSettings settings, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        var connection = settings.Get("AzureWebJobsStorage") ?? throw new InvalidOperationException("The settings have no AzureWebJobsStorage connection string.");
+        var connection = settings.Get(SettingNames.Storage) ?? throw new InvalidOperationException($"The settings have no {SettingNames.Storage} connection string.");
         var service = new QueueServiceClient(connection, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
         var contents = new List<QueueContents>();
-        foreach (var name in Queues)
+        foreach (var name in Queues.All)
             contents.Add(await ReadQueueAsync(service.GetQueueClient(name), cancellationToken).ConfigureAwait(false));
         return contents;
     }
@@ -294,11 +279,9 @@ public static class DemoRules
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(customerIds);
-        var endpoint = settings.Get("Cosmos__AccountEndpoint");
-        var key = settings.Get("Cosmos__AccountKey");
-        if (endpoint is null || key is null) return [];
-        using var cosmos = new CosmosClient(endpoint, key, CosmosServer.ClientOptions());
-        var container = cosmos.GetContainer(settings.Get("Cosmos__DatabaseName") ?? "touchpoints", "communications");
+        using var database = DemoDatabase.Open(settings);
+        if (database is null) return [];
+        var container = database.Container(Containers.Communications);
         var ledgers = new ConcurrentBag<CustomerLedger>();
         await Parallel.ForEachAsync(customerIds.Distinct(StringComparer.Ordinal),
             new ParallelOptions { MaxDegreeOfParallelism = LedgerConcurrency, CancellationToken = cancellationToken }, async (id, ct) =>
@@ -362,5 +345,4 @@ public static class DemoRules
         node is JsonValue v && v.TryGetValue<string>(out var s)
         && DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var t) ? t : null;
 
-    private static DateTimeOffset Minute(DateTimeOffset t) => new(t.UtcTicks - t.UtcTicks % TimeSpan.TicksPerMinute, TimeSpan.Zero);
 }

@@ -185,12 +185,10 @@ public static class DemoRunner
     private static async Task<IReadOnlyList<IngestionRejection>> IngestionRejectionsAsync(LocalFunctionsHost host, DemoScenario scenario,
         CancellationToken cancellationToken)
     {
-        var endpoint = host.Settings.Get("Cosmos__AccountEndpoint");
-        var key = host.Settings.Get("Cosmos__AccountKey");
-        if (endpoint is null || key is null) return [];
+        using var database = DemoDatabase.Open(host.Settings);
+        if (database is null) return [];
         var ids = scenario.Deliveries.Select(d => d.EventId).ToHashSet(StringComparer.Ordinal);
-        using var cosmos = new CosmosClient(endpoint, key, CosmosServer.ClientOptions());
-        var container = cosmos.GetContainer(host.Settings.Get("Cosmos__DatabaseName") ?? "touchpoints", "rejected");
+        var container = database.Container(Containers.Rejected);
         var found = new List<IngestionRejection>();
         foreach (var source in new[] { "web", "social", "crm" })
         {

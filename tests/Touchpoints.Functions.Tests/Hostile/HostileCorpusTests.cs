@@ -173,8 +173,8 @@ public sealed partial class HostileCorpusTests(HandlerFixture fixture)
         var hub = c.Target["hub/".Length..];
         var (function, valid) = hub switch
         {
-            "web-events" => ("IngestWebEvents", (Func<string, string>)(who => $$"""{"type":"page","messageId":"ok-{{who}}","userId":"{{who}}","properties":{"path":"/"},"timestamp":"2026-11-20T10:00:00Z"}""")),
-            "social-events" => ("IngestSocialEvents", who => $$"""{"eventId":"ok-{{who}}","type":"social.mention","network":"x","handle":"{{who}}","text":"hi","occurredAt":"2026-11-20T10:00:00Z"}"""),
+            Hubs.WebEvents => ("IngestWebEvents", (Func<string, string>)(who => $$"""{"type":"page","messageId":"ok-{{who}}","userId":"{{who}}","properties":{"path":"/"},"timestamp":"2026-11-20T10:00:00Z"}""")),
+            Hubs.SocialEvents => ("IngestSocialEvents", who => $$"""{"eventId":"ok-{{who}}","type":"social.mention","network":"x","handle":"{{who}}","text":"hi","occurredAt":"2026-11-20T10:00:00Z"}"""),
             _ => ("IngestCrmEvents", who => $$$"""{"eventId":"ok-{{{who}}}","type":"ticket.opened","occurredAt":"2026-11-20T10:00:00Z","objectId":"t","customer":{"system":"zendesk","crmId":"{{{who}}}"}}"""),
         };
         var run = Guid.NewGuid().ToString("N")[..8];
@@ -195,7 +195,7 @@ public sealed partial class HostileCorpusTests(HandlerFixture fixture)
         var changed = result.Body["Outputs"]!["changes"]!.AsArray().Select(n => n!["customerId"]!.GetValue<string>()).ToHashSet();
         foreach (var who in new[] { before, after })
         {
-            var key = hub switch { "web-events" => $"userId:{who}", "social-events" => $"social.x:{who}", _ => $"crm.zendesk:{who}" };
+            var key = hub switch { Hubs.WebEvents => $"userId:{who}", Hubs.SocialEvents => $"social.x:{who}", _ => $"crm.zendesk:{who}" };
             var customer = IdentityResolver.NewCustomerId(Identifier.TryParseKey(key)!);
             Assert.Contains(customer, changed);
             Assert.NotNull(await fixture.CustomerAsync(customer));

@@ -26,7 +26,7 @@ public sealed class FailureTests
         var body = """{"type":"page","messageId":"m1","anonymousId":"a-1","timestamp":"2026-11-20T10:00:00Z"}""";
 
         using var response = await client.PostAsync("/IngestWebEvents",
-            System.Net.Http.Json.JsonContent.Create(HostPayloads.EventHubBatch("web-events", "0", 1, [body])));
+            System.Net.Http.Json.JsonContent.Create(HostPayloads.EventHubBatch(Hubs.WebEvents, "0", 1, [body])));
 
         Assert.Equal(500, (int)response.StatusCode);
         Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);

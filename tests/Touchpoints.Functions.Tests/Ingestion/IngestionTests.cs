@@ -38,7 +38,7 @@ public sealed class IngestionTests(HandlerFixture fixture)
     [Fact]
     public async Task A_batch_in_the_hosts_encoding_becomes_one_customer_view_and_one_change()
     {
-        var batch = HostPayloads.EventHubBatch("web-events", "0", 100,
+        var batch = HostPayloads.EventHubBatch(Hubs.WebEvents, "0", 100,
         [
             Page("p1", "/", "2026-11-20T10:00:00Z"),
             Page("p2", "/pricing", "2026-11-20T10:05:00Z"),
@@ -84,16 +84,16 @@ public sealed class IngestionTests(HandlerFixture fixture)
     public async Task Replaying_a_batch_changes_nothing()
     {
         var bodies = new[] { Page("p1", "/", "2026-11-20T10:00:00Z"), Identify("i1", "2026-11-20T10:01:00Z") };
-        var first = await fixture.InvokeAsync("IngestWebEvents", HostPayloads.EventHubBatch("web-events", "1", 7, bodies));
+        var first = await fixture.InvokeAsync("IngestWebEvents", HostPayloads.EventHubBatch(Hubs.WebEvents, "1", 7, bodies));
         Assert.Equal(200, first.Status);
         var id = Customer($"anonymousId:{Anon}");
         var before = (await fixture.CustomerAsync(id))!;
 
-        var replay = await fixture.InvokeAsync("IngestWebEvents", HostPayloads.EventHubBatch("web-events", "1", 7, bodies));
+        var replay = await fixture.InvokeAsync("IngestWebEvents", HostPayloads.EventHubBatch(Hubs.WebEvents, "1", 7, bodies));
         // The same events again with new sequence numbers (a producer's retry) are caught by their ids.
-        var resent = await fixture.InvokeAsync("IngestWebEvents", HostPayloads.EventHubBatch("web-events", "1", 50, bodies));
+        var resent = await fixture.InvokeAsync("IngestWebEvents", HostPayloads.EventHubBatch(Hubs.WebEvents, "1", 50, bodies));
         // And a part of the batch, without any metadata at all.
-        var part = await fixture.InvokeAsync("IngestWebEvents", HostPayloads.EventHubBatch("web-events", "1", 8, bodies[1..], plain: true));
+        var part = await fixture.InvokeAsync("IngestWebEvents", HostPayloads.EventHubBatch(Hubs.WebEvents, "1", 8, bodies[1..], plain: true));
 
         foreach (var (status, body) in new[] { replay, resent, part })
         {
@@ -109,7 +109,7 @@ public sealed class IngestionTests(HandlerFixture fixture)
     public async Task The_plain_encoding_is_accepted_too()
     {
         var (status, body) = await fixture.InvokeAsync("IngestWebEvents",
-            HostPayloads.EventHubBatch("web-events", "2", 1, [Page("p1", "/docs", "2026-11-20T10:00:00Z", userId: User)], plain: true));
+            HostPayloads.EventHubBatch(Hubs.WebEvents, "2", 1, [Page("p1", "/docs", "2026-11-20T10:00:00Z", userId: User)], plain: true));
 
         Assert.Equal(200, status);
         Assert.Single(body["Outputs"]!["changes"]!.AsArray());
@@ -128,7 +128,7 @@ public sealed class IngestionTests(HandlerFixture fixture)
             $$"""{"type":"page","messageId":"n-{{run}}","userId":"undefined","anonymousId":"null"}""",
             Page("p2", "/about", "2026-11-20T10:02:00Z", userId: User),
         };
-        var (status, body) = await fixture.InvokeAsync("IngestWebEvents", HostPayloads.EventHubBatch("web-events", $"r{run}", 10, bodies));
+        var (status, body) = await fixture.InvokeAsync("IngestWebEvents", HostPayloads.EventHubBatch(Hubs.WebEvents, $"r{run}", 10, bodies));
 
         Assert.Equal(200, status);
         Assert.Single(body["Outputs"]!["changes"]!.AsArray());
@@ -144,14 +144,14 @@ public sealed class IngestionTests(HandlerFixture fixture)
         Assert.Equal("{ not json", rejected.Single(r => r["sequenceNumber"]!.GetValue<long>() == 11)["body"]!.GetValue<string>());
 
         // Replaying the batch neither duplicates the rejections nor applies anything twice.
-        await fixture.InvokeAsync("IngestWebEvents", HostPayloads.EventHubBatch("web-events", $"r{run}", 10, bodies));
+        await fixture.InvokeAsync("IngestWebEvents", HostPayloads.EventHubBatch(Hubs.WebEvents, $"r{run}", 10, bodies));
         Assert.Equal(3, (await fixture.QueryAsync("rejected", "web", $"c.partition = 'web-events/r{run}'")).Count);
     }
 
     [Fact]
     public async Task An_anonymous_visitor_merges_into_the_known_customer_the_crm_created()
     {
-        await fixture.InvokeAsync("IngestWebEvents", HostPayloads.EventHubBatch("web-events", "3", 1,
+        await fixture.InvokeAsync("IngestWebEvents", HostPayloads.EventHubBatch(Hubs.WebEvents, "3", 1,
             [Page("p1", "/pricing", "2026-11-18T09:00:00Z"), Page("p2", "/features", "2026-11-18T09:03:00Z")]));
         var anonymous = Customer($"anonymousId:{Anon}");
         Assert.NotNull(await fixture.CustomerAsync(anonymous));
@@ -160,7 +160,7 @@ public sealed class IngestionTests(HandlerFixture fixture)
             {"eventId":"crm-1-{{run}}","type":"lead.status_changed","occurredAt":"2026-11-19T12:00:00Z","status":"mql","owner":"sam@corp.example",
              "customer":{"system":"hubspot","crmId":"901-{{run}}","email":"{{Email}}","name":"Ann Example"} }
             """;
-        await fixture.InvokeAsync("IngestCrmEvents", HostPayloads.EventHubBatch("crm-events", "0", 1, [lead]));
+        await fixture.InvokeAsync("IngestCrmEvents", HostPayloads.EventHubBatch(Hubs.CrmEvents, "0", 1, [lead]));
         var known = Customer($"crm.hubspot:901-{run}");
         Assert.NotEqual(anonymous, known);
 
@@ -168,7 +168,7 @@ public sealed class IngestionTests(HandlerFixture fixture)
         var signIn = $$"""
             {"type":"identify","messageId":"s-{{run}}","anonymousId":"{{Anon}}","traits":{"email":"{{Email}}"},"timestamp":"2026-11-20T08:00:00Z"}
             """;
-        var (status, body) = await fixture.InvokeAsync("IngestWebEvents", HostPayloads.EventHubBatch("web-events", "3", 3, [signIn]));
+        var (status, body) = await fixture.InvokeAsync("IngestWebEvents", HostPayloads.EventHubBatch(Hubs.WebEvents, "3", 3, [signIn]));
 
         Assert.Equal(200, status);
         var change = Assert.Single(body["Outputs"]!["changes"]!.AsArray())!;
@@ -187,7 +187,7 @@ public sealed class IngestionTests(HandlerFixture fixture)
         Assert.Equal(known, await fixture.OwnerOfAsync($"anonymousId:{Anon}"));
 
         // The next page view of the visitor lands on the survivor directly.
-        await fixture.InvokeAsync("IngestWebEvents", HostPayloads.EventHubBatch("web-events", "3", 4, [Page("p3", "/checkout", "2026-11-20T08:05:00Z")]));
+        await fixture.InvokeAsync("IngestWebEvents", HostPayloads.EventHubBatch(Hubs.WebEvents, "3", 4, [Page("p3", "/checkout", "2026-11-20T08:05:00Z")]));
         Assert.Equal(3, (await fixture.CustomerAsync(known))!["touchpoints"]!["web"]!["pageViews"]!.GetValue<long>());
     }
 
@@ -195,11 +195,11 @@ public sealed class IngestionTests(HandlerFixture fixture)
     public async Task Two_profiles_with_different_user_ids_are_never_merged()
     {
         var other = $"other-{run}";
-        await fixture.InvokeAsync("IngestWebEvents", HostPayloads.EventHubBatch("web-events", "4", 1, [Page("p1", "/", "2026-11-20T10:00:00Z", userId: User)]));
+        await fixture.InvokeAsync("IngestWebEvents", HostPayloads.EventHubBatch(Hubs.WebEvents, "4", 1, [Page("p1", "/", "2026-11-20T10:00:00Z", userId: User)]));
         var shared = $$"""
             {"type":"page","messageId":"x-{{run}}","anonymousId":"{{Anon}}","userId":"{{other}}","properties":{"path":"/"},"timestamp":"2026-11-20T11:00:00Z"}
             """;
-        await fixture.InvokeAsync("IngestWebEvents", HostPayloads.EventHubBatch("web-events", "4", 2, [shared]));
+        await fixture.InvokeAsync("IngestWebEvents", HostPayloads.EventHubBatch(Hubs.WebEvents, "4", 2, [shared]));
 
         var first = (await fixture.CustomerAsync(Customer($"userId:{User}")))!;
         var second = (await fixture.CustomerAsync(Customer($"userId:{other}")))!;
@@ -214,7 +214,7 @@ public sealed class IngestionTests(HandlerFixture fixture)
     public async Task Concurrent_writers_to_one_customer_lose_no_update()
     {
         const int writers = 6, perWriter = 8;
-        var batches = Enumerable.Range(0, writers).Select(w => HostPayloads.EventHubBatch("web-events", $"c{w}-{run}", 1,
+        var batches = Enumerable.Range(0, writers).Select(w => HostPayloads.EventHubBatch(Hubs.WebEvents, $"c{w}-{run}", 1,
             [.. Enumerable.Range(0, perWriter).Select(i => Page($"w{w}-{i}", $"/page/{i}", $"2026-11-20T10:{w:00}:{i:00}Z", userId: User))]));
 
         var results = await Task.WhenAll(batches.Select(b => fixture.InvokeAsync("IngestWebEvents", b)));
@@ -238,8 +238,8 @@ public sealed class IngestionTests(HandlerFixture fixture)
             """).ToArray();
         var invocations = Enumerable.Range(0, batches).SelectMany(b => new[]
         {
-            fixture.InvokeAsync("IngestCrmEvents", HostPayloads.EventHubBatch("crm-events", $"k{b}-{run}", 1, [.. crm.Where((_, i) => i % batches == b)])),
-            fixture.InvokeAsync("IngestWebEvents", HostPayloads.EventHubBatch("web-events", $"k{b}-{run}", 1, [.. web.Where((_, i) => (i + 1) % batches == b)])),
+            fixture.InvokeAsync("IngestCrmEvents", HostPayloads.EventHubBatch(Hubs.CrmEvents, $"k{b}-{run}", 1, [.. crm.Where((_, i) => i % batches == b)])),
+            fixture.InvokeAsync("IngestWebEvents", HostPayloads.EventHubBatch(Hubs.WebEvents, $"k{b}-{run}", 1, [.. web.Where((_, i) => (i + 1) % batches == b)])),
         });
 
         var results = await Task.WhenAll(invocations);
@@ -275,9 +275,9 @@ public sealed class IngestionTests(HandlerFixture fixture)
             """;
         var invocations = Enumerable.Range(0, batches).SelectMany(b => new[]
         {
-            fixture.InvokeAsync("IngestWebEvents", HostPayloads.EventHubBatch("web-events", $"s{b}-{run}", 1,
+            fixture.InvokeAsync("IngestWebEvents", HostPayloads.EventHubBatch(Hubs.WebEvents, $"s{b}-{run}", 1,
                 [.. Enumerable.Range(0, people).Where(i => i % batches == b).SelectMany(Web)])),
-            fixture.InvokeAsync("IngestCrmEvents", HostPayloads.EventHubBatch("crm-events", $"s{b}-{run}", 1,
+            fixture.InvokeAsync("IngestCrmEvents", HostPayloads.EventHubBatch(Hubs.CrmEvents, $"s{b}-{run}", 1,
                 [.. Enumerable.Range(0, people).Where(i => (i + 1) % batches == b).Select(Billing)])),
         });
 
@@ -306,8 +306,8 @@ public sealed class IngestionTests(HandlerFixture fixture)
             {"eventId":"tk-{{run}}","type":"ticket.opened","occurredAt":"2026-11-20T09:30:00Z","objectId":"T-1","subject":"Parcel arrived damaged",
              "cost":4.5,"customer":{"email":"{{Email}}"} }
             """;
-        Assert.Equal(200, (await fixture.InvokeAsync("IngestSocialEvents", HostPayloads.EventHubBatch("social-events", "0", 1, [social]))).Status);
-        Assert.Equal(200, (await fixture.InvokeAsync("IngestCrmEvents", HostPayloads.EventHubBatch("crm-events", "1", 1, [ticket]))).Status);
+        Assert.Equal(200, (await fixture.InvokeAsync("IngestSocialEvents", HostPayloads.EventHubBatch(Hubs.SocialEvents, "0", 1, [social]))).Status);
+        Assert.Equal(200, (await fixture.InvokeAsync("IngestCrmEvents", HostPayloads.EventHubBatch(Hubs.CrmEvents, "1", 1, [ticket]))).Status);
 
         var owner = await fixture.OwnerOfAsync($"email:{Email}");
         var view = (await fixture.CustomerAsync(owner!))!;

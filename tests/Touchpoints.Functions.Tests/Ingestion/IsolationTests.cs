@@ -29,7 +29,7 @@ public sealed class IsolationTests(HandlerFixture fixture)
     {
         var bad = hostile.Replace("\"M\"", $"\"bad-{run}\"", StringComparison.Ordinal).Replace("\"U\"", $"\"u-{run}\"", StringComparison.Ordinal);
         var (status, body) = await fixture.InvokeAsync("IngestWebEvents",
-            HostPayloads.EventHubBatch("web-events", $"n{run}", 1, [Page("ok1", "good"), bad, Page("ok2", "good")]));
+            HostPayloads.EventHubBatch(Hubs.WebEvents, $"n{run}", 1, [Page("ok1", "good"), bad, Page("ok2", "good")]));
 
         Assert.Equal(200, status);
         Assert.Single(body["Outputs"]!["changes"]!.AsArray());
@@ -43,7 +43,7 @@ public sealed class IsolationTests(HandlerFixture fixture)
     public async Task An_event_that_cannot_be_applied_to_its_stored_view_is_refused_and_the_other_customers_are_written()
     {
         // A stored view as an older version might have left it: its web section lacks a list the projection needs.
-        await fixture.InvokeAsync("IngestWebEvents", HostPayloads.EventHubBatch("web-events", $"s{run}", 1, [Page("first", "broken")]));
+        await fixture.InvokeAsync("IngestWebEvents", HostPayloads.EventHubBatch(Hubs.WebEvents, $"s{run}", 1, [Page("first", "broken")]));
         var broken = Customer($"userId:broken-{run}");
         var stored = (await fixture.CustomerAsync(broken))!;
         stored["touchpoints"]!["web"]!.AsObject().Remove("lastPages");
@@ -52,7 +52,7 @@ public sealed class IsolationTests(HandlerFixture fixture)
                 .EnsureSuccessStatusCode();
 
         var (status, body) = await fixture.InvokeAsync("IngestWebEvents",
-            HostPayloads.EventHubBatch("web-events", $"b{run}", 1, [Page("a", "fine"), Page("b", "broken"), Page("c", "fine")]));
+            HostPayloads.EventHubBatch(Hubs.WebEvents, $"b{run}", 1, [Page("a", "fine"), Page("b", "broken"), Page("c", "fine")]));
 
         Assert.Equal(200, status);
         var changed = body["Outputs"]!["changes"]!.AsArray().Select(c => c!["customerId"]!.GetValue<string>()).ToArray();
@@ -71,8 +71,8 @@ public sealed class IsolationTests(HandlerFixture fixture)
         string Order(string scope, decimal amount) =>
             $$"""{"eventId":"evt-{{run}}","type":"order.placed","occurredAt":"2026-11-20T10:00:00Z","customer":{"system":"stripe","crmId":"cus-{{run}}"},"objectId":"o-{{scope}}","amount":{{amount}},"currency":"eur","_source":"{{scope}}"}""";
 
-        await fixture.InvokeAsync("IngestCrmEvents", HostPayloads.EventHubBatch("crm-events", $"d{run}", 1, [Order("stripe", 40m)]));
-        await fixture.InvokeAsync("IngestCrmEvents", HostPayloads.EventHubBatch("crm-events", $"e{run}", 1, [Order("crm", 2m), Order("stripe", 40m)]));
+        await fixture.InvokeAsync("IngestCrmEvents", HostPayloads.EventHubBatch(Hubs.CrmEvents, $"d{run}", 1, [Order("stripe", 40m)]));
+        await fixture.InvokeAsync("IngestCrmEvents", HostPayloads.EventHubBatch(Hubs.CrmEvents, $"e{run}", 1, [Order("crm", 2m), Order("stripe", 40m)]));
 
         var billing = (await fixture.CustomerAsync(Customer($"crm.stripe:cus-{run}")))!["touchpoints"]!["billing"]!;
         Assert.Equal(2, billing["orders"]!.GetValue<long>());
@@ -94,8 +94,8 @@ public sealed class IsolationTests(HandlerFixture fixture)
         var json = System.Text.Json.JsonSerializer.Serialize(user);
         string Page(string id) => $$"""{"type":"page","messageId":"{{id}}-{{run}}","userId":{{json}},"properties":{"path":"/"},"timestamp":"2026-11-20T10:00:00Z"}""";
 
-        var first = await fixture.InvokeAsync("IngestWebEvents", HostPayloads.EventHubBatch("web-events", $"i{run}", 1, [Page("one")]));
-        var second = await fixture.InvokeAsync("IngestWebEvents", HostPayloads.EventHubBatch("web-events", $"j{run}", 1, [Page("two")]));
+        var first = await fixture.InvokeAsync("IngestWebEvents", HostPayloads.EventHubBatch(Hubs.WebEvents, $"i{run}", 1, [Page("one")]));
+        var second = await fixture.InvokeAsync("IngestWebEvents", HostPayloads.EventHubBatch(Hubs.WebEvents, $"j{run}", 1, [Page("two")]));
 
         Assert.Equal(200, first.Status);
         Assert.Equal(200, second.Status);

@@ -16,7 +16,7 @@ public sealed class RoundTripTests(GatedHandlerFixture fixture)
             {"type":"page","messageId":"m-{{run}}-{{day}}-{{c}}-{{i}}","userId":"u-{{run}}-{{c}}","anonymousId":"a-{{run}}-{{c}}","properties":{"path":"/p/{{i}}"},
              "timestamp":"2026-11-{{day}}T10:{{i:00}}:00Z"}
             """;
-        Task Send(int day) => fixture.IngestAsync("web-events",
+        Task Send(int day) => fixture.IngestAsync(Hubs.WebEvents,
             [.. Enumerable.Range(0, customers).SelectMany(c => Enumerable.Range(0, perCustomer).Select(i => Page(c, i, day)))]);
 
         await Send(20);

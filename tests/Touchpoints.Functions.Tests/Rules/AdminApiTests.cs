@@ -144,7 +144,7 @@ public sealed class AdminApiTests(RulesFixture fixture) : IAsyncLifetime
         // The rolled-back rules are in force at once on this instance.
         var ivy = new Shopper(fixture, "rollback");
         await fixture.IngestAndEvaluateAsync(ivy.Identify(), ivy.Order(30m));
-        Assert.Equal("template-a", Assert.Single(await fixture.PeekAsync(CommunicationQueues.High), m => m.CustomerId == ivy.CustomerId).Template);
+        Assert.Equal("template-a", Assert.Single(await fixture.PeekAsync(Queues.CommunicationsHigh), m => m.CustomerId == ivy.CustomerId).Template);
 
         (status, var missing, _) = await SendAsync(HttpMethod.Post, $"{Prefix}/rollback/99999", author: "ops");
         Assert.Equal(HttpStatusCode.NotFound, status);
@@ -183,7 +183,7 @@ public sealed class AdminApiTests(RulesFixture fixture) : IAsyncLifetime
         Assert.Equal(1, body["summary"]!["suppressedBy"]!["audience"]!.GetValue<int>());
 
         // Nothing was queued, recorded or remembered.
-        foreach (var queue in CommunicationQueues.All) Assert.Equal(0, await fixture.CountAsync(queue));
+        foreach (var queue in Queues.All) Assert.Equal(0, await fixture.CountAsync(queue));
         Assert.Empty(await fixture.LedgerAsync(jo.CustomerId));
         Assert.Null(await fixture.ReadAsync("communications", "state", jo.CustomerId));
 

@@ -55,7 +55,7 @@ public sealed class ConcurrencyTests(RulesFixture fixture) : IAsyncLifetime
         // The loser of the state write decided again, saw the winner's decision, and sent nothing.
         Assert.Equal(3, calls);
         Assert.Equal(1, results.Sum(r => r.Sent));
-        var thanks = Assert.Single(await fixture.PeekAsync(CommunicationQueues.High), m => m.CustomerId == ann.CustomerId);
+        var thanks = Assert.Single(await fixture.PeekAsync(Queues.CommunicationsHigh), m => m.CustomerId == ann.CustomerId);
         Assert.Equal("order-thanks", thanks.Template);
         Assert.Single(await fixture.LedgerAsync(ann.CustomerId));
     }
@@ -76,14 +76,14 @@ public sealed class ConcurrencyTests(RulesFixture fixture) : IAsyncLifetime
 
         // The host retries the batch within the lease: the claim may still be its writer's, so it is left to the timer.
         Assert.Equal(200, (await fixture.EvaluateAsync(changes)).Status);
-        Assert.Empty(await fixture.PeekAsync(CommunicationQueues.High));
+        Assert.Empty(await fixture.PeekAsync(Queues.CommunicationsHigh));
         Assert.Empty(await fixture.LedgerAsync(bea.CustomerId));
 
         // After the lease, the wake-up written for it carries it out: sent once, recorded once.
         fixture.Clock.Advance(PendingEvaluation.Lease + TimeSpan.FromMinutes(1));
         var (status, body) = await fixture.RunTimerAsync();
         Assert.True(status == 200, body.ToJsonString());
-        var message = Assert.Single(await fixture.PeekAsync(CommunicationQueues.High));
+        var message = Assert.Single(await fixture.PeekAsync(Queues.CommunicationsHigh));
         Assert.Equal(id, message.Body["id"]!.GetValue<string>());
         Assert.Equal(id, Assert.Single(await fixture.LedgerAsync(bea.CustomerId))["id"]!.GetValue<string>());
 
@@ -91,7 +91,7 @@ public sealed class ConcurrencyTests(RulesFixture fixture) : IAsyncLifetime
         Assert.Equal(200, (await fixture.EvaluateAsync(changes)).Status);
         fixture.Clock.Advance(TimeSpan.FromMinutes(2));
         Assert.Equal(200, (await fixture.RunTimerAsync()).Status);
-        Assert.Equal(1, await fixture.CountAsync(CommunicationQueues.High));
+        Assert.Equal(1, await fixture.CountAsync(Queues.CommunicationsHigh));
     }
 
     [Fact]
@@ -119,7 +119,7 @@ public sealed class ConcurrencyTests(RulesFixture fixture) : IAsyncLifetime
         fixture.Clock.Advance(addedAt + TimeSpan.FromMinutes(17) - fixture.Clock.GetUtcNow());
         var (status, body) = await fixture.RunTimerAsync();
         Assert.True(status == 200, body.ToJsonString());
-        var reminder = Assert.Single(await fixture.PeekAsync(CommunicationQueues.Normal));
+        var reminder = Assert.Single(await fixture.PeekAsync(Queues.CommunicationsNormal));
         Assert.Equal(cid.CustomerId, reminder.CustomerId);
         Assert.Equal(cid.Email, reminder.Body["recipient"]!["address"]!.GetValue<string>());
         Assert.Empty(await fixture.LedgerAsync(visitor));
@@ -134,7 +134,7 @@ public sealed class ConcurrencyTests(RulesFixture fixture) : IAsyncLifetime
 
         await SettlingEvaluator.EvaluateAsync(Bodies(changes), CancellationToken.None);
 
-        Assert.Empty(await fixture.PeekAsync(CommunicationQueues.High));
+        Assert.Empty(await fixture.PeekAsync(Queues.CommunicationsHigh));
         var armed = Assert.Single((await StateAsync(dee.CustomerId))!["armed"]!.AsArray())!;
         Assert.Equal("order-thanks", armed["ruleId"]!.GetValue<string>());
         Assert.Equal(start + Settle, armed["dueAt"]!.GetValue<DateTimeOffset>());
@@ -143,14 +143,14 @@ public sealed class ConcurrencyTests(RulesFixture fixture) : IAsyncLifetime
         // Settled: the timer decides it, with the reasons of the change.
         fixture.Clock.Advance(TimeSpan.FromMinutes(2));
         Assert.Equal(200, (await fixture.RunTimerAsync()).Status);
-        var thanks = Assert.Single(await fixture.PeekAsync(CommunicationQueues.High));
+        var thanks = Assert.Single(await fixture.PeekAsync(Queues.CommunicationsHigh));
         Assert.Equal(dee.CustomerId, thanks.CustomerId);
         Assert.Contains("on web.track.Order Completed", thanks.Body["reasons"]!.AsArray().Select(r => r!.GetValue<string>()));
         Assert.Empty((await StateAsync(dee.CustomerId))!["armed"]!.AsArray());
 
         // A settled profile's next order is decided at once.
         await SettlingEvaluator.EvaluateAsync(Bodies(await fixture.IngestAsync(dee.Order(30m))), CancellationToken.None);
-        Assert.Equal(2, await fixture.CountAsync(CommunicationQueues.High));
+        Assert.Equal(2, await fixture.CountAsync(Queues.CommunicationsHigh));
     }
 
     [Fact]
@@ -167,13 +167,13 @@ public sealed class ConcurrencyTests(RulesFixture fixture) : IAsyncLifetime
             """{"order_id":"o-throwaway","total":45.0,"currency":"GBP"}"""))), CancellationToken.None);
         fixture.Clock.Advance(TimeSpan.FromSeconds(2));
         await SettlingEvaluator.EvaluateAsync(Bodies(await fixture.IngestAsync(IdentifyWith(eli, anonymousId))), CancellationToken.None);
-        Assert.Empty(await fixture.PeekAsync(CommunicationQueues.High));
+        Assert.Empty(await fixture.PeekAsync(Queues.CommunicationsHigh));
 
         fixture.Clock.Advance(TimeSpan.FromMinutes(2));
         var (status, body) = await fixture.RunTimerAsync();
         Assert.True(status == 200, body.ToJsonString());
 
-        var thanks = Assert.Single(await fixture.PeekAsync(CommunicationQueues.High));
+        var thanks = Assert.Single(await fixture.PeekAsync(Queues.CommunicationsHigh));
         Assert.Equal(eli.CustomerId, thanks.CustomerId);
         Assert.Equal(eli.Email, thanks.Body["recipient"]!["address"]!.GetValue<string>());
         Assert.Empty(await fixture.LedgerAsync(visitor));

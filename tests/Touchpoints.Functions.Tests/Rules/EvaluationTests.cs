@@ -24,7 +24,7 @@ public sealed class EvaluationTests(RulesFixture fixture) : IAsyncLifetime
 
         await fixture.IngestAndEvaluateAsync(ann.Identify(), ann.Order(120m));
 
-        var message = Assert.Single(await fixture.PeekAsync(CommunicationQueues.High), m => m.CustomerId == ann.CustomerId);
+        var message = Assert.Single(await fixture.PeekAsync(Queues.CommunicationsHigh), m => m.CustomerId == ann.CustomerId);
         var body = message.Body;
         Assert.StartsWith("d-", body["id"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Equal("order-thanks", body["ruleId"]!.GetValue<string>());
@@ -44,13 +44,13 @@ public sealed class EvaluationTests(RulesFixture fixture) : IAsyncLifetime
         var ttl = message.ExpiresOn!.Value - message.InsertedOn!.Value;
         Assert.InRange(ttl, TimeSpan.FromDays(1) - TimeSpan.FromSeconds(5), TimeSpan.FromDays(1) + TimeSpan.FromSeconds(5));
         // A small order raises no sales alert.
-        Assert.DoesNotContain(await fixture.PeekAsync(CommunicationQueues.SalesAlerts), m => m.CustomerId == ann.CustomerId);
+        Assert.DoesNotContain(await fixture.PeekAsync(Queues.SalesAlerts), m => m.CustomerId == ann.CustomerId);
 
         var ledger = await fixture.LedgerAsync(ann.CustomerId);
         var decision = Assert.Single(ledger, d => d["ruleId"]!.GetValue<string>() == "order-thanks");
         Assert.Equal(body["id"]!.GetValue<string>(), decision["id"]!.GetValue<string>());
         Assert.Equal("queued", decision["outcome"]!.GetValue<string>());
-        Assert.Equal(CommunicationQueues.High, decision["queue"]!.GetValue<string>());
+        Assert.Equal(Queues.CommunicationsHigh, decision["queue"]!.GetValue<string>());
         var state = (await fixture.ReadAsync("communications", "state", ann.CustomerId))!;
         Assert.Contains(decision["id"]!.GetValue<string>(), state["state"]!["decided"]!.AsArray().Select(d => d!.GetValue<string>()));
     }
@@ -63,7 +63,7 @@ public sealed class EvaluationTests(RulesFixture fixture) : IAsyncLifetime
 
         await fixture.IngestAndEvaluateAsync(bob.Identify(), bob.Order(1500m));
 
-        var alert = Assert.Single(await fixture.PeekAsync(CommunicationQueues.SalesAlerts), m => m.CustomerId == bob.CustomerId).Body;
+        var alert = Assert.Single(await fixture.PeekAsync(Queues.SalesAlerts), m => m.CustomerId == bob.CustomerId).Body;
         Assert.Equal("big-order-alert", alert["ruleId"]!.GetValue<string>());
         Assert.Equal("call-big-buyer", alert["template"]!.GetValue<string>());
         Assert.Equal("Call to thank and offer a fitting", alert["nextStep"]!.GetValue<string>());
@@ -72,7 +72,7 @@ public sealed class EvaluationTests(RulesFixture fixture) : IAsyncLifetime
         Assert.NotEmpty(alert["recentActivity"]!.AsArray());
         Assert.Contains(alert["reasons"]!.AsArray().Select(r => r!.GetValue<string>()), r => r.Contains("1000", StringComparison.Ordinal));
         // The thank-you email still goes out: the alert is for the salesperson.
-        Assert.Single(await fixture.PeekAsync(CommunicationQueues.High), m => m.CustomerId == bob.CustomerId);
+        Assert.Single(await fixture.PeekAsync(Queues.CommunicationsHigh), m => m.CustomerId == bob.CustomerId);
     }
 
     [Fact]
@@ -89,17 +89,17 @@ public sealed class EvaluationTests(RulesFixture fixture) : IAsyncLifetime
         var decision = Assert.Single(await fixture.LedgerAsync(cat.CustomerId), d => d["ruleId"]!.GetValue<string>() == "viewed-push");
         Assert.Equal("deferred", decision["outcome"]!.GetValue<string>());
         Assert.Equal(now.AddSeconds(4), decision["notBefore"]!.GetValue<DateTimeOffset>());
-        Assert.Equal(CommunicationQueues.Low, decision["queue"]!.GetValue<string>());
+        Assert.Equal(Queues.CommunicationsLow, decision["queue"]!.GetValue<string>());
         // On the queue but invisible until 08:00 …
-        Assert.Equal(1, await fixture.CountAsync(CommunicationQueues.Low));
-        Assert.Empty(await fixture.PeekAsync(CommunicationQueues.Low));
+        Assert.Equal(1, await fixture.CountAsync(Queues.CommunicationsLow));
+        Assert.Empty(await fixture.PeekAsync(Queues.CommunicationsLow));
         // … then visible, with its expiry (12 hours after delivery) as time to live.
         var stopwatch = System.Diagnostics.Stopwatch.StartNew();
         List<QueuedMessage> visible;
         do
         {
             await Task.Delay(250);
-            visible = await fixture.PeekAsync(CommunicationQueues.Low);
+            visible = await fixture.PeekAsync(Queues.CommunicationsLow);
         }
         while (visible.Count == 0 && stopwatch.Elapsed < TimeSpan.FromSeconds(15));
         var message = Assert.Single(visible);
@@ -121,7 +121,7 @@ public sealed class EvaluationTests(RulesFixture fixture) : IAsyncLifetime
 
         var (status, _) = await fixture.EvaluateAsync(changes);
         Assert.Equal(200, status);
-        var queued = await fixture.CountAsync(CommunicationQueues.High);
+        var queued = await fixture.CountAsync(Queues.CommunicationsHigh);
         var ledger = (await fixture.LedgerAsync(dan.CustomerId)).Count + (await fixture.LedgerAsync(eve.CustomerId)).Count;
         Assert.Equal(2, queued);
 
@@ -131,7 +131,7 @@ public sealed class EvaluationTests(RulesFixture fixture) : IAsyncLifetime
         (status, _) = await fixture.EvaluateAsync([changes[1]!.DeepClone()], plain: true);
         Assert.Equal(200, status);
 
-        Assert.Equal(queued, await fixture.CountAsync(CommunicationQueues.High));
+        Assert.Equal(queued, await fixture.CountAsync(Queues.CommunicationsHigh));
         Assert.Equal(ledger, (await fixture.LedgerAsync(dan.CustomerId)).Count + (await fixture.LedgerAsync(eve.CustomerId)).Count);
     }
 
@@ -174,7 +174,7 @@ public sealed class EvaluationTests(RulesFixture fixture) : IAsyncLifetime
         fixture.Clock.Advance(TimeSpan.FromSeconds(31));
         await fixture.IngestAndEvaluateAsync(after.Identify(), after.Order(50m));
 
-        var messages = await fixture.PeekAsync(CommunicationQueues.High);
+        var messages = await fixture.PeekAsync(Queues.CommunicationsHigh);
         Assert.Equal("order-thanks", Assert.Single(messages, m => m.CustomerId == before.CustomerId).Template);
         Assert.Equal("order-thanks-v2", Assert.Single(messages, m => m.CustomerId == after.CustomerId).Template);
     }

@@ -59,7 +59,7 @@ public sealed class RulesFixture : IAsyncLifetime
 
     public CosmosClient Client { get; private set; } = null!;
 
-    public QueueServiceClient Queues { get; private set; } = null!;
+    public QueueServiceClient QueueService { get; private set; } = null!;
 
     public IServiceProvider Services => app!.Services;
 
@@ -89,7 +89,7 @@ public sealed class RulesFixture : IAsyncLifetime
         await app.StartAsync();
         Http = app.GetTestClient();
         Client = cosmos!.CreateClient();
-        Queues = new QueueServiceClient(azurite!.ConnectionString, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
+        QueueService = new QueueServiceClient(azurite!.ConnectionString, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
         InitialRules = (await Http.GetFromJsonAsync<JsonObject>(RulesAdminEndpoints.Prefix))!;
     }
 
@@ -122,7 +122,7 @@ public sealed class RulesFixture : IAsyncLifetime
     {
         // Sequence numbers go on from batch to batch, as in one partition; the events reach the hub at the test clock's now.
         var first = Interlocked.Add(ref sequence, events.Length) - events.Length + 1;
-        var (status, body) = await InvokeAsync("IngestWebEvents", HostPayloads.EventHubBatch("web-events", "0", first, events, enqueuedAt: Clock.GetUtcNow()));
+        var (status, body) = await InvokeAsync("IngestWebEvents", HostPayloads.EventHubBatch(Hubs.WebEvents, "0", first, events, enqueuedAt: Clock.GetUtcNow()));
         Assert.Equal(200, status);
         return body["Outputs"]!["changes"]?.AsArray() ?? [];
     }
@@ -139,7 +139,7 @@ public sealed class RulesFixture : IAsyncLifetime
             ["Data"] = new JsonObject { [RulesEndpoints.ChangesTrigger] = plain ? bodies : bodies.ToJsonString() },
             ["Metadata"] = new JsonObject
             {
-                ["PartitionContext"] = new JsonObject { ["EventHubName"] = "customer-changes", ["PartitionId"] = "0", ["ConsumerGroup"] = "evaluatecustomerchanges" },
+                ["PartitionContext"] = new JsonObject { ["EventHubName"] = Hubs.CustomerChanges, ["PartitionId"] = "0", ["ConsumerGroup"] = "evaluatecustomerchanges" },
             },
         };
         return await InvokeAsync(RulesEndpoints.EvaluateFunction, payload);
@@ -194,9 +194,9 @@ public sealed class RulesFixture : IAsyncLifetime
 
     public async Task ClearQueuesAsync()
     {
-        foreach (var name in CommunicationQueues.All)
+        foreach (var name in Queues.All)
         {
-            var queue = Queues.GetQueueClient(name);
+            var queue = QueueService.GetQueueClient(name);
             await queue.CreateIfNotExistsAsync();
             await queue.ClearMessagesAsync();
         }
@@ -205,11 +205,11 @@ public sealed class RulesFixture : IAsyncLifetime
     /// <summary>The visible messages of a queue (peeked: they stay), as JSON with their timing.</summary>
     public async Task<List<QueuedMessage>> PeekAsync(string queue)
     {
-        var messages = (await Queues.GetQueueClient(queue).PeekMessagesAsync(32)).Value;
+        var messages = (await QueueService.GetQueueClient(queue).PeekMessagesAsync(32)).Value;
         return [.. messages.Select(m => new QueuedMessage(JsonNode.Parse(m.Body.ToString())!.AsObject(), m.InsertedOn, m.ExpiresOn))];
     }
 
-    public async Task<int> CountAsync(string queue) => (await Queues.GetQueueClient(queue).GetPropertiesAsync()).Value.ApproximateMessagesCount;
+    public async Task<int> CountAsync(string queue) => (await QueueService.GetQueueClient(queue).GetPropertiesAsync()).Value.ApproximateMessagesCount;
 
     public async Task<JsonObject?> ReadAsync(string container, string id, string partitionKey)
     {

@@ -1,3 +1,4 @@
+using Touchpoints.Core.Rules;
 using Touchpoints.Functions.Rules;
 
 namespace Touchpoints.Functions.Tests.Rules;
@@ -81,13 +82,13 @@ public sealed class RulesUnitTests
     [Fact]
     public void Stats_uplift_compares_conversion_rates_and_flags_small_samples()
     {
-        var totals = RulesAdminEndpoints.Day("all", new Dictionary<string, long>
+        var totals = StatsDay.Of("all", new Dictionary<string, long>
         {
             ["evaluated"] = 2400, ["queued"] = 1800, ["deferred"] = 200, ["heldOut"] = 200, ["suppressed.cooldown"] = 150,
             ["suppressed.consent"] = 50, ["converted.treated"] = 300, ["converted.holdout"] = 20,
         });
 
-        var uplift = RulesAdminEndpoints.Uplift(totals);
+        var uplift = StatsUplift.Of(totals);
 
         Assert.Equal(200, totals.Suppressed);
         Assert.Equal(150, totals.SuppressedBy["cooldown"]);
@@ -99,7 +100,7 @@ public sealed class RulesUnitTests
         Assert.False(uplift.LowSample);
         Assert.Null(uplift.Caveat);
 
-        var small = RulesAdminEndpoints.Uplift(RulesAdminEndpoints.Day("d", new Dictionary<string, long> { ["queued"] = 40, ["heldOut"] = 5, ["converted.treated"] = 4 }));
+        var small = StatsUplift.Of(StatsDay.Of("d", new Dictionary<string, long> { ["queued"] = 40, ["heldOut"] = 5, ["converted.treated"] = 4 }));
         Assert.True(small.LowSample);
         Assert.Equal(0, small.HoldoutRate);
         Assert.Null(small.Relative);

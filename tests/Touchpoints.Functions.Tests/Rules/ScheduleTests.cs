@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Azure.Cosmos;
+using Touchpoints.Core.Rules;
 using Touchpoints.Functions.Rules;
 
 namespace Touchpoints.Functions.Tests.Rules;
@@ -35,13 +36,13 @@ public sealed class ScheduleTests(RulesFixture fixture) : IAsyncLifetime
         // Not yet due.
         fixture.Clock.Advance(TimeSpan.FromMinutes(5));
         Assert.Equal(200, (await fixture.RunTimerAsync()).Status);
-        Assert.Empty(await fixture.PeekAsync(CommunicationQueues.Normal));
+        Assert.Empty(await fixture.PeekAsync(Queues.CommunicationsNormal));
 
         // Due: the timer reads the bucket, evaluates the customer, queues the reminder and deletes the wake-up.
         fixture.Clock.Advance(TimeSpan.FromMinutes(11));
         var (status, body) = await fixture.RunTimerAsync();
         Assert.True(status == 200, body.ToJsonString());
-        var reminder = Assert.Single(await fixture.PeekAsync(CommunicationQueues.Normal));
+        var reminder = Assert.Single(await fixture.PeekAsync(Queues.CommunicationsNormal));
         Assert.Equal(gus.CustomerId, reminder.CustomerId);
         Assert.Equal("cart-reminder", reminder.Template);
         Assert.Contains("15 minutes after web.track.Product Added without web.track.Order Completed",
@@ -53,7 +54,7 @@ public sealed class ScheduleTests(RulesFixture fixture) : IAsyncLifetime
         Assert.Equal(200, (await fixture.RunTimerAsync()).Status);
         await fixture.DeleteSchedulerCursorAsync();
         Assert.Equal(200, (await fixture.RunTimerAsync()).Status);
-        Assert.Equal(1, await fixture.CountAsync(CommunicationQueues.Normal));
+        Assert.Equal(1, await fixture.CountAsync(Queues.CommunicationsNormal));
         Assert.Single(await fixture.LedgerAsync(gus.CustomerId), d => d["ruleId"]!.GetValue<string>() == "cart-reminder");
         state = (await fixture.ReadAsync("communications", "state", gus.CustomerId))!;
         Assert.Empty(state["state"]!["armed"]!.AsArray());
@@ -75,8 +76,8 @@ public sealed class ScheduleTests(RulesFixture fixture) : IAsyncLifetime
         var (status, body) = await fixture.RunTimerAsync();
 
         Assert.True(status == 200, body.ToJsonString());
-        Assert.Empty(await fixture.PeekAsync(CommunicationQueues.Normal));
-        Assert.Single(await fixture.PeekAsync(CommunicationQueues.High), m => m.CustomerId == hal.CustomerId && m.Template == "order-thanks");
+        Assert.Empty(await fixture.PeekAsync(Queues.CommunicationsNormal));
+        Assert.Single(await fixture.PeekAsync(Queues.CommunicationsHigh), m => m.CustomerId == hal.CustomerId && m.Template == "order-thanks");
         Assert.DoesNotContain(await fixture.LedgerAsync(hal.CustomerId), d => d["ruleId"]!.GetValue<string>() == "cart-reminder");
         Assert.Empty(await WakeUpsAsync(addedAt.AddMinutes(15), hal.CustomerId));
     }
@@ -89,16 +90,16 @@ public sealed class ScheduleTests(RulesFixture fixture) : IAsyncLifetime
         var later = WakeUpStore.For("c-1", now.AddHours(4), now);
         var overdue = WakeUpStore.For("c-1", now.AddMinutes(-30), now);
 
-        Assert.Equal($"2026-11-22T14:15|{WakeUpStore.ShardOf("c-1")}", later.Bucket);
+        Assert.Equal($"2026-11-22T14:15|{WakeUpBuckets.ShardOf("c-1")}", later.Bucket);
         // Due now or before: the next bucket the timer has not read yet (now + margin).
-        Assert.Equal($"2026-11-22T10:16|{WakeUpStore.ShardOf("c-1")}", overdue.Bucket);
-        Assert.Equal(WakeUpStore.ShardOf("c-1"), WakeUpStore.ShardOf("c-1"));
-        Assert.Equal(8, Enumerable.Range(0, 1000).Select(i => WakeUpStore.ShardOf($"c-{i}")).Distinct().Count());
+        Assert.Equal($"2026-11-22T10:16|{WakeUpBuckets.ShardOf("c-1")}", overdue.Bucket);
+        Assert.Equal(WakeUpBuckets.ShardOf("c-1"), WakeUpBuckets.ShardOf("c-1"));
+        Assert.Equal(8, Enumerable.Range(0, 1000).Select(i => WakeUpBuckets.ShardOf($"c-{i}")).Distinct().Count());
     }
 
     private async Task<List<WakeUpDocument>> WakeUpsAsync(DateTimeOffset dueAt, string customerId)
     {
-        var bucket = WakeUpStore.Bucket(dueAt, WakeUpStore.ShardOf(customerId));
+        var bucket = WakeUpBuckets.Bucket(dueAt, WakeUpBuckets.ShardOf(customerId));
         var query = new QueryDefinition("SELECT * FROM c WHERE c.bucket = @b").WithParameter("@b", bucket);
         var results = new List<WakeUpDocument>();
         using var feed = fixture.Client.GetContainer(RulesFixture.Database, "wakeups").GetItemQueryStreamIterator(query,

@@ -25,10 +25,10 @@ public sealed class ViewApiTests(HandlerFixture fixture)
         var lead = $$"""
             {"eventId":"l-{{run}}","type":"lead.status_changed","occurredAt":"2026-11-20T10:05:00Z","status":"sql","customer":{"userId":"u-{{run}}"},"owner":"sam@corp.example"}
             """;
-        await fixture.InvokeAsync("IngestWebEvents", HostPayloads.EventHubBatch("web-events", $"v{run}", 1, [anonymousPage]));
-        await fixture.InvokeAsync("IngestWebEvents", HostPayloads.EventHubBatch("web-events", $"v{run}", 2, [identify]));
-        await fixture.InvokeAsync("IngestWebEvents", HostPayloads.EventHubBatch("web-events", $"v{run}", 3, [merge]));
-        await fixture.InvokeAsync("IngestCrmEvents", HostPayloads.EventHubBatch("crm-events", $"v{run}", 1, [ticket, lead]));
+        await fixture.InvokeAsync("IngestWebEvents", HostPayloads.EventHubBatch(Hubs.WebEvents, $"v{run}", 1, [anonymousPage]));
+        await fixture.InvokeAsync("IngestWebEvents", HostPayloads.EventHubBatch(Hubs.WebEvents, $"v{run}", 2, [identify]));
+        await fixture.InvokeAsync("IngestWebEvents", HostPayloads.EventHubBatch(Hubs.WebEvents, $"v{run}", 3, [merge]));
+        await fixture.InvokeAsync("IngestCrmEvents", HostPayloads.EventHubBatch(Hubs.CrmEvents, $"v{run}", 1, [ticket, lead]));
         return (await fixture.OwnerOfAsync($"userId:u-{run}"))!;
     }
 

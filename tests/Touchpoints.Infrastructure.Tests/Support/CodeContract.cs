@@ -3,6 +3,8 @@ using System.Reflection;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 
+using Touchpoints;
+
 namespace Touchpoints.Infrastructure.Tests.Support;
 
 public sealed record Binding(string Function, string Type, string Direction, JsonObject Json)
@@ -104,13 +106,12 @@ public static partial class CodeContract
             ? null
             : type.GetInterfaces().Append(type).FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IEnumerable<>))?.GetGenericArguments()[0];
 
-    /// <summary>Containers the code uses with the partition key it assumes: every static <c>PartitionKeys</c> map of the code.</summary>
-    public static IReadOnlyDictionary<string, string> Containers { get; } = Assemblies
-        .SelectMany(a => a.GetTypes())
-        .Select(t => t.GetField("PartitionKeys", BindingFlags.Public | BindingFlags.Static)?.GetValue(null))
-        .OfType<IReadOnlyDictionary<string, string>>()
-        .SelectMany(d => d)
-        .ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+    /// <summary>Containers the code uses with the partition key it assumes: the one source of names, <see cref="Core.Resources.Containers"/>.</summary>
+    public static IReadOnlyDictionary<string, string> Containers => Core.Resources.Containers.PartitionKeys;
+
+    /// <summary>The queues the code writes (<see cref="Core.Resources.Queues"/>) and those its bindings name.</summary>
+    public static IReadOnlySet<string> Queues { get; } =
+        Core.Resources.Queues.All.Concat(Bindings.Where(b => b.Type is "queue" or "queueTrigger").Select(b => b["queueName"]!)).ToHashSet(StringComparer.Ordinal);
 
     /// <summary>The database the code opens by default (<c>CosmosOptions.DatabaseName</c>).</summary>
     public static string DatabaseName => new Touchpoints.Functions.Cosmos.CosmosOptions().DatabaseName;

@@ -182,7 +182,7 @@ public sealed class InterleavingFuzzer(GatedHandlerFixture fixture, ITestOutputH
                 {
                     // Someone else's visitor id with this person's user id: the device is shared.
                     var other = sharedDevice.Anons[0];
-                    events.Add(("web-events", $$"""{"type":"page","messageId":"{{id}}","anonymousId":"{{other}}","userId":"{{p.UserId}}","timestamp":"{{at}}"}"""));
+                    events.Add((Hubs.WebEvents, $$"""{"type":"page","messageId":"{{id}}","anonymousId":"{{other}}","userId":"{{p.UserId}}","timestamp":"{{at}}"}"""));
                     Key($"anonymousId:{other}"); Key($"userId:{p.UserId}");
                     p.Tainted = sharedDevice.Tainted = true;
                     named.Add((p, [.. eventKeys]));
@@ -193,7 +193,7 @@ public sealed class InterleavingFuzzer(GatedHandlerFixture fixture, ITestOutputH
                     case 0:
                         {
                             var user = p.UserId is not null && Maybe() ? $",\"userId\":\"{p.UserId}\"" : "";
-                            events.Add(("web-events", $$"""{"type":"page","messageId":"{{id}}","anonymousId":"{{anon}}"{{user}},"timestamp":"{{at}}"}"""));
+                            events.Add((Hubs.WebEvents, $$"""{"type":"page","messageId":"{{id}}","anonymousId":"{{anon}}"{{user}},"timestamp":"{{at}}"}"""));
                             Key($"anonymousId:{anon}");
                             if (user.Length > 0) Key($"userId:{p.UserId}");
                             break;
@@ -204,7 +204,7 @@ public sealed class InterleavingFuzzer(GatedHandlerFixture fixture, ITestOutputH
                             var withAnon = !withUser || Maybe();
                             var email = p.Email is not null && Maybe() ? $"\"email\":\"{p.Email}\"" : "";
                             var ids = (withUser ? $",\"userId\":\"{p.UserId}\"" : "") + (withAnon ? $",\"anonymousId\":\"{anon}\"" : "");
-                            events.Add(("web-events", $$$"""{"type":"identify","messageId":"{{{id}}}"{{{ids}}},"traits":{{{{email}}}},"timestamp":"{{{at}}}"}"""));
+                            events.Add((Hubs.WebEvents, $$$"""{"type":"identify","messageId":"{{{id}}}"{{{ids}}},"traits":{{{{email}}}},"timestamp":"{{{at}}}"}"""));
                             if (withUser) Key($"userId:{p.UserId}");
                             if (withAnon) Key($"anonymousId:{anon}");
                             if (email.Length > 0) Key($"email:{p.Email}");
@@ -215,7 +215,7 @@ public sealed class InterleavingFuzzer(GatedHandlerFixture fixture, ITestOutputH
                             var (system, crmId) = p.Hubspot is not null && (p.Stripe is null || Maybe()) ? ("hubspot", p.Hubspot) : ("stripe", p.Stripe!);
                             var email = p.Email is not null && Maybe() ? $",\"email\":\"{p.Email}\"" : "";
                             var user = p.UserId is not null && random.NextDouble() < 0.3 ? $",\"userId\":\"{p.UserId}\"" : "";
-                            events.Add(("crm-events", $$$"""{"eventId":"{{{id}}}","type":"contact.updated","occurredAt":"{{{at}}}","customer":{"system":"{{{system}}}","crmId":"{{{crmId}}}"{{{email}}}{{{user}}}}}"""));
+                            events.Add((Hubs.CrmEvents, $$$"""{"eventId":"{{{id}}}","type":"contact.updated","occurredAt":"{{{at}}}","customer":{"system":"{{{system}}}","crmId":"{{{crmId}}}"{{{email}}}{{{user}}}}}"""));
                             Key($"crm.{system}:{crmId}");
                             if (email.Length > 0) Key($"email:{p.Email}");
                             if (user.Length > 0) Key($"userId:{p.UserId}");
@@ -224,13 +224,13 @@ public sealed class InterleavingFuzzer(GatedHandlerFixture fixture, ITestOutputH
                     case 3 when p.Handle is not null:
                         {
                             var email = p.Email is not null && Maybe() ? $",\"email\":\"{p.Email}\"" : "";
-                            events.Add(("social-events", $$"""{"eventId":"{{id}}","type":"social.mention","network":"x","handle":"{{p.Handle}}"{{email}},"text":"hello","occurredAt":"{{at}}"}"""));
+                            events.Add((Hubs.SocialEvents, $$"""{"eventId":"{{id}}","type":"social.mention","network":"x","handle":"{{p.Handle}}"{{email}},"text":"hello","occurredAt":"{{at}}"}"""));
                             Key($"social.x:{p.Handle}");
                             if (email.Length > 0) Key($"email:{p.Email}");
                             break;
                         }
                     default:
-                        events.Add(("web-events", $$"""{"type":"track","event":"Product Viewed","messageId":"{{id}}","anonymousId":"{{anon}}","timestamp":"{{at}}"}"""));
+                        events.Add((Hubs.WebEvents, $$"""{"type":"track","event":"Product Viewed","messageId":"{{id}}","anonymousId":"{{anon}}","timestamp":"{{at}}"}"""));
                         Key($"anonymousId:{anon}");
                         break;
                 }

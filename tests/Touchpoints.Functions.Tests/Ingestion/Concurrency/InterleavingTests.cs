@@ -72,13 +72,13 @@ public sealed class InterleavingTests(GatedHandlerFixture fixture)
         // W plans a profile P for {U, E, A} and claims them; W0 wins A meanwhile; C (billing) finds E claimed for P and
         // writes P with its Stripe id. W must not withdraw U and E from under C: it resolves again and merges.
         var held = fixture.Gate.HoldNext(CreateOf("identities", IdentityDocument.IdFor(Anon("a"))));
-        var w = fixture.IngestAsync("web-events", [Identify("w", "u", "a", "e", minute: 5)], partition: "1");
+        var w = fixture.IngestAsync(Hubs.WebEvents, [Identify("w", "u", "a", "e", minute: 5)], partition: "1");
         await held.Reached;
         await fixture.UntilClaimedAsync(User("u"));
         await fixture.UntilClaimedAsync(Email("e"));
 
-        await fixture.IngestAsync("web-events", [Page("w0", "a", minute: 4)], partition: "2");
-        await fixture.IngestAsync("crm-events", [Crm("c", "stripe", "cus", "e", minute: 50)]);
+        await fixture.IngestAsync(Hubs.WebEvents, [Page("w0", "a", minute: 4)], partition: "2");
+        await fixture.IngestAsync(Hubs.CrmEvents, [Crm("c", "stripe", "cus", "e", minute: 50)]);
         held.Release();
         await w;
 
@@ -88,15 +88,15 @@ public sealed class InterleavingTests(GatedHandlerFixture fixture)
     [Fact]
     public async Task A_profile_still_being_written_never_swallows_an_older_known_customer()
     {
-        await fixture.IngestAsync("crm-events", [Crm("k", "hubspot", "901", "e", minute: 1)]);
+        await fixture.IngestAsync(Hubs.CrmEvents, [Crm("k", "hubspot", "901", "e", minute: 1)]);
         var known = Customer(CrmKey("hubspot", "901"));
         // X has claimed the handle for a new profile H and is about to create it when Y links the handle to the CRM contact.
         var handleProfile = Customer(Handle("h"));
         var held = fixture.Gate.HoldNext(CreateOf("customers", handleProfile));
-        var x = fixture.IngestAsync("social-events", [Social("x", "h", null, minute: 2)], partition: "1");
+        var x = fixture.IngestAsync(Hubs.SocialEvents, [Social("x", "h", null, minute: 2)], partition: "1");
         await held.Reached;
 
-        await fixture.IngestAsync("social-events", [Social("y", "h", "e", minute: 3)], partition: "2");
+        await fixture.IngestAsync(Hubs.SocialEvents, [Social("y", "h", "e", minute: 3)], partition: "2");
         held.Release();
         await x;
 
@@ -106,17 +106,17 @@ public sealed class InterleavingTests(GatedHandlerFixture fixture)
     [Fact]
     public async Task An_event_written_to_a_profile_while_it_is_being_merged_reaches_the_survivor()
     {
-        await fixture.IngestAsync("web-events", [Page("l1", "a", minute: 1)]);
-        await fixture.IngestAsync("web-events", [Identify("s1", "u", null, null, minute: 2)]);
+        await fixture.IngestAsync(Hubs.WebEvents, [Page("l1", "a", minute: 1)]);
+        await fixture.IngestAsync(Hubs.WebEvents, [Identify("s1", "u", null, null, minute: 2)]);
         var loser = Customer(Anon("a"));
         // Held at the merge's first step that changes where A's events go: the loser's tombstone (or, in the protocol
         // before this one, the re-pointing of A, which came after the survivor had folded the loser in).
         var held = fixture.Gate.HoldNext(r => (r.Method == "PUT" && r.Container == "customers" && r.DocumentId == loser)
             || (r.Method is "PUT" or "POST" && r.Container == "identities" && r.DocumentId == IdentityDocument.IdFor(Anon("a"))));
-        var merge = fixture.IngestAsync("web-events", [Identify("m", "u", "a", null, minute: 3)], partition: "1");
+        var merge = fixture.IngestAsync(Hubs.WebEvents, [Identify("m", "u", "a", null, minute: 3)], partition: "1");
         await held.Reached;
 
-        await fixture.IngestAsync("web-events", [Page("n", "a", minute: 4)], partition: "2");
+        await fixture.IngestAsync(Hubs.WebEvents, [Page("n", "a", minute: 4)], partition: "2");
         held.Release();
         await merge;
 
@@ -126,17 +126,17 @@ public sealed class InterleavingTests(GatedHandlerFixture fixture)
     [Fact]
     public async Task A_profile_is_merged_into_one_survivor_even_when_two_batches_merge_it_at_once()
     {
-        await fixture.IngestAsync("web-events", [Page("l1", "a", minute: 1)]);
-        await fixture.IngestAsync("web-events", [Identify("s1", "u", null, null, minute: 2)]);
-        await fixture.IngestAsync("crm-events", [Crm("s2", "hubspot", "77", "e", minute: 3)]);
+        await fixture.IngestAsync(Hubs.WebEvents, [Page("l1", "a", minute: 1)]);
+        await fixture.IngestAsync(Hubs.WebEvents, [Identify("s1", "u", null, null, minute: 2)]);
+        await fixture.IngestAsync(Hubs.CrmEvents, [Crm("s2", "hubspot", "77", "e", minute: 3)]);
         var loser = Customer(Anon("a"));
         var first = Customer(User("u"));
         // Held at X's first write of the merge (the loser's tombstone, or in the protocol before this one the survivor).
         var held = fixture.Gate.HoldNext(r => r.Method == "PUT" && r.Container == "customers" && (r.DocumentId == loser || r.DocumentId == first));
-        var x = fixture.IngestAsync("web-events", [Page("x", "a", user: "u", minute: 4)], partition: "1");
+        var x = fixture.IngestAsync(Hubs.WebEvents, [Page("x", "a", user: "u", minute: 4)], partition: "1");
         await held.Reached;
 
-        await fixture.IngestAsync("web-events", [Identify("y", null, "a", "e", minute: 5)], partition: "2");
+        await fixture.IngestAsync(Hubs.WebEvents, [Identify("y", null, "a", "e", minute: 5)], partition: "2");
         held.Release();
         await x;
 
@@ -147,20 +147,20 @@ public sealed class InterleavingTests(GatedHandlerFixture fixture)
     public async Task Batches_that_read_a_profile_before_and_after_it_was_written_never_merge_in_opposite_directions()
     {
         // L: a known, older profile. V: a newer one, claimed by W for U and about to be created.
-        await fixture.IngestAsync("web-events", [Identify("l1", null, "a", "e", minute: 1)]);
+        await fixture.IngestAsync(Hubs.WebEvents, [Identify("l1", null, "a", "e", minute: 1)]);
         var older = Customer(Email("e"));
         var inflight = Customer(User("u"));
         var writer = fixture.Gate.HoldNext(CreateOf("customers", inflight));
-        var w = fixture.IngestAsync("web-events", [Identify("w", "u", null, null, minute: 2)], partition: "1");
+        var w = fixture.IngestAsync(Hubs.WebEvents, [Identify("w", "u", null, null, minute: 2)], partition: "1");
         await writer.Reached;
         // X reads V unwritten and is about to create it (as a tombstone into L; before this protocol, as the survivor).
         var x = fixture.Gate.HoldNext(CreateOf("customers", inflight));
-        var xDone = fixture.IngestAsync("web-events", [Page("x", "a", user: "u", minute: 3)], partition: "2");
+        var xDone = fixture.IngestAsync(Hubs.WebEvents, [Page("x", "a", user: "u", minute: 3)], partition: "2");
         await x.Reached;
         // W writes V; Y then reads both written, and the older L survives.
         writer.Release();
         await w;
-        await fixture.IngestAsync("web-events", [Page("y", "a", user: "u", minute: 4)], partition: "3");
+        await fixture.IngestAsync(Hubs.WebEvents, [Page("y", "a", user: "u", minute: 4)], partition: "3");
         x.Release();
         await xDone;
 
@@ -171,9 +171,9 @@ public sealed class InterleavingTests(GatedHandlerFixture fixture)
     public async Task Identifiers_never_sit_more_than_one_hop_from_their_customer_however_many_merges_chain()
     {
         // Each profile is older than the one before, so every merge moves the survivor on: L1 → L2 → L3 → L4.
-        for (var i = 1; i <= 4; i++) await fixture.IngestAsync("web-events", [Page($"p{i}", $"a{i}", minute: 10 - i)]);
+        for (var i = 1; i <= 4; i++) await fixture.IngestAsync(Hubs.WebEvents, [Page($"p{i}", $"a{i}", minute: 10 - i)]);
         for (var i = 1; i < 4; i++)
-            await fixture.IngestAsync("web-events", [$$"""{"type":"alias","messageId":"alias{{i}}-{{run}}","anonymousId":"a{{i}}-{{run}}","previousId":"a{{i + 1}}-{{run}}","timestamp":"2026-11-20T11:0{{i}}:00Z"}"""]);
+            await fixture.IngestAsync(Hubs.WebEvents, [$$"""{"type":"alias","messageId":"alias{{i}}-{{run}}","anonymousId":"a{{i}}-{{run}}","previousId":"a{{i + 1}}-{{run}}","timestamp":"2026-11-20T11:0{{i}}:00Z"}"""]);
 
         var survivor = await AssertOneCustomerAsync(7, Anon("a1"), Anon("a2"), Anon("a3"), Anon("a4"));
         Assert.Equal(Customer(Anon("a4")), survivor);
@@ -187,12 +187,12 @@ public sealed class InterleavingTests(GatedHandlerFixture fixture)
         var visitor = Customer(Anon("a"));
         string[] batch = [Page("e1", "a", minute: 1), Identify("e2", "u", null, null, minute: 2)];
         using (fixture.Gate.Fail(r => r.Container == "customers" && r.DocumentId == visitor && r.Method is "POST" or "PUT"))
-            Assert.Equal(500, await fixture.InvokeOnceAsync("web-events", "7", 100, batch));
+            Assert.Equal(500, await fixture.InvokeOnceAsync(Hubs.WebEvents, "7", 100, batch));
 
         // Meanwhile the visitor identifies as the user on another partition: the visitor's profile merges into the user's.
-        await fixture.IngestAsync("web-events", [Page("m", "a", user: "u", minute: 3)], partition: "8");
+        await fixture.IngestAsync(Hubs.WebEvents, [Page("m", "a", user: "u", minute: 3)], partition: "8");
         // The retry of the first batch must still apply e1.
-        Assert.Equal(200, await fixture.InvokeOnceAsync("web-events", "7", 100, batch));
+        Assert.Equal(200, await fixture.InvokeOnceAsync(Hubs.WebEvents, "7", 100, batch));
 
         await AssertOneCustomerAsync(3, Anon("a"), User("u"));
     }
@@ -201,10 +201,10 @@ public sealed class InterleavingTests(GatedHandlerFixture fixture)
     public async Task A_resend_after_more_than_64_newer_events_of_the_customer_is_not_counted_again()
     {
         var first = Page("first", "a", minute: 0);
-        await fixture.IngestAsync("web-events", [first]);
-        await fixture.IngestAsync("web-events", [.. Enumerable.Range(0, 100).Select(i => Page($"n{i}", "a", minute: i % 60))]);
-        await fixture.IngestAsync("web-events", [first], partition: "3");
-        await fixture.IngestAsync("web-events", [.. Enumerable.Range(0, 100).Select(i => Page($"n{i}", "a", minute: i % 60))], partition: "4");
+        await fixture.IngestAsync(Hubs.WebEvents, [first]);
+        await fixture.IngestAsync(Hubs.WebEvents, [.. Enumerable.Range(0, 100).Select(i => Page($"n{i}", "a", minute: i % 60))]);
+        await fixture.IngestAsync(Hubs.WebEvents, [first], partition: "3");
+        await fixture.IngestAsync(Hubs.WebEvents, [.. Enumerable.Range(0, 100).Select(i => Page($"n{i}", "a", minute: i % 60))], partition: "4");
 
         await AssertOneCustomerAsync(101, Anon("a"));
     }

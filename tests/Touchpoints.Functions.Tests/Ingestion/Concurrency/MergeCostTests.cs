@@ -17,19 +17,19 @@ public sealed class MergeCostTests(GatedHandlerFixture fixture)
     public async Task A_merge_costs_the_losers_read_its_tombstone_and_one_move_per_identifier_of_the_loser()
     {
         // The visitor's profile holds two anonymous ids (a2 joined by an alias); the user's profile is known.
-        await fixture.IngestAsync("web-events", [Page("p1", "a1")]);
-        await fixture.IngestAsync("web-events", [$$"""{"type":"alias","messageId":"al-{{run}}","anonymousId":"a1-{{run}}","previousId":"a2-{{run}}","timestamp":"2026-11-20T10:01:00Z"}"""]);
-        await fixture.IngestAsync("web-events", [$$"""{"type":"identify","messageId":"id-{{run}}","userId":"u-{{run}}","timestamp":"2026-11-19T10:00:00Z"}"""]);
+        await fixture.IngestAsync(Hubs.WebEvents, [Page("p1", "a1")]);
+        await fixture.IngestAsync(Hubs.WebEvents, [$$"""{"type":"alias","messageId":"al-{{run}}","anonymousId":"a1-{{run}}","previousId":"a2-{{run}}","timestamp":"2026-11-20T10:01:00Z"}"""]);
+        await fixture.IngestAsync(Hubs.WebEvents, [$$"""{"type":"identify","messageId":"id-{{run}}","userId":"u-{{run}}","timestamp":"2026-11-19T10:00:00Z"}"""]);
 
         // Baseline: a batch naming both identifiers of one profile.
         fixture.Gate.ResetCounts();
-        await fixture.IngestAsync("web-events", [Page("p2", "a1")]);
+        await fixture.IngestAsync(Hubs.WebEvents, [Page("p2", "a1")]);
         var baseline = (Identities: fixture.Gate.Count("GET", "identities"), Reads: fixture.Gate.Count("GET", "customers"), Writes: fixture.Gate.Count("PUT", "customers"));
         Assert.Equal((1, 1, 1), baseline);
 
         // The visitor identifies: the two profiles merge.
         fixture.Gate.ResetCounts();
-        await fixture.IngestAsync("web-events", [Page("p3", "a1", user: "u")]);
+        await fixture.IngestAsync(Hubs.WebEvents, [Page("p3", "a1", user: "u")]);
 
         Assert.Equal(2 + 1, fixture.Gate.Count("GET", "identities")); // a1 and u looked up; a2 read to be moved
         Assert.Equal(2, fixture.Gate.Count("GET", "customers"));      // both profiles
