@@ -2,8 +2,9 @@ using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
+using Touchpoints.FunctionsHost;
+using Touchpoints.FunctionsHost.Emulators;
 using Touchpoints.LocalHost;
-using Touchpoints.LocalHost.Emulators;
 using Xunit.Abstractions;
 
 namespace Touchpoints.EndToEnd.Tests;
@@ -26,10 +27,7 @@ public sealed class HandlerCrashTests(ITestOutputHelper output) : IAsyncLifetime
         await NodeScript.EnsurePackagesAsync();
         logs = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning));
         var options = new LocalHostOptions { Port = 0, RetryDelayScale = 0.05, LoggerFactory = logs, SpreadOutputs = true };
-        options.Settings["Cosmos__AccountEndpoint"] = $"http://127.0.0.1:{Ports.Free()}/";
-        options.Settings["AzureWebJobsStorage"] =
-            $"DefaultEndpointsProtocol=http;AccountName={Azurite.AccountName};AccountKey={Azurite.AccountKey};" +
-            $"BlobEndpoint=http://127.0.0.1:{Ports.Free()}/{Azurite.AccountName};QueueEndpoint=http://127.0.0.1:{Ports.Free()}/{Azurite.AccountName};";
+        LocalEmulators.UseFresh(options.Settings);
         host = await LocalFunctionsHost.StartAsync(options);
     }
 

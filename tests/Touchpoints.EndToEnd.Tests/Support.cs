@@ -1,13 +1,13 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
+using Touchpoints.FunctionsHost;
+using Touchpoints.FunctionsHost.Emulators;
 using Touchpoints.LocalHost;
 using Touchpoints.LocalHost.Demo;
-using Touchpoints.LocalHost.Emulators;
 
 namespace Touchpoints.EndToEnd.Tests;
 
@@ -20,7 +20,7 @@ public sealed class LocalHostFixture : IAsyncLifetime
 {
     private ILoggerFactory? loggerFactory;
 
-    public CapturingLoggerProvider Logs { get; } = new();
+    public CapturingLoggerProvider Logs { get; } = new(LogLevel.Warning);
 
     public LocalFunctionsHost Host { get; private set; } = null!;
 
@@ -56,10 +56,7 @@ public sealed class LocalHostFixture : IAsyncLifetime
         await NodeScript.EnsurePackagesAsync();
         loggerFactory = LoggerFactory.Create(b => b.AddProvider(Logs));
         var options = new LocalHostOptions { Port = 0, RetryDelayScale = 0.01, LoggerFactory = loggerFactory };
-        options.Settings["Cosmos__AccountEndpoint"] = $"http://127.0.0.1:{Ports.Free()}/";
-        options.Settings["AzureWebJobsStorage"] =
-            $"DefaultEndpointsProtocol=http;AccountName={Azurite.AccountName};AccountKey={Azurite.AccountKey};" +
-            $"BlobEndpoint=http://127.0.0.1:{Ports.Free()}/{Azurite.AccountName};QueueEndpoint=http://127.0.0.1:{Ports.Free()}/{Azurite.AccountName};";
+        LocalEmulators.UseFresh(options.Settings);
         Host = await LocalFunctionsHost.StartAsync(options);
         Http = new HttpClient { BaseAddress = Host.BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
     }
@@ -199,36 +196,3 @@ public static class NodeScript
     }
 }
 
-public static class Ports
-{
-    public static int Free()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-}
-
-/// <summary>Collects the host's log lines, so a failing test can show them.</summary>
-public sealed class CapturingLoggerProvider : ILoggerProvider
-{
-    public System.Collections.Concurrent.ConcurrentQueue<string> Lines { get; } = new();
-
-    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
-
-    public void Dispose()
-    {
-    }
-
-    public override string ToString() => string.Join(Environment.NewLine, Lines);
-
-    private sealed class Logger(CapturingLoggerProvider provider, string category) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            provider.Lines.Enqueue($"{DateTimeOffset.UtcNow:HH:mm:ss.fff} {logLevel} {category}: {formatter(state, exception)}");
-    }
-}

@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Azure.Cosmos;
 using Microsoft.Extensions.Configuration;
-using Touchpoints.LocalHost.Emulators;
+using Touchpoints.FunctionsHost.Emulators;
 
 namespace Touchpoints.Functions.Tests;
 

@@ -1,11 +1,12 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Reflection.PortableExecutable;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json.Nodes;
 using Touchpoints.Infrastructure.Tests.Support;
+
+using Touchpoints.FunctionsHost.Runtime;
 
 namespace Touchpoints.Infrastructure.Tests;
 
@@ -92,7 +93,7 @@ public sealed class PublishTests(PublishedApp app) : IClassFixture<PublishedApp>
     [Fact]
     public async Task The_published_handler_answers_the_hosts_readiness_probe_configured_by_environment_variables_only()
     {
-        var port = FreePort();
+        var port = LoopbackPorts.Free();
         var startInfo = new ProcessStartInfo(Path.Combine(app.AppDir, ExecutableName))
         {
             WorkingDirectory = app.AppDir,
@@ -156,12 +157,5 @@ public sealed class PublishTests(PublishedApp app) : IClassFixture<PublishedApp>
             if (!process.HasExited) process.Kill(entireProcessTree: true);
             await process.WaitForExitAsync();
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
-using Touchpoints.LocalHost.App;
+using Touchpoints.FunctionsHost.App;
+using Touchpoints.FunctionsHost.Emulators;
 
 namespace Touchpoints.LocalHost.Tests;
 
@@ -14,8 +15,8 @@ public sealed class AppModelTests
     [Fact]
     public void The_handler_project_host_json_and_every_function_json_are_valid()
     {
-        var source = Path.Combine(Ports.RepoRoot, "functions", "Touchpoints.Functions");
-        var settings = AppSettings.Load(Path.Combine(Ports.RepoRoot, "local.settings.sample.json"));
+        var source = Path.Combine(NodeTooling.RepoRoot, "functions", "Touchpoints.Functions");
+        var settings = AppSettings.Load(Path.Combine(NodeTooling.RepoRoot, "local.settings.sample.json"));
 
         var app = FunctionApp.Load(source, settings);
 

@@ -1,9 +1,10 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Touchpoints.LocalHost.App;
-using Touchpoints.LocalHost.Runtime;
-using Touchpoints.LocalHost.Triggers;
+using Touchpoints.FunctionsHost;
+using Touchpoints.FunctionsHost.App;
+using Touchpoints.FunctionsHost.Runtime;
+using Touchpoints.FunctionsHost.Triggers;
 
 namespace Touchpoints.LocalHost.Tests;
 

@@ -5,7 +5,8 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Azure.Cosmos;
 using Microsoft.Extensions.Logging;
-using Touchpoints.LocalHost.Emulators;
+using Touchpoints.FunctionsHost;
+using Touchpoints.FunctionsHost.Emulators;
 using Xunit.Abstractions;
 
 namespace Touchpoints.LocalHost.Tests;
@@ -30,10 +31,7 @@ public sealed class RealHandlerFixture : IAsyncLifetime
     {
         loggerFactory = LoggerFactory.Create(b => b.AddProvider(Logs));
         var options = new LocalHostOptions { Port = 0, RetryDelayScale = 0.01, LoggerFactory = loggerFactory };
-        options.Settings["Cosmos__AccountEndpoint"] = $"http://127.0.0.1:{Ports.Free()}/";
-        options.Settings["AzureWebJobsStorage"] =
-            $"DefaultEndpointsProtocol=http;AccountName={Azurite.AccountName};AccountKey={Azurite.AccountKey};" +
-            $"BlobEndpoint=http://127.0.0.1:{Ports.Free()}/{Azurite.AccountName};QueueEndpoint=http://127.0.0.1:{Ports.Free()}/{Azurite.AccountName};";
+        LocalEmulators.UseFresh(options.Settings);
         Host = await LocalFunctionsHost.StartAsync(options);
         Cosmos = new CosmosClient(Host.Settings["Cosmos__AccountEndpoint"], CosmosServer.WellKnownKey, CosmosServer.ClientOptions());
         Http = new HttpClient { BaseAddress = Host.BaseAddress };

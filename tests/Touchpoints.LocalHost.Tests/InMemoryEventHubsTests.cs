@@ -1,4 +1,4 @@
-using Touchpoints.LocalHost.Runtime;
+using Touchpoints.FunctionsHost.Runtime;
 
 namespace Touchpoints.LocalHost.Tests;
 

@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Touchpoints.LocalHost.App;
+using Touchpoints.FunctionsHost.App;
 
 namespace Touchpoints.LocalHost.Tests;
 

@@ -1,4 +1,4 @@
-using Touchpoints.LocalHost.App;
+using Touchpoints.FunctionsHost.App;
 
 namespace Touchpoints.LocalHost.Tests;
 

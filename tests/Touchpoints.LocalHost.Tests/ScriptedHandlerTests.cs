@@ -6,7 +6,8 @@ using Azure.Storage.Queues;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
-using Touchpoints.LocalHost.App;
+using Touchpoints.FunctionsHost;
+using Touchpoints.FunctionsHost.App;
 using Xunit.Abstractions;
 
 namespace Touchpoints.LocalHost.Tests;

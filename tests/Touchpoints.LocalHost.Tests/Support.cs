@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -9,8 +7,8 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Touchpoints.LocalHost.App;
-using Touchpoints.LocalHost.Emulators;
+using Touchpoints.FunctionsHost.App;
+using Touchpoints.FunctionsHost.Emulators;
 
 namespace Touchpoints.LocalHost.Tests;
 
@@ -144,44 +142,6 @@ public sealed class ScriptedHandler : IAsyncDisposable
     public static IResult Fail() => Results.Content("{\"Outputs\":{},\"Logs\":[\"failed\"]}", "application/json", statusCode: 500);
 
     public async ValueTask DisposeAsync() => await app.DisposeAsync();
-}
-
-/// <summary>Collects the host's log lines, so a failing test can show them.</summary>
-public sealed class CapturingLoggerProvider : ILoggerProvider
-{
-    public ConcurrentQueue<string> Lines { get; } = new();
-
-    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
-
-    public void Dispose()
-    {
-    }
-
-    public override string ToString() => string.Join(Environment.NewLine, Lines);
-
-    private sealed class Logger(CapturingLoggerProvider provider, string category) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            provider.Lines.Enqueue($"{DateTimeOffset.UtcNow:HH:mm:ss.fff} {logLevel} {category}: {formatter(state, exception)}");
-    }
-}
-
-public static class Ports
-{
-    public static int Free()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
-
-    public static string RepoRoot => NodeTooling.RepoRoot;
 }
 
 /// <summary>One Azurite for the tests that need queues.</summary>

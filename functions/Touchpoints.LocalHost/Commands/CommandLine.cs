@@ -1,3 +1,5 @@
+using Touchpoints.FunctionsHost;
+
 namespace Touchpoints.LocalHost.Commands;
 
 /// <summary>

@@ -1,11 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
-using Touchpoints.LocalHost.App;
+using Touchpoints.FunctionsHost;
+using Touchpoints.FunctionsHost.App;
+using Touchpoints.FunctionsHost.Emulators;
+using Touchpoints.FunctionsHost.Runtime;
 using Touchpoints.LocalHost.Demo;
-using Touchpoints.LocalHost.Emulators;
 
 namespace Touchpoints.LocalHost.Commands;
 
@@ -157,40 +157,14 @@ public static partial class DemoCommand
         if (hostOptions.StartEmulators)
         {
             // Fresh emulators on free ports, unless the caller points the app at particular ones.
-            if (!hostOptions.Settings.ContainsKey("Cosmos__AccountEndpoint"))
-                hostOptions.Settings["Cosmos__AccountEndpoint"] = $"http://127.0.0.1:{FreePort()}/";
-            if (!hostOptions.Settings.ContainsKey("AzureWebJobsStorage"))
-                hostOptions.Settings["AzureWebJobsStorage"] =
-                    $"DefaultEndpointsProtocol=http;AccountName={Azurite.AccountName};AccountKey={Azurite.AccountKey};"
-                    + $"BlobEndpoint=http://127.0.0.1:{FreePort()}/{Azurite.AccountName};QueueEndpoint=http://127.0.0.1:{FreePort()}/{Azurite.AccountName};";
+            LocalEmulators.UseFresh(hostOptions.Settings);
         }
 
         // The usual port when it is free; any free one when something (a 'start', say) already listens there.
-        if (hostOptions.Port is null && !IsFree(LocalHostOptions.DefaultPort)) hostOptions.Port = 0;
+        if (hostOptions.Port is null && !LoopbackPorts.IsFree(LocalHostOptions.DefaultPort)) hostOptions.Port = 0;
         // A failed invocation retries quickly: the demo is about the outcome, not the production back-off.
         hostOptions.RetryDelayScale ??= 0.05;
         return (hostOptions, demo, verbose);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static bool IsFree(int port)
-    {
-        try
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, port);
-            listener.Start();
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The demo failed")]

@@ -1,4 +1,5 @@
-using Touchpoints.LocalHost.App;
+using Touchpoints.FunctionsHost;
+using Touchpoints.FunctionsHost.App;
 
 namespace Touchpoints.LocalHost.Commands;
 

@@ -1,6 +1,6 @@
 using Microsoft.Azure.Cosmos;
-using Touchpoints.LocalHost.App;
-using Touchpoints.LocalHost.Emulators;
+using Touchpoints.FunctionsHost.App;
+using Touchpoints.FunctionsHost.Emulators;
 
 namespace Touchpoints.LocalHost.Demo;
 

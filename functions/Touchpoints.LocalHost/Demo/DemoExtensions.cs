@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Touchpoints.FunctionsHost;
 
 namespace Touchpoints.LocalHost.Demo;
 

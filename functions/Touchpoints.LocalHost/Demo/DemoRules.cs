@@ -9,8 +9,9 @@ using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
 using Microsoft.Azure.Cosmos;
 using Touchpoints.Core.Rules;
-using Touchpoints.LocalHost.App;
-using Touchpoints.LocalHost.Emulators;
+using Touchpoints.FunctionsHost;
+using Touchpoints.FunctionsHost.App;
+using Touchpoints.FunctionsHost.Emulators;
 
 namespace Touchpoints.LocalHost.Demo;
 

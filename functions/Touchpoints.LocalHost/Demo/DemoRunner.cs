@@ -4,7 +4,8 @@ using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Azure.Cosmos;
-using Touchpoints.LocalHost.Emulators;
+using Touchpoints.FunctionsHost;
+using Touchpoints.FunctionsHost.Emulators;
 
 namespace Touchpoints.LocalHost.Demo;
 

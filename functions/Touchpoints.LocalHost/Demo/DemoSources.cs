@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using Touchpoints.LocalHost.App;
+using Touchpoints.FunctionsHost.App;
 
 namespace Touchpoints.LocalHost.Demo;
 

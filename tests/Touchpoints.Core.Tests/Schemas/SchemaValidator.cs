@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
-using Touchpoints.LocalHost.Emulators;
+using Touchpoints.FunctionsHost.Emulators;
 
 namespace Touchpoints.Core.Tests.Schemas;
 

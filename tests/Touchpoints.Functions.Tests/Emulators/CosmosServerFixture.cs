@@ -1,5 +1,5 @@
 using Microsoft.Azure.Cosmos;
-using Touchpoints.LocalHost.Emulators;
+using Touchpoints.FunctionsHost.Emulators;
 
 namespace Touchpoints.Functions.Tests.Emulators;
 

@@ -16,7 +16,7 @@ public sealed class FailureTests
             builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
             {
                 ["Cosmos:AccountEndpoint"] = "http://127.0.0.1:9/",
-                ["Cosmos:AccountKey"] = LocalHost.Emulators.CosmosServer.WellKnownKey,
+                ["Cosmos:AccountKey"] = FunctionsHost.Emulators.CosmosServer.WellKnownKey,
                 ["Cosmos:ConnectionMode"] = "Gateway",
                 ["Cosmos:LimitToEndpoint"] = "true",
             });

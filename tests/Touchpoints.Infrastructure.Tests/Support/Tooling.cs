@@ -1,4 +1,4 @@
-using Touchpoints.LocalHost.Emulators;
+using Touchpoints.FunctionsHost.Emulators;
 
 namespace Touchpoints.Infrastructure.Tests.Support;
 

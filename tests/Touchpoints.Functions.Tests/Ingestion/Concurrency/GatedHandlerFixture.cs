@@ -8,7 +8,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Touchpoints.Functions.Cosmos;
 using Touchpoints.Functions.Ingestion;
-using Touchpoints.LocalHost.Emulators;
+using Touchpoints.FunctionsHost.Emulators;
 
 namespace Touchpoints.Functions.Tests.Ingestion.Concurrency;
 

@@ -15,6 +15,7 @@ namespace Touchpoints.Functions.Tests.Ingestion.Concurrency;
 /// <c>TOUCHPOINTS_FUZZ_SCHEDULES</c> and <c>TOUCHPOINTS_FUZZ_FIRST_SEED</c> explore further.
 /// </summary>
 [Collection(GatedCollection.Name)]
+[Trait("Category", "Slow")]
 public sealed class InterleavingFuzzer(GatedHandlerFixture fixture, ITestOutputHelper output)
 {
     private const int FirstSeed = 20261130;
