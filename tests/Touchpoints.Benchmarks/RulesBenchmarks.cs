@@ -1,6 +1,7 @@
 using System.Text.Json;
 using BenchmarkDotNet.Attributes;
 using Touchpoints.Core.Rules;
+using Touchpoints.Testing;
 
 namespace Touchpoints.Benchmarks;
 

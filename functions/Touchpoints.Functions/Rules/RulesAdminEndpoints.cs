@@ -116,7 +116,7 @@ public static class RulesAdminEndpoints
     /// customers with a rule state that a cross-partition query returns.
     /// </summary>
     private static async Task<IResult> PreviewAsync(
-        HttpRequest request, RulesProvider provider, CustomerStore customers, RuleStateStore states, Database database, TimeProvider clock, CancellationToken ct)
+        HttpRequest request, RulesProvider provider, CustomerStore customers, RuleStateStore states, TimeProvider clock, CancellationToken ct)
     {
         var text = await ReadTextAsync(request, ct).ConfigureAwait(false);
         if (text is null) return TooLarge();
@@ -148,7 +148,7 @@ public static class RulesAdminEndpoints
         if (ids.Count == 0)
         {
             if (body.Sample is not { } n || n <= 0) return Error(400, "bad_request", "name customerIds, or ask for a sample of n customers");
-            ids = await SampleAsync(database, Math.Min(n, MaxSample), ct).ConfigureAwait(false);
+            ids = [.. await states.SampleCustomerIdsAsync(Math.Min(n, MaxSample), ct).ConfigureAwait(false)];
             note = $"a sample of {ids.Count} customers with a rule state (the first the database returned, not a random sample)";
         }
 
@@ -173,26 +173,6 @@ public static class RulesAdminEndpoints
             decisions.Where(d => d.SuppressedBecause is not null).GroupBy(d => Facts.Name(d.SuppressedBecause!.Value))
                 .OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count()));
         return Results.Json(new PreviewBody(rules.Version, now, previews, summary, note), RulesJsonContext.Default.PreviewBody);
-    }
-
-    /// <summary>
-    /// Up to <paramref name="n"/> customer ids with a rule state: a cross-partition query (one state document per customer).
-    /// A failed page is a failure (<see cref="CosmosException"/>), not an empty sample.
-    /// </summary>
-    private static async Task<List<string>> SampleAsync(Database database, int n, CancellationToken ct)
-    {
-        var query = new QueryDefinition("SELECT TOP @n VALUE c.customerId FROM c WHERE c.id = @state")
-            .WithParameter("@n", n).WithParameter("@state", RuleState.DocumentId);
-        var ids = new List<string>();
-        using var feed = database.GetContainer(Containers.Communications).GetItemQueryStreamIterator(query, requestOptions: new QueryRequestOptions { MaxItemCount = n });
-        while (feed.HasMoreResults && ids.Count < n)
-        {
-            using var page = await feed.ReadNextAsync(ct).ConfigureAwait(false);
-            page.EnsureSuccessStatusCode();
-            var node = await JsonNode.ParseAsync(page.Content, cancellationToken: ct).ConfigureAwait(false);
-            ids.AddRange((node?["Documents"]?.AsArray() ?? []).Select(d => d?.GetValue<string>()).OfType<string>());
-        }
-        return [.. ids.Distinct(StringComparer.Ordinal).Take(n)];
     }
 
     // ------------------------------------------------------------------ stats

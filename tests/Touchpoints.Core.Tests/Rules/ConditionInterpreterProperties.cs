@@ -4,6 +4,7 @@ using FsCheck;
 using FsCheck.Fluent;
 using Touchpoints.Core.Rules;
 using Touchpoints.Core.Tests.Support;
+using Touchpoints.Testing;
 using static Touchpoints.Core.Tests.Support.Build;
 
 namespace Touchpoints.Core.Tests.Rules;

@@ -10,7 +10,7 @@ namespace Touchpoints.Core.Tests.Rules;
 /// <summary>The default rules document: valid for the reader, the compiler and the JSON Schema, and useful.</summary>
 public class DefaultRulesTests
 {
-    internal static string DocumentPath => Path.Combine(SchemaValidator.RepoRoot, "functions", "Touchpoints.Core", "Rules", "default-rules.json");
+    internal static string DocumentPath => Path.Combine(SchemaValidator.RepoRoot, "functions", "Touchpoints.Core", "Rules", "Document", "default-rules.json");
 
     private static RulesDocument Document => DefaultRules.Compiled.Document;
 

@@ -1,13 +1,15 @@
 using System.Globalization;
 using System.Text.Json;
 
-namespace Touchpoints.Core.Rules;
+using Touchpoints.Core.Rules;
+
+namespace Touchpoints.Testing;
 
 /// <summary>
 /// The reference interpreter: evaluates a condition from its raw JSON on every call — reads the members, parses the
 /// operator, looks the fact up in the catalog, converts the value and compares — with exactly the semantics of
 /// <see cref="ConditionCompiler"/>. The oracle of the compiler's property tests and the baseline of its benchmark; never
-/// used on the product's path. A condition the compiler would refuse throws <see cref="ArgumentException"/>.
+/// used on the product's path, so it lives with the tests. A condition the compiler would refuse throws <see cref="ArgumentException"/>.
 /// </summary>
 public static class ConditionInterpreter
 {

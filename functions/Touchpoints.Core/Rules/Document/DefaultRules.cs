@@ -1,7 +1,7 @@
 namespace Touchpoints.Core.Rules;
 
 /// <summary>
-/// The rules document a new installation starts with (<c>Rules/default-rules.json</c>, embedded): an outdoor gear shop with
+/// The rules document a new installation starts with (<c>Rules/Document/default-rules.json</c>, embedded): an outdoor gear shop with
 /// a sales team. Compiled once, on first use, as version <see cref="Version"/>.
 /// </summary>
 public static class DefaultRules
