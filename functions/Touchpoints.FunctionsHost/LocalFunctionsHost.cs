@@ -127,7 +127,7 @@ public sealed partial class LocalFunctionsHost : IAsyncDisposable
 
         if (options.HandlerUrl is { } attach)
         {
-            await HandlerProcess.WaitUntilReadyAsync(attach, options.HandlerStartTimeout, null, cancellationToken).ConfigureAwait(false);
+            await ReadinessProbe.WaitAsync(attach, options.HandlerStartTimeout, null, cancellationToken).ConfigureAwait(false);
             HandlerAddress = attach;
         }
         else

@@ -127,30 +127,24 @@ public sealed class PublishTests(PublishedApp app) : IClassFixture<PublishedApp>
         process.BeginErrorReadLine();
         try
         {
-            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-            var deadline = Stopwatch.StartNew();
-            HttpResponseMessage? answer = null;
-            // The host waits about 30 s for the handler to answer GET /.
-            while (answer is null && deadline.Elapsed < TimeSpan.FromSeconds(30) && !process.HasExited)
+            // The host's own probe (it asks until the handler answers, for about 30 s), then one request to read the answer.
+            var exited = process.WaitForExitAsync();
+            Exception? failed = null;
+            try
             {
-                try
-                {
-                    answer = await http.GetAsync(new Uri($"http://127.0.0.1:{port}/"));
-                }
-                catch (HttpRequestException)
-                {
-                    await Task.Delay(200);
-                }
-                catch (TaskCanceledException)
-                {
-                }
+                await ReadinessProbe.WaitAsync(new Uri($"http://127.0.0.1:{port}/"), TimeSpan.FromSeconds(30), exited, CancellationToken.None);
             }
+            catch (Exception e) when (e is TimeoutException or InvalidOperationException)
+            {
+                failed = e;
+            }
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+            using var answer = failed is null ? await http.GetAsync(new Uri($"http://127.0.0.1:{port}/")) : null;
 
             string Log() { lock (output) return output.ToString(); }
             Assert.False(process.HasExited, $"The handler exited ({(process.HasExited ? process.ExitCode : 0)}):{Environment.NewLine}{Log()}");
-            Assert.True(answer is not null, $"The handler did not answer GET / within 30 s:{Environment.NewLine}{Log()}");
+            Assert.True(answer is not null, $"The handler did not answer GET / within 30 s ({failed?.Message}):{Environment.NewLine}{Log()}");
             Assert.Equal(HttpStatusCode.OK, answer!.StatusCode);
-            answer.Dispose();
         }
         finally
         {

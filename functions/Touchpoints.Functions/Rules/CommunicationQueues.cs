@@ -24,22 +24,28 @@ public sealed partial class CommunicationQueues
     private readonly ILogger<CommunicationQueues> logger;
     private readonly bool createQueues;
 
-    public CommunicationQueues(IConfiguration configuration, IOptions<RulesOptions> options, ILogger<CommunicationQueues> logger)
+    /// <param name="clientOptions">
+    /// The queue client's options when the app registers some (its pipeline: tests observe what is sent); messages are always
+    /// base64-encoded.
+    /// </param>
+    public CommunicationQueues(IConfiguration configuration, IOptions<RulesOptions> options, ILogger<CommunicationQueues> logger,
+        QueueClientOptions? clientOptions = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         this.logger = logger;
         createQueues = options.Value.CreateQueues;
-        service = new Lazy<QueueServiceClient>(() => CreateService(configuration));
+        service = new Lazy<QueueServiceClient>(() => CreateService(configuration, clientOptions));
     }
 
     /// <summary>
     /// Locally the connection string <c>AzureWebJobsStorage</c> (Azurite); in Azure the identity-based form the host uses too:
     /// <c>AzureWebJobsStorage__queueServiceUri</c> or <c>__accountName</c>, with <c>__clientId</c> of the user-assigned identity.
     /// </summary>
-    public static QueueServiceClient CreateService(IConfiguration configuration)
+    public static QueueServiceClient CreateService(IConfiguration configuration, QueueClientOptions? clientOptions = null)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        var options = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
+        var options = clientOptions ?? new QueueClientOptions();
+        options.MessageEncoding = QueueMessageEncoding.Base64;
         var section = configuration.GetSection("AzureWebJobsStorage");
         if (!string.IsNullOrWhiteSpace(section.Value)) return new QueueServiceClient(section.Value, options);
         var uri = section["queueServiceUri"] is { Length: > 0 } u ? new Uri(u)

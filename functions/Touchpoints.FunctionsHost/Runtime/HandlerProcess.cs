@@ -110,7 +110,7 @@ internal sealed partial class HandlerProcess : IAsyncDisposable
             handler.process.BeginOutputReadLine();
             handler.process.BeginErrorReadLine();
             LogStarted(logger, executable, handler.process.Id, listenPort);
-            await WaitUntilReadyAsync(handler.BaseAddress, readyTimeout, handler.Exited, cancellationToken).ConfigureAwait(false);
+            await ReadinessProbe.WaitAsync(handler.BaseAddress, readyTimeout, handler.Exited, cancellationToken).ConfigureAwait(false);
             return handler;
         }
         catch (Exception e) when (e is TimeoutException or InvalidOperationException)
@@ -126,31 +126,6 @@ internal sealed partial class HandlerProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>The host's readiness probe: any HTTP answer to <c>GET /</c>, even a 404, means ready.</summary>
-    public static async Task WaitUntilReadyAsync(Uri baseAddress, TimeSpan timeout, Task? exited, CancellationToken cancellationToken)
-    {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        var stopwatch = Stopwatch.StartNew();
-        while (true)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            if (exited is { IsCompleted: true })
-                throw new InvalidOperationException("exited before it was ready");
-            try
-            {
-                using var response = await http.GetAsync(baseAddress, cancellationToken).ConfigureAwait(false);
-                return;
-            }
-            catch (HttpRequestException) when (stopwatch.Elapsed < timeout)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(50), cancellationToken).ConfigureAwait(false);
-            }
-            catch (HttpRequestException e)
-            {
-                throw new TimeoutException($"did not answer GET {baseAddress} within {timeout.TotalSeconds:0}s ({e.Message})", e);
-            }
-        }
-    }
 
     public async ValueTask DisposeAsync()
     {

@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
+using Azure.Core;
+using Azure.Core.Pipeline;
 using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
 using Microsoft.AspNetCore.Builder;
@@ -55,6 +57,9 @@ public sealed class RulesFixture : IAsyncLifetime
 
     public ManualClock Clock { get; } = new(Start);
 
+    /// <summary>Every message the app's queue client sent: the queue, and the visibility delay and time to live it asked for.</summary>
+    public SentMessages Sent { get; } = new();
+
     public HttpClient Http { get; private set; } = null!;
 
     public CosmosClient Client { get; private set; } = null!;
@@ -72,6 +77,9 @@ public sealed class RulesFixture : IAsyncLifetime
         {
             builder.WebHost.UseTestServer();
             builder.Services.AddSingleton<TimeProvider>(Clock);
+            var queueOptions = new QueueClientOptions();
+            queueOptions.AddPolicy(Sent, HttpPipelinePosition.PerCall);
+            builder.Services.AddSingleton(queueOptions);
             builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
             {
                 ["Cosmos:AccountEndpoint"] = cosmos!.Endpoint.ToString(),
@@ -254,4 +262,29 @@ public sealed record QueuedMessage(JsonObject Body, DateTimeOffset? InsertedOn, 
 public sealed class RulesCollection : ICollectionFixture<RulesFixture>
 {
     public const string Name = "rules";
+}
+
+/// <summary>Records each message the app puts on a queue (POST …/{queue}/messages), with the timing it asks of the service.</summary>
+public sealed class SentMessages : HttpPipelineSynchronousPolicy
+{
+    public sealed record Sent(string Queue, TimeSpan Visibility, TimeSpan? TimeToLive, JsonObject Body);
+
+    public System.Collections.Concurrent.ConcurrentQueue<Sent> All { get; } = new();
+
+    public override void OnSendingRequest(HttpMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var uri = message.Request.Uri.ToUri();
+        if (message.Request.Method != RequestMethod.Post || !uri.AbsolutePath.EndsWith("/messages", StringComparison.Ordinal)) return;
+        var query = System.Web.HttpUtility.ParseQueryString(uri.Query);
+        var queue = uri.AbsolutePath.Split('/', StringSplitOptions.RemoveEmptyEntries)[^2];
+        // The body is <QueueMessage><MessageText>{base64 of the JSON}</MessageText></QueueMessage>.
+        using var content = new MemoryStream();
+        message.Request.Content!.WriteTo(content, CancellationToken.None);
+        content.Position = 0;
+        var text = System.Xml.Linq.XElement.Load(content).Element("MessageText")!.Value;
+        var body = JsonNode.Parse(Convert.FromBase64String(text))!.AsObject();
+        All.Enqueue(new Sent(queue, TimeSpan.FromSeconds(int.Parse(query["visibilitytimeout"] ?? "0", CultureInfo.InvariantCulture)),
+            query["messagettl"] is { } ttl ? TimeSpan.FromSeconds(int.Parse(ttl, CultureInfo.InvariantCulture)) : null, body));
+    }
 }
