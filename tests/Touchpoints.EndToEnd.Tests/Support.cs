@@ -1,7 +1,4 @@
-using System.Diagnostics;
 using System.Net;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Touchpoints.FunctionsHost;
@@ -115,84 +112,22 @@ public sealed class LocalHostCollection : ICollectionFixture<LocalHostFixture>
     public const string Name = "local host";
 }
 
-/// <summary>Runs <c>node/traffic.mjs</c> (the vendors' npm libraries) with the node on PATH.</summary>
+/// <summary>Runs <c>node/traffic.mjs</c> (the vendors' npm libraries, installed with the repository's others) with the node on PATH.</summary>
 public static class NodeScript
 {
-    private static readonly string[] Packages = ["@segment/analytics-node", "stripe", "standardwebhooks"];
-
     public static string ScriptPath => Path.Combine(NodeTooling.RepoRoot, "tests", "Touchpoints.EndToEnd.Tests", "node", "traffic.mjs");
 
-    /// <summary>Runs <c>npm ci</c> when a package the script needs (or an emulator) is missing from the repository's node_modules.</summary>
-    public static async Task EnsurePackagesAsync()
-    {
-        if (Packages.All(p => Directory.Exists(Path.Combine(NodeTooling.NodeModules, p))))
-        {
-            await NodeTooling.EnsureNodeModulesAsync();
-            return;
-        }
-
-        // The same lock file as NodeTooling's, so that test assemblies starting together install once.
-        var key = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(NodeTooling.RepoRoot)))[..16];
-        var lockPath = Path.Combine(Path.GetTempPath(), $"touchpoints-npm-ci-{key}.lock");
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(10));
-        FileStream? held = null;
-        while (held is null)
-        {
-            try
-            {
-                held = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            }
-            catch (IOException)
-            {
-                await Task.Delay(250, timeout.Token);
-            }
-        }
-
-        using (held)
-        {
-            if (!Packages.All(p => Directory.Exists(Path.Combine(NodeTooling.NodeModules, p))))
-            {
-                var (code, output, error) = await RunAsync(NodeTooling.NpmExecutable, ["ci", "--no-audit", "--no-fund"], TimeSpan.FromMinutes(10));
-                if (code != 0) throw new InvalidOperationException($"'npm ci' failed in {NodeTooling.RepoRoot} ({code}):\n{output}\n{error}");
-            }
-        }
-    }
+    /// <summary>The repository's npm packages (the vendors' libraries are among them), installed once for every test assembly.</summary>
+    public static Task EnsurePackagesAsync() => NodeTooling.EnsureNodeModulesAsync();
 
     /// <summary>Runs a step of the script; its one line of JSON output.</summary>
     public static async Task<JsonObject> RunAsync(string step, JsonObject options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var (code, output, error) = await RunAsync(NodeTooling.NodeExecutable, [ScriptPath, step, options.ToJsonString()], TimeSpan.FromMinutes(2));
+        var (code, output, error) = await NodeTooling.RunAsync(NodeTooling.NodeExecutable, [ScriptPath, step, options.ToJsonString()], NodeTooling.RepoRoot,
+            TimeSpan.FromMinutes(2));
         Assert.True(code == 0, $"node traffic.mjs {step} exited with {code}:\n{error}\n{output}");
         var last = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault();
         return JsonNode.Parse(last ?? "{}")!.AsObject();
     }
-
-    private static async Task<(int Code, string Output, string Error)> RunAsync(string executable, IEnumerable<string> arguments, TimeSpan limit)
-    {
-        var start = new ProcessStartInfo(executable)
-        {
-            WorkingDirectory = NodeTooling.RepoRoot,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {executable}.");
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(limit);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{executable} {string.Join(' ', start.ArgumentList)} did not finish within {limit}.");
-        }
-
-        return (process.ExitCode, await output, await error);
-    }
 }
-
