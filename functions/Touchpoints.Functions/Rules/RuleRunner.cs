@@ -83,8 +83,7 @@ public sealed partial class RuleRunner(
                 // Claimed: carry out what was abandoned, then this evaluation's own decisions.
                 var outcome = new Outcome();
                 foreach (var pending in abandoned) await CarryOutAsync(pending, null, outcome, ct).ConfigureAwait(false);
-                if (claim is not null || result is not null)
-                    await CarryOutAsync(claim, result?.Stats ?? [], outcome, ct).ConfigureAwait(false);
+                if (result is not null) await CarryOutAsync(claim, result.Stats, outcome, ct).ConfigureAwait(false);
                 if (abandoned.Length > 0) LogAbandoned(logger, customerId, abandoned.Length, done.Length);
                 if (outcome.Decisions > 0) LogDecided(logger, customerId, outcome.Decisions, outcome.Sent, outcome.Replayed);
                 return new CustomerEvaluation(customerId, result is not null, outcome.Sent, outcome.Recorded, outcome.Replayed);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
+using Touchpoints.FunctionsHost.Runtime;
 
 namespace Touchpoints.FunctionsHost.Emulators;
 
@@ -99,23 +100,7 @@ internal sealed class NodeProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        try
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-
-            await process.WaitForExitAsync().ConfigureAwait(false);
-        }
-        catch (InvalidOperationException)
-        {
-            // Never started, or already gone.
-        }
-        finally
-        {
-            process.Dispose();
-        }
+        await ChildProcess.StopAsync(process).ConfigureAwait(false);
     }
 
     private void Remember(string line)

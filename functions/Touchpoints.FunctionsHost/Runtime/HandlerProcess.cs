@@ -130,23 +130,7 @@ internal sealed partial class HandlerProcess : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         stopping = true;
-        try
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-
-            await process.WaitForExitAsync().ConfigureAwait(false);
-        }
-        catch (InvalidOperationException)
-        {
-            // Never started, or already gone.
-        }
-        finally
-        {
-            process.Dispose();
-        }
+        await ChildProcess.StopAsync(process).ConfigureAwait(false);
     }
 
     /// <summary>A relative path is taken from the app root when the file is there (with <c>.exe</c> on Windows), else from PATH.</summary>
