@@ -209,7 +209,7 @@ public sealed class DemoRulesTests(LocalHostFixture fixture, ITestOutputHelper o
     private async Task<Snapshot> SnapshotAsync(IReadOnlyCollection<string> customers, bool settle)
     {
         IReadOnlyList<CustomerLedger> ledger = settle
-            ? (await DemoRules.RunScheduledRulesAsync(fixture.Host, fixture.Http, customers, CancellationToken.None)).Ledger
+            ? (await DemoRules.RunScheduledRulesAsync(fixture.Host, fixture.Http, customers, TimeProvider.System, CancellationToken.None)).Ledger
             : await DemoRules.ReadLedgerAsync(fixture.Host.Settings, customers, CancellationToken.None);
         var queues = await DemoRules.ReadQueuesAsync(fixture.Host.Settings, CancellationToken.None);
         return new Snapshot(

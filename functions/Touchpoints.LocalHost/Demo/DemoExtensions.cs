@@ -7,7 +7,7 @@ namespace Touchpoints.LocalHost.Demo;
 /// <summary>What an extension of the demo summary can look at once the traffic has been sent and drained.</summary>
 /// <param name="Host">The running local host (its hubs, e.g. <c>Host.ReadEvents("…")</c>, its settings, its status).</param>
 /// <param name="Http">A client for the local host's address (HTTP functions under <c>api/</c>, the runtime API).</param>
-public sealed record DemoContext(LocalFunctionsHost Host, HttpClient Http, DemoScenario Scenario, IReadOnlyList<DemoCustomer> Customers);
+public sealed record DemoContext(LocalFunctionsHost Host, HttpClient Http, DemoScenario Scenario, IReadOnlyList<DemoCustomer> Customers, TimeProvider Clock);
 
 /// <summary>
 /// THE EXTENSION POINT of the demo summary. The summary prints the traffic, the customers, their touch points, lifecycle
@@ -34,9 +34,9 @@ public static class DemoExtensions
         ArgumentNullException.ThrowIfNull(context);
         // The demo's customers, and the profiles merged into them (whose ledger stays under their own id).
         var ids = context.Customers.SelectMany(c => c.MergedFrom.Prepend(c.Id)).ToHashSet(StringComparer.Ordinal);
-        var scheduled = await DemoRules.RunScheduledRulesAsync(context.Host, context.Http, ids, cancellationToken).ConfigureAwait(false);
+        var scheduled = await DemoRules.RunScheduledRulesAsync(context.Host, context.Http, ids, context.Clock, cancellationToken).ConfigureAwait(false);
         var queues = await DemoRules.ReadQueuesAsync(context.Host.Settings, cancellationToken).ConfigureAwait(false);
-        var today = DateOnly.FromDateTime(DateTime.UtcNow);
+        var today = DateOnly.FromDateTime(context.Clock.GetUtcNow().UtcDateTime);
         var first = DateOnly.FromDateTime(context.Scenario.Start.UtcDateTime);
         var (version, stats) = await DemoRules.ReadRuleStatsAsync(context.Http, first < today ? first : today, today, cancellationToken).ConfigureAwait(false);
 
@@ -46,7 +46,7 @@ public static class DemoExtensions
                 people.TryAdd(id, customer);
         return
         [
-            new SummarySection(QueuesTitle, QueueLines(queues, scheduled, ids, people)),
+            new SummarySection(QueuesTitle, QueueLines(queues, scheduled, ids, people, context.Clock.GetUtcNow())),
             new SummarySection(SuppressedTitle, LedgerLines(scheduled)),
             new SummarySection(StatsTitle, StatsLines(version, first, today, stats)),
         ];
@@ -55,9 +55,8 @@ public static class DemoExtensions
     // ------------------------------------------------------------------ queues
 
     private static List<string> QueueLines(IReadOnlyList<QueueContents> queues, ScheduledRulesRun scheduled, HashSet<string> ids,
-        Dictionary<string, DemoCustomer> people)
+        Dictionary<string, DemoCustomer> people, DateTimeOffset now)
     {
-        var now = DateTimeOffset.UtcNow;
         var lines = new List<string>
         {
             scheduled.Due > 0

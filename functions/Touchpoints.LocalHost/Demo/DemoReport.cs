@@ -25,6 +25,12 @@ public sealed record DemoOptions
 
     /// <summary>How long one simulated day may take to drain before the demo gives up.</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// The demo's clock: the end of the simulated period, signatures' timestamps, and when it looks at schedules. The app runs
+    /// in its own process on the system's clock, so a demo against it keeps the system's too.
+    /// </summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
 }
 
 /// <summary>One simulated day, sent and drained.</summary>

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text;
@@ -130,14 +129,15 @@ public static class DemoRules
     /// as it is afterwards.
     /// </summary>
     public static async Task<ScheduledRulesRun> RunScheduledRulesAsync(LocalFunctionsHost host, HttpClient http, IReadOnlyCollection<string> customerIds,
-        CancellationToken cancellationToken)
+        TimeProvider clock, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(host);
         ArgumentNullException.ThrowIfNull(http);
         ArgumentNullException.ThrowIfNull(customerIds);
+        ArgumentNullException.ThrowIfNull(clock);
         await InvokeAsync(host, http, cancellationToken).ConfigureAwait(false);
         var runs = 1;
-        var checkedAt = DateTimeOffset.UtcNow;
+        var checkedAt = clock.GetUtcNow();
         var ledger = await ReadLedgerAsync(host.Settings, customerIds, cancellationToken).ConfigureAwait(false);
         var due = ledger.Sum(l => l.Armed.Count(a => a.DueAt <= checkedAt + WakeUpBuckets.Margin));
         var waited = TimeSpan.Zero;
@@ -148,12 +148,12 @@ public static class DemoRules
             // buckets themselves tell which minute exactly (when they can be read), which is often a minute sooner.
             bucket = await LatestWakeUpMinuteAsync(host.Settings, checkedAt, customerIds, cancellationToken).ConfigureAwait(false);
             var complete = (bucket ?? WakeUpBuckets.Minute(checkedAt + WakeUpBuckets.Margin)) + TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(2);
-            var wait = complete - DateTimeOffset.UtcNow;
-            var stopwatch = Stopwatch.StartNew();
-            if (wait > TimeSpan.Zero) await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+            var wait = complete - clock.GetUtcNow();
+            var started = clock.GetTimestamp();
+            if (wait > TimeSpan.Zero) await Task.Delay(wait, clock, cancellationToken).ConfigureAwait(false);
             // The host's own timer fires at the minute too: let it finish before running the function again.
             await host.WaitForIdleAsync(TimeSpan.FromMinutes(2), cancellationToken).ConfigureAwait(false);
-            waited = stopwatch.Elapsed;
+            waited = clock.GetElapsedTime(started);
             await InvokeAsync(host, http, cancellationToken).ConfigureAwait(false);
             runs++;
             ledger = await ReadLedgerAsync(host.Settings, customerIds, cancellationToken).ConfigureAwait(false);

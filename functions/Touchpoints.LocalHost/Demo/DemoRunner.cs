@@ -23,7 +23,7 @@ public static class DemoRunner
     {
         ArgumentNullException.ThrowIfNull(host);
         ArgumentNullException.ThrowIfNull(options);
-        var end = options.End ?? DateTimeOffset.UtcNow;
+        var end = options.End ?? options.Clock.GetUtcNow();
         var scenario = DemoTraffic.Generate(options.People, new DateTimeOffset(end.Ticks - (end.Ticks % TimeSpan.TicksPerSecond), TimeSpan.Zero), options.Days,
             options.Seed);
         using var http = new HttpClient(new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30) })
@@ -31,7 +31,7 @@ public static class DemoRunner
             BaseAddress = host.BaseAddress,
             Timeout = TimeSpan.FromMinutes(2),
         };
-        var client = new DemoClient(http, DemoSources.From(host.Settings));
+        var client = new DemoClient(http, DemoSources.From(host.Settings), options.Clock);
 
         var before = await host.GetStatusAsync(cancellationToken).ConfigureAwait(false);
         var channels = Enum.GetValues<DeliveryKind>().ToDictionary(k => k, _ => SendOutcome.Empty);
@@ -47,7 +47,7 @@ public static class DemoRunner
             await host.WaitForIdleAsync(options.IdleTimeout, cancellationToken).ConfigureAwait(false);
             draining.Stop();
             var progress = new DayProgress(day, scenario.Days, from, deliveries.Count, requests, outcome, sending.Elapsed, draining.Elapsed, total.Elapsed,
-                DateTimeOffset.UtcNow);
+                options.Clock.GetUtcNow());
             days.Add(progress);
             onDay?.Invoke(progress);
         }
@@ -57,7 +57,7 @@ public static class DemoRunner
         var summarising = Stopwatch.StartNew();
         var (customers, problems) = await ResolveAsync(http, scenario, cancellationToken).ConfigureAwait(false);
         var rejections = await IngestionRejectionsAsync(host, scenario, cancellationToken).ConfigureAwait(false);
-        var extensions = await DemoExtensions.CollectAsync(new DemoContext(host, http, scenario, customers), cancellationToken).ConfigureAwait(false);
+        var extensions = await DemoExtensions.CollectAsync(new DemoContext(host, http, scenario, customers, options.Clock), cancellationToken).ConfigureAwait(false);
         summarising.Stop();
         return new DemoReport
         {
