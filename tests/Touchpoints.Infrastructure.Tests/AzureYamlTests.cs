@@ -11,7 +11,7 @@ public sealed class AzureYamlTests
         Assert.Equal("functions", AzureYaml.ServiceName);
         Assert.Equal("./functions/Touchpoints.Functions", AzureYaml.ServiceValue("project"));
         Assert.Equal("function", AzureYaml.ServiceValue("host"));
-        Assert.True(File.Exists(Tooling.Path("functions", "Touchpoints.Functions", "host.json")));
+        Assert.True(File.Exists(Tooling.Path("functions", "Touchpoints.Functions", "App", "host.json")));
     }
 
     [Fact]

@@ -28,7 +28,7 @@ public sealed class PublishedApp : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var project = Path.Combine(CodeContract.FunctionsRoot, "Touchpoints.Functions.csproj");
+        var project = Path.Combine(CodeContract.FunctionsProject, "Touchpoints.Functions.csproj");
         var result = await Tooling.RunAsync(
             "dotnet",
             ["publish", project, "-c", "Release", "-r", RuntimeIdentifier, "--self-contained", "-p:PublishReadyToRun=true",
@@ -74,6 +74,8 @@ public sealed class PublishTests(PublishedApp app) : IClassFixture<PublishedApp>
         Assert.Equal(File.ReadAllText(Path.Combine(CodeContract.FunctionsRoot, "host.json")), File.ReadAllText(Path.Combine(app.AppDir, "host.json")));
         foreach (var function in CodeContract.FunctionNames)
             Assert.True(File.Exists(Path.Combine(app.AppDir, function, "function.json")), $"{function}/function.json is missing from the package.");
+        // At the root only: a second copy under App/ would be a folder the host takes for a function without function.json.
+        Assert.False(Directory.Exists(Path.Combine(app.AppDir, "App")), "the package holds the source folder App/ as well");
         var executable = Path.Combine(app.AppDir, ExecutableName);
         Assert.True(File.Exists(executable), $"{ExecutableName} is missing from the package.");
         if (!OperatingSystem.IsWindows())

@@ -15,7 +15,7 @@ public sealed class AppModelTests
     [Fact]
     public void The_handler_project_host_json_and_every_function_json_are_valid()
     {
-        var source = Path.Combine(NodeTooling.RepoRoot, "functions", "Touchpoints.Functions");
+        var source = Path.Combine(NodeTooling.RepoRoot, "functions", "Touchpoints.Functions", "App");
         var settings = AppSettings.Load(Path.Combine(NodeTooling.RepoRoot, "local.settings.sample.json"));
 
         var app = FunctionApp.Load(source, settings);

@@ -24,7 +24,7 @@ public sealed class FunctionFolderTests
     private static string FunctionsProject()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Serverless.sln"))) return Path.Combine(dir.FullName, "functions", "Touchpoints.Functions");
+            if (File.Exists(Path.Combine(dir.FullName, "Serverless.sln"))) return Path.Combine(dir.FullName, "functions", "Touchpoints.Functions", "App");
         throw new InvalidOperationException("Serverless.sln not found above " + AppContext.BaseDirectory);
     }
 

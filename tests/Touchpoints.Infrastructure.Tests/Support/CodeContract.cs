@@ -24,7 +24,10 @@ public sealed record Binding(string Function, string Type, string Direction, Jso
 /// <summary>What the code needs from its infrastructure, discovered from the function.json files and the Functions assembly.</summary>
 public static partial class CodeContract
 {
-    public static string FunctionsRoot => Tooling.Path("functions", "Touchpoints.Functions");
+    public static string FunctionsProject => Tooling.Path("functions", "Touchpoints.Functions");
+
+    /// <summary>The app root as the host reads it: host.json and one folder per function.</summary>
+    public static string FunctionsRoot => Tooling.Path("functions", "Touchpoints.Functions", "App");
 
     public static IReadOnlyList<string> FunctionNames { get; } =
         Directory.GetDirectories(FunctionsRoot).Where(d => File.Exists(Path.Combine(d, "function.json")))
