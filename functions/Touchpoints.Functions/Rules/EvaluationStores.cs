@@ -188,8 +188,8 @@ public sealed class WakeUpStore(Database database)
 
     public static WakeUpDocument For(string customerId, DateTimeOffset dueAt, DateTimeOffset now)
     {
-        var bucket = WakeUpBuckets.For(customerId, dueAt, now);
-        var minute = WakeUpBuckets.ParseMinute(bucket)!.Value;
+        var minute = WakeUpBuckets.MinuteFor(dueAt, now);
+        var bucket = WakeUpBuckets.Bucket(minute, WakeUpBuckets.ShardOf(customerId));
         var id = $"{customerId}|{dueAt.UtcDateTime.ToString("yyyyMMdd'T'HHmmssfff", CultureInfo.InvariantCulture)}";
         var ttl = (int)Math.Min(int.MaxValue, Math.Ceiling((minute - now + Retention).TotalSeconds));
         return new WakeUpDocument(id, bucket, customerId, dueAt, now, ttl);
@@ -245,7 +245,7 @@ public sealed class SchedulerCursorStore(Database database, TimeProvider clock)
     /// <summary>Moves the cursor to <paramref name="minute"/>; returns the new ETag.</summary>
     public async Task<string> WriteAsync(DateTimeOffset minute, string? etag, CancellationToken ct)
     {
-        var document = new SchedulerCursorDocument(SchedulerCursorDocument.DocumentId, WakeUpBuckets.Bucket(minute, 0).Split('|')[0], clock.GetUtcNow());
+        var document = new SchedulerCursorDocument(SchedulerCursorDocument.DocumentId, WakeUpBuckets.MinuteName(minute), clock.GetUtcNow());
         try
         {
             var response = etag is null

@@ -22,8 +22,10 @@ public static class WakeUpBuckets
 
     public static DateTimeOffset Minute(DateTimeOffset t) => new(t.UtcTicks - t.UtcTicks % TimeSpan.TicksPerMinute, TimeSpan.Zero);
 
-    public static string Bucket(DateTimeOffset minute, int shard) =>
-        Minute(minute).ToString(MinuteFormat, CultureInfo.InvariantCulture) + "|" + shard.ToString(CultureInfo.InvariantCulture);
+    /// <summary>The minute part of a bucket name (<c>2026-11-22T10:15</c>), also how the timer's cursor names its last minute.</summary>
+    public static string MinuteName(DateTimeOffset minute) => Minute(minute).ToString(MinuteFormat, CultureInfo.InvariantCulture);
+
+    public static string Bucket(DateTimeOffset minute, int shard) => MinuteName(minute) + "|" + shard.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>The buckets of one minute, one per shard.</summary>
     public static IEnumerable<string> BucketsOf(DateTimeOffset minute) => Enumerable.Range(0, Shards).Select(s => Bucket(minute, s));
@@ -45,7 +47,6 @@ public static class WakeUpBuckets
         return (int)(hash % Shards);
     }
 
-    /// <summary>The bucket a wake-up for <paramref name="customerId"/> due at <paramref name="dueAt"/>, written at <paramref name="now"/>, goes to.</summary>
-    public static string For(string customerId, DateTimeOffset dueAt, DateTimeOffset now) =>
-        Bucket(Minute(dueAt > now + Margin ? dueAt : now + Margin), ShardOf(customerId));
+    /// <summary>The minute whose bucket a wake-up due at <paramref name="dueAt"/>, written at <paramref name="now"/>, goes to.</summary>
+    public static DateTimeOffset MinuteFor(DateTimeOffset dueAt, DateTimeOffset now) => Minute(dueAt > now + Margin ? dueAt : now + Margin);
 }
