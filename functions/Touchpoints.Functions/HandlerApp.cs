@@ -1,6 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Touchpoints.Functions.Collector;
-using Touchpoints.Functions.Cosmos;
+using Touchpoints.Functions.Storage;
 using Touchpoints.Functions.Hosting;
 using Touchpoints.Functions.Ingestion;
 using Touchpoints.Functions.Rules;
@@ -24,13 +24,8 @@ public static class HandlerApp
 
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, HostJsonContext.Default));
         builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddCosmos(builder.Configuration);
-        builder.Services.AddSingleton<CustomerStore>();
-        builder.Services.AddSingleton<IdentityStore>();
-        builder.Services.AddSingleton<RejectionStore>();
-        builder.Services.AddOptions<IngestionOptions>().Bind(builder.Configuration.GetSection(IngestionOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddSingleton<IngestionHandler>();
-        builder.Services.AddSingleton<IdentityRepair>();
+        builder.Services.AddStorage(builder.Configuration);
+        builder.Services.AddIngestion(builder.Configuration);
         builder.Services.AddCollector(builder.Configuration);
         builder.Services.AddWebhooks(builder.Configuration);
         builder.Services.AddRules(builder.Configuration);

@@ -1,5 +1,6 @@
 using Touchpoints.Core.Identity;
 using Touchpoints.Core.Views;
+using Touchpoints.Functions.Storage;
 
 namespace Touchpoints.Functions.Ingestion;
 

@@ -1,11 +1,12 @@
 using System.Text.Json;
 using Touchpoints.Core.Events;
 using Touchpoints.Functions.Hosting;
+using Touchpoints.Functions.Storage;
 
 namespace Touchpoints.Functions.Ingestion;
 
 /// <summary>The three Event Hubs–triggered ingestion functions; their bindings are in <c>{Name}/function.json</c>.</summary>
-public static partial class IngestionEndpoints
+public static class IngestionEndpoints
 {
     /// <summary>The trigger binding's name in function.json.</summary>
     public const string Trigger = "events";
@@ -18,6 +19,14 @@ public static partial class IngestionEndpoints
         ("IngestSocialEvents", EventSource.Social, Hubs.SocialEvents),
         ("IngestCrmEvents", EventSource.Crm, Hubs.CrmEvents),
     ];
+
+    public static IServiceCollection AddIngestion(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<IngestionOptions>().Bind(configuration.GetSection(IngestionOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IngestionHandler>();
+        services.AddSingleton<IdentityRepair>();
+        return services;
+    }
 
     public static IEndpointRouteBuilder MapIngestion(this IEndpointRouteBuilder app)
     {
@@ -34,26 +43,14 @@ public static partial class IngestionEndpoints
         CancellationToken ct)
     {
         var batch = EventHubBatch.Decode(request, Trigger, hub, clock.GetUtcNow());
-        try
+        return await Invocations.RunAsync(function, batch.Count, logger, async () =>
         {
             var outcome = await handler.IngestAsync(source, batch, ct).ConfigureAwait(false);
-            var response = new InvocationResponse
+            return new InvocationResponse
             {
-                Outputs = { [ChangesOutput] = JsonSerializer.SerializeToNode(outcome.Changes, StoreJsonContext.Default.IReadOnlyListCustomerChanged) },
+                Outputs = { [ChangesOutput] = JsonSerializer.SerializeToNode(outcome.Changes, StorageJsonContext.Default.IReadOnlyListCustomerChanged) },
                 Logs = { $"{function}: {batch.Count} events, {outcome.Accepted} accepted, {outcome.Rejected} rejected, {outcome.Changes.Count} customers changed" },
             };
-            return Results.Json(response, HostJsonContext.Default.InvocationResponse);
-        }
-        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
-        {
-            // A failed invocation is replayed by the function's retry policy, and every step is idempotent: failing the
-            // whole batch is how a transient fault (Cosmos unavailable, throttled beyond the SDK's retries) loses nothing.
-            LogFailed(logger, function, batch.Count, e);
-            return Results.Json(new InvocationResponse { Logs = { $"{function} failed: {e.Message}" } }, HostJsonContext.Default.InvocationResponse,
-                statusCode: StatusCodes.Status500InternalServerError);
-        }
+        }, ct).ConfigureAwait(false);
     }
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "{Function} failed on a batch of {Count} events; the retry policy will replay it")]
-    private static partial void LogFailed(ILogger logger, string function, int count, Exception exception);
 }

@@ -8,6 +8,7 @@ using Touchpoints.Core.Ingestion;
 using Touchpoints.Core.Rules;
 using Touchpoints.Core.Views;
 using Touchpoints.Functions.Rules;
+using Touchpoints.Functions.Storage;
 
 namespace Touchpoints.Functions.Ingestion;
 

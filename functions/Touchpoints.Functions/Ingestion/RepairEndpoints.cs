@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Touchpoints.Functions.Storage;
 
 namespace Touchpoints.Functions.Ingestion;
 

@@ -2,7 +2,7 @@ using System.Collections.Immutable;
 using System.Text.Json;
 using Touchpoints.Core.Rules;
 using Touchpoints.Core.Views;
-using Touchpoints.Functions.Ingestion;
+using Touchpoints.Functions.Storage;
 
 namespace Touchpoints.Functions.Rules;
 
@@ -247,8 +247,8 @@ public sealed partial class RuleRunner(
     private static Dictionary<string, string> Messages(ImmutableArray<CommunicationMessage> communications, ImmutableArray<SalesAlertMessage> alerts)
     {
         var messages = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var m in communications) messages[m.Id] = JsonSerializer.Serialize(m, RulesJsonContext.Default.CommunicationMessage);
-        foreach (var m in alerts) messages[m.Id] = JsonSerializer.Serialize(m, RulesJsonContext.Default.SalesAlertMessage);
+        foreach (var m in communications) messages[m.Id] = JsonSerializer.Serialize(m, StorageJsonContext.Default.CommunicationMessage);
+        foreach (var m in alerts) messages[m.Id] = JsonSerializer.Serialize(m, StorageJsonContext.Default.SalesAlertMessage);
         return messages;
     }
 

@@ -5,7 +5,7 @@ using Microsoft.Azure.Cosmos;
 using Microsoft.Extensions.Options;
 using Touchpoints.Core.Ingestion;
 using Touchpoints.Core.Rules;
-using Touchpoints.Functions.Ingestion;
+using Touchpoints.Functions.Storage;
 
 namespace Touchpoints.Functions.Rules;
 
@@ -61,7 +61,7 @@ public sealed partial class ChangeEvaluator(RulesProvider provider, RuleRunner r
             CustomerChanged? change;
             try
             {
-                change = JsonSerializer.Deserialize(body, StoreJsonContext.Default.CustomerChanged);
+                change = JsonSerializer.Deserialize(body, StorageJsonContext.Default.CustomerChanged);
             }
             catch (JsonException)
             {

@@ -5,9 +5,9 @@ using System.Text.Json.Nodes;
 using Microsoft.Azure.Cosmos;
 using Touchpoints.Core.Rules;
 using Touchpoints.Core.Views;
-using Touchpoints.Functions.Cosmos;
-using Touchpoints.Functions.Ingestion;
-using Touchpoints.Functions.Views;
+using Touchpoints.Functions.Storage;
+
+using Touchpoints.Functions.Hosting;
 
 namespace Touchpoints.Functions.Rules;
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Touchpoints.Core.Rules;
+using Touchpoints.Functions.Storage;
 
 namespace Touchpoints.Functions.Rules;
 

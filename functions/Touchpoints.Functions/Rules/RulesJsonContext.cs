@@ -4,12 +4,13 @@ using Touchpoints.Core;
 using Touchpoints.Core.Events;
 using Touchpoints.Core.Rules;
 using Touchpoints.Core.Views;
+using Touchpoints.Functions.Storage;
 
 namespace Touchpoints.Functions.Rules;
 
 /// <summary>
-/// The rules functions' documents, queue messages and API bodies: camelCase, enums as camelCase strings, nulls omitted.
-/// Combined into <see cref="Cosmos.CosmosRegistration.DocumentOptions"/>, with <see cref="Converters"/> added to its options.
+/// The bodies of the rules' admin API: camelCase, enums as camelCase strings, nulls omitted, as the documents they show
+/// (<see cref="StorageJsonContext"/>).
 /// </summary>
 [JsonSourceGenerationOptions(
     JsonSerializerDefaults.Web,
@@ -18,17 +19,6 @@ namespace Touchpoints.Functions.Rules;
         typeof(CamelCaseEnumConverter<Channel>), typeof(CamelCaseEnumConverter<RuleKind>), typeof(CamelCaseEnumConverter<DecisionOutcome>),
         typeof(CamelCaseEnumConverter<SuppressionReason>), typeof(CamelCaseEnumConverter<Touchpoint>), typeof(CamelCaseEnumConverter<LifecycleStage>),
     ])]
-[JsonSerializable(typeof(RulesVersionDocument))]
-[JsonSerializable(typeof(ActiveRulesDocument))]
-[JsonSerializable(typeof(SchedulerCursorDocument))]
-[JsonSerializable(typeof(WakeUpDocument))]
-[JsonSerializable(typeof(WakeUpDocument[]))]
-[JsonSerializable(typeof(RuleStatsDocument))]
-[JsonSerializable(typeof(RuleStatsDocument[]))]
-[JsonSerializable(typeof(RuleStateDocument))]
-[JsonSerializable(typeof(Decision))]
-[JsonSerializable(typeof(CommunicationMessage))]
-[JsonSerializable(typeof(SalesAlertMessage))]
 [JsonSerializable(typeof(RulesInvalidBody))]
 [JsonSerializable(typeof(RulesValidBody))]
 [JsonSerializable(typeof(ActiveRulesBody))]
@@ -36,12 +26,4 @@ namespace Touchpoints.Functions.Rules;
 [JsonSerializable(typeof(PreviewRequest))]
 [JsonSerializable(typeof(PreviewBody))]
 [JsonSerializable(typeof(StatsBody))]
-public sealed partial class RulesJsonContext : JsonSerializerContext
-{
-    /// <summary>The enum converters of this context, for options that combine it with others.</summary>
-    public static IEnumerable<JsonConverter> Converters =>
-    [
-        new CamelCaseEnumConverter<Channel>(), new CamelCaseEnumConverter<RuleKind>(), new CamelCaseEnumConverter<DecisionOutcome>(),
-        new CamelCaseEnumConverter<SuppressionReason>(),
-    ];
-}
+public sealed partial class RulesJsonContext : JsonSerializerContext;

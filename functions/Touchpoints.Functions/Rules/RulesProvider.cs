@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Touchpoints.Core.Rules;
+using Touchpoints.Functions.Storage;
 
 namespace Touchpoints.Functions.Rules;
 

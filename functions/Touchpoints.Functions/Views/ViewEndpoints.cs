@@ -1,7 +1,8 @@
 using Touchpoints.Core;
 using Touchpoints.Core.Identity;
 using Touchpoints.Core.Views;
-using Touchpoints.Functions.Ingestion;
+using Touchpoints.Functions.Hosting;
+using Touchpoints.Functions.Storage;
 
 namespace Touchpoints.Functions.Views;
 
@@ -46,10 +47,3 @@ public static class ViewEndpoints
 
     private static IResult BadRequest(string message) => Results.Json(new ApiError("bad_request", message), ApiJsonContext.Default.ApiError, statusCode: 400);
 }
-
-/// <summary>Every API error has this shape.</summary>
-public sealed record ApiError(string Error, string Message);
-
-[System.Text.Json.Serialization.JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web)]
-[System.Text.Json.Serialization.JsonSerializable(typeof(ApiError))]
-public sealed partial class ApiJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

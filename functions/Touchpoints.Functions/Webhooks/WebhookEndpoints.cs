@@ -1,8 +1,8 @@
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
 using Touchpoints.Core.Collection;
-using Touchpoints.Functions.Collector;
 using Touchpoints.Functions.Hosting;
+using Touchpoints.Functions.Storage;
 
 namespace Touchpoints.Functions.Webhooks;
 
@@ -18,7 +18,6 @@ public static class WebhookEndpoints
     {
         services.AddOptions<WebhookOptions>().Bind(configuration.GetSection(WebhookOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<WebhookOptions>, WebhookOptionsValidator>();
-        services.AddSingleton<DeliveryStore>();
         services.AddSingleton<WebhookReceiver>();
         return services;
     }

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.TestHost;
 using Touchpoints.Functions.Collector;
+using Touchpoints.Functions.Hosting;
 using Touchpoints.Functions.Ingestion;
 using Touchpoints.Functions.Rules;
 using Touchpoints.Functions.Webhooks;
@@ -17,11 +18,11 @@ namespace Touchpoints.Functions.Tests.Hosting;
 public sealed class FunctionFolderTests
 {
     private static IReadOnlyList<(string Name, JsonArray Bindings)> Functions() =>
-        [.. Directory.GetDirectories(FunctionsProject()).Where(d => File.Exists(Path.Combine(d, "function.json")))
+        [.. Directory.GetDirectories(AppFolder()).Where(d => File.Exists(Path.Combine(d, "function.json")))
             .Select(d => (Path.GetFileName(d), JsonNode.Parse(File.ReadAllText(Path.Combine(d, "function.json")))!["bindings"]!.AsArray()))
             .OrderBy(f => f.Item1, StringComparer.Ordinal)];
 
-    private static string FunctionsProject()
+    internal static string AppFolder()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, "Serverless.sln"))) return Path.Combine(dir.FullName, "functions", "Touchpoints.Functions", "App");

@@ -12,7 +12,7 @@ public sealed class RulesUnitTests
     {
         const string json = """{"id":"state","customerId":"c-old","state":{"customerId":"c-old","lastVersion":7}}""";
 
-        var state = System.Text.Json.JsonSerializer.Deserialize(json, RulesJsonContext.Default.RuleStateDocument)!.State;
+        var state = System.Text.Json.JsonSerializer.Deserialize(json, StorageJsonContext.Default.RuleStateDocument)!.State;
 
         Assert.False(state.Evaluated.IsDefault || state.Sent.IsDefault || state.Armed.IsDefault || state.Pending.IsDefault || state.Decided.IsDefault);
         Assert.NotNull(state.Facts);

@@ -117,7 +117,7 @@ public static partial class CodeContract
         Core.Resources.Queues.All.Concat(Bindings.Where(b => b.Type is "queue" or "queueTrigger").Select(b => b["queueName"]!)).ToHashSet(StringComparer.Ordinal);
 
     /// <summary>The database the code opens by default (<c>CosmosOptions.DatabaseName</c>).</summary>
-    public static string DatabaseName => new Touchpoints.Functions.Cosmos.CosmosOptions().DatabaseName;
+    public static string DatabaseName => new Touchpoints.Functions.Storage.CosmosOptions().DatabaseName;
 
     [GeneratedRegex("%([A-Za-z0-9_:.-]+)%")]
     private static partial Regex SettingExpression();

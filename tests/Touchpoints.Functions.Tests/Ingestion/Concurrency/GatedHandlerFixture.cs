@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.Azure.Cosmos;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Touchpoints.Functions.Cosmos;
+using Touchpoints.Functions.Storage;
 using Touchpoints.Functions.Ingestion;
 using Touchpoints.FunctionsHost.Emulators;
 
@@ -40,9 +40,9 @@ public sealed class GatedHandlerFixture : IAsyncLifetime, IDisposable
                 AccountEndpoint = cosmos.Endpoint.ToString(), AccountKey = cosmos.Key,
                 ConnectionMode = ConnectionMode.Gateway, LimitToEndpoint = true,
             };
-            var clientOptions = CosmosRegistration.ClientOptions(options);
+            var clientOptions = StorageRegistration.ClientOptions(options);
             clientOptions.HttpClientFactory = () => new HttpClient(Gate, disposeHandler: false);
-            builder.Services.AddSingleton(CosmosRegistration.CreateClient(options, clientOptions));
+            builder.Services.AddSingleton(StorageRegistration.CreateClient(options, clientOptions));
         });
         await app.StartAsync();
         host = app.GetTestClient();

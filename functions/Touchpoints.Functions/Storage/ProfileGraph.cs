@@ -1,6 +1,6 @@
 using Touchpoints.Core.Views;
 
-namespace Touchpoints.Functions.Ingestion;
+namespace Touchpoints.Functions.Storage;
 
 /// <summary>
 /// The profiles a batch's identifiers name, as read: live documents, and tombstones followed to the profile they were merged

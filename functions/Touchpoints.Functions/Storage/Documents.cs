@@ -1,11 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
-using System.Text.Json.Serialization;
 using Touchpoints.Core.Events;
-using Touchpoints.Core.Ingestion;
 
-namespace Touchpoints.Functions.Ingestion;
+namespace Touchpoints.Functions.Storage;
 
 /// <summary>A document of the <c>identities</c> container: one identifier and the customer it resolves to.</summary>
 public sealed record IdentityDocument(string Id, string Key, string CustomerId, DateTimeOffset ClaimedAt)
@@ -35,13 +32,3 @@ public sealed record RejectionDocument(
     IReadOnlyList<ValidationError> Errors,
     string Body,
     DateTimeOffset RejectedAt);
-
-[JsonSourceGenerationOptions(
-    JsonSerializerDefaults.Web,
-    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    UseStringEnumConverter = true)]
-[JsonSerializable(typeof(IdentityDocument))]
-[JsonSerializable(typeof(RejectionDocument))]
-[JsonSerializable(typeof(CustomerChanged))]
-[JsonSerializable(typeof(IReadOnlyList<CustomerChanged>))]
-public sealed partial class StoreJsonContext : JsonSerializerContext;

@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using Microsoft.Azure.Cosmos;
 using Touchpoints.Core.Resources;
 
-namespace Touchpoints.Functions.Cosmos;
+namespace Touchpoints.Functions.Storage;
 
 /// <summary>Settings <c>Cosmos__*</c>. Locally an endpoint and key; in Azure the endpoint and a managed identity.</summary>
 public sealed class CosmosOptions

@@ -1,10 +1,8 @@
 using System.Collections.Immutable;
 using System.Net;
 using Microsoft.Azure.Cosmos;
-using Touchpoints.Functions.Cosmos;
-using Touchpoints.Functions.Ingestion;
 
-namespace Touchpoints.Functions.Rules;
+namespace Touchpoints.Functions.Storage;
 
 /// <summary>The active version is not the one the caller expected (an <c>If-Match</c> that no longer holds).</summary>
 public sealed class RulesVersionMismatchException(int? active, int expected)

@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Microsoft.Azure.Cosmos;
 
-namespace Touchpoints.Functions.Cosmos;
+namespace Touchpoints.Functions.Storage;
 
 /// <summary>
 /// Documents go through the same source-generated System.Text.Json contracts as everything else, instead of the SDK's

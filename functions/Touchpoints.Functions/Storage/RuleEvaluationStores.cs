@@ -3,10 +3,8 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.Azure.Cosmos;
 using Touchpoints.Core.Rules;
-using Touchpoints.Functions.Cosmos;
-using Touchpoints.Functions.Ingestion;
 
-namespace Touchpoints.Functions.Rules;
+namespace Touchpoints.Functions.Storage;
 
 /// <summary>Per customer, the rules' <see cref="RuleState"/> (<c>communications</c>, id <c>state</c>): point read, write on ETag.</summary>
 public sealed class RuleStateStore(Database database)

@@ -1,9 +1,8 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Touchpoints.Functions.Hosting;
 
-namespace Touchpoints.Functions.Collector;
+namespace Touchpoints.Functions.Hosting;
 
 /// <summary>Reads the non-forwarded HTTP trigger payload and answers through the <c>http</c> output binding.</summary>
 public static class HttpInvocation

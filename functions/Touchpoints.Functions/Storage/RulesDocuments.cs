@@ -2,7 +2,7 @@ using System.Collections.Immutable;
 using System.Globalization;
 using Touchpoints.Core.Rules;
 
-namespace Touchpoints.Functions.Rules;
+namespace Touchpoints.Functions.Storage;
 
 /// <summary>One version of the rules document in <c>config</c> (id <c>rules-v{n}</c>): immutable once written.</summary>
 public sealed record RulesVersionDocument(

@@ -5,12 +5,14 @@ using Microsoft.Azure.Cosmos;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Touchpoints.Core;
-using Touchpoints.Functions.Ingestion;
-using Touchpoints.Functions.Rules;
 
-namespace Touchpoints.Functions.Cosmos;
+namespace Touchpoints.Functions.Storage;
 
-public static class CosmosRegistration
+/// <summary>
+/// The app's storage: one Cosmos DB client and database (created locally where the settings allow it) and every store on
+/// them. Features take the stores they need; none opens a container itself.
+/// </summary>
+public static class StorageRegistration
 {
     public static JsonSerializerOptions DocumentOptions { get; } = Documents();
 
@@ -18,18 +20,28 @@ public static class CosmosRegistration
     {
         var options = new JsonSerializerOptions(CoreJsonContext.Default.Options)
         {
-            TypeInfoResolver = JsonTypeInfoResolver.Combine(CoreJsonContext.Default, StoreJsonContext.Default, RulesJsonContext.Default),
+            TypeInfoResolver = JsonTypeInfoResolver.Combine(CoreJsonContext.Default, StorageJsonContext.Default),
         };
-        foreach (var converter in RulesJsonContext.Converters) options.Converters.Add(converter);
+        foreach (var converter in StorageJsonContext.Converters) options.Converters.Add(converter);
         return options;
     }
 
-    public static IServiceCollection AddCosmos(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddStorage(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<CosmosOptions>().Bind(configuration.GetSection(CosmosOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton(sp => CreateClient(sp.GetRequiredService<IOptions<CosmosOptions>>().Value));
         services.AddSingleton(sp => sp.GetRequiredService<CosmosClient>().GetDatabase(sp.GetRequiredService<IOptions<CosmosOptions>>().Value.DatabaseName));
         services.AddHostedService<CosmosResources>();
+        services.AddSingleton<CustomerStore>();
+        services.AddSingleton<IdentityStore>();
+        services.AddSingleton<RejectionStore>();
+        services.AddSingleton<DeliveryStore>();
+        services.AddSingleton<RulesStore>();
+        services.AddSingleton<RuleStateStore>();
+        services.AddSingleton<LedgerStore>();
+        services.AddSingleton<RuleStatsStore>();
+        services.AddSingleton<WakeUpStore>();
+        services.AddSingleton<SchedulerCursorStore>();
         return services;
     }
 

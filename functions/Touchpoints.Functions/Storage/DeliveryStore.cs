@@ -3,10 +3,8 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.Azure.Cosmos;
 using Touchpoints.Core.Collection;
-using Touchpoints.Functions.Cosmos;
-using Touchpoints.Functions.Ingestion;
 
-namespace Touchpoints.Functions.Webhooks;
+namespace Touchpoints.Functions.Storage;
 
 /// <summary>A document of the <c>webhooks</c> container (partition key <c>/source</c>): one delivery, as first received.</summary>
 public sealed record DeliveryDocument(

@@ -1,0 +1,83 @@
+using System.Text.Json;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Azure.Cosmos;
+using Touchpoints.Core;
+using Touchpoints.Core.Events;
+using Touchpoints.Core.Ingestion;
+using Touchpoints.Core.Views;
+
+namespace Touchpoints.Functions.Storage;
+
+/// <summary>Point reads and conditional writes of customer views: the only access ingestion needs.</summary>
+public sealed class CustomerStore(Database database)
+{
+    private readonly Container container = database.GetContainer(Containers.Customers);
+
+    public async Task<Versioned<CustomerView>?> ReadAsync(string id, CancellationToken ct)
+    {
+        // An id Cosmos DB could not hold (from a URL, say) names no customer: not a request to send, nor a 400 to surface.
+        if (!IsPossibleId(id)) return null;
+        try
+        {
+            var response = await container.ReadItemAsync<CustomerView>(id, new PartitionKey(id), cancellationToken: ct).ConfigureAwait(false);
+            return new Versioned<CustomerView>(response.Resource, response.ETag);
+        }
+        catch (CosmosException e) when (e.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Cosmos DB ids: 1 to 255 characters, none of <c>/ \ ? #</c> (nor <c>%</c>, which gateways decode), no control characters.</summary>
+    public static bool IsPossibleId(string id) =>
+        id.Length is > 0 and <= 255 && id.AsSpan().IndexOfAny("/\\?#%") < 0 && !id.Any(char.IsControl);
+
+    /// <summary>The customer's current view, following <c>mergedInto</c> from a merged-away id to its survivor.</summary>
+    public async Task<CustomerView?> ReadCurrentAsync(string id, CancellationToken ct)
+    {
+        for (var hop = 0; hop <= ProfileGraph.MaxHops; hop++)
+        {
+            var found = await ReadAsync(id, ct).ConfigureAwait(false);
+            if (found?.Document.MergedInto is not { } survivor) return found?.Document;
+            id = survivor;
+        }
+        return null;
+    }
+
+    /// <summary>One page of every customer document, live and tombstones (the repair's full pass: its cost grows with them).</summary>
+    public async Task<(IReadOnlyList<Versioned<CustomerView>> Page, string? Continuation)> ScanAsync(string? continuation, int pageSize, CancellationToken ct)
+    {
+        using var feed = container.GetItemQueryStreamIterator(new QueryDefinition("SELECT * FROM c"), continuation,
+            new QueryRequestOptions { MaxItemCount = pageSize });
+        if (!feed.HasMoreResults) return ([], null);
+        using var page = await feed.ReadNextAsync(ct).ConfigureAwait(false);
+        page.EnsureSuccessStatusCode();
+        using var json = await JsonDocument.ParseAsync(page.Content, cancellationToken: ct).ConfigureAwait(false);
+        // Each document with its _etag, the condition of a repair's write: no second read per document.
+        var documents = json.RootElement.GetProperty("Documents").EnumerateArray()
+            .Select(d => new Versioned<CustomerView>(d.Deserialize(CoreJsonContext.Default.CustomerView)!, d.GetProperty("_etag").GetString()!))
+            .ToArray();
+        return (documents, page.ContinuationToken);
+    }
+
+    /// <summary>Creates the view when <paramref name="etag"/> is null, else replaces it if it is still at that ETag.</summary>
+    public async Task<string> WriteAsync(CustomerView view, string? etag, CancellationToken ct)
+    {
+        try
+        {
+            var response = etag is null
+                ? await container.CreateItemAsync(view, new PartitionKey(view.Id), Quiet, ct).ConfigureAwait(false)
+                : await container.ReplaceItemAsync(view, view.Id, new PartitionKey(view.Id),
+                    new ItemRequestOptions { IfMatchEtag = etag, EnableContentResponseOnWrite = false }, ct).ConfigureAwait(false);
+            return response.ETag;
+        }
+        catch (CosmosException e) when (e.StatusCode is HttpStatusCode.Conflict or HttpStatusCode.PreconditionFailed)
+        {
+            throw new ConcurrentUpdateException(view.Id);
+        }
+    }
+
+    private static readonly ItemRequestOptions Quiet = new() { EnableContentResponseOnWrite = false };
+}
