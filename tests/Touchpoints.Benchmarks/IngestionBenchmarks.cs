@@ -79,8 +79,7 @@ public class IngestionBenchmarks
         {
             var identities = events.SelectMany(a => a.Event.Identifiers).Select(i => i.Key).Distinct(StringComparer.Ordinal).ToImmutableArray();
             var update = IngestionBatch.Apply(
-                current: null, customerId, events[0].Event.OccurredAt, losers: [], events, identities,
-                conflicts: ImmutableArray<IdentityConflict>.Empty, now);
+                current: null, new CustomerSlice(customerId, events[0].Event.OccurredAt, Losers: [], events, identities, Conflicts: []), now);
             journalEntries += update.View.Journal.Length;
         }
         return journalEntries;

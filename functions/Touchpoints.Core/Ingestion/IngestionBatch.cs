@@ -25,6 +25,24 @@ public sealed record Rejection(EventSource Source, string? EventId, EventPositio
     public static string Clip(string body) => body.Length > BodyLimit ? body[..BodyLimit] : body;
 }
 
+/// <summary>
+/// What a batch brings to one customer, as one value (Marten's <c>EventSlice</c>): the profiles merged into it, its events
+/// in batch order, the identifiers it now holds and the conflicts met resolving them. <see cref="CreatedAt"/> is when a
+/// profile that does not exist yet is taken to begin (its earliest merged-away profile's, else the batch's).
+/// </summary>
+public sealed record CustomerSlice(
+    string CustomerId,
+    DateTimeOffset CreatedAt,
+    IReadOnlyList<CustomerView> Losers,
+    IReadOnlyList<AcceptedEvent> Events,
+    ImmutableArray<string> Identities,
+    ImmutableArray<IdentityConflict> Conflicts)
+{
+    /// <summary>A slice of events alone, nothing merged, no identifiers or conflicts to record.</summary>
+    public static CustomerSlice Of(string customerId, DateTimeOffset createdAt, IReadOnlyList<AcceptedEvent> events) =>
+        new(customerId, createdAt, [], events, [], []);
+}
+
 /// <summary>The result of applying a batch to one customer.</summary>
 public sealed record CustomerUpdate(CustomerView View, bool Changed, IReadOnlyList<string> Causes);
 
@@ -84,29 +102,21 @@ public static class IngestionBatch
     }
 
     /// <summary>
-    /// Folds merged-away profiles and a customer's events of this batch (in batch order) into its view. Events already
+    /// Folds a customer's slice of a batch — merged-away profiles, then its events in batch order — into its view as read
+    /// (<paramref name="current"/>, null for a new profile). Events already
     /// applied are skipped, so applying the same batch again yields an unchanged view. When the view changed, derives what
     /// depends on the whole view once, before the single write: the lifecycle, then — given the active
     /// <paramref name="rules"/> — the scores and the segments; entering or leaving a segment adds the causes
     /// <c>segment.entered:{id}</c> / <c>segment.left:{id}</c>.
     /// </summary>
-    public static CustomerUpdate Apply(
-        CustomerView? current,
-        string customerId,
-        DateTimeOffset createdAt,
-        IEnumerable<CustomerView> losers,
-        IEnumerable<AcceptedEvent> events,
-        ImmutableArray<string> identities,
-        ImmutableArray<IdentityConflict> conflicts,
-        DateTimeOffset now,
-        CompiledRules? rules = null,
-        TimeSpan? dedupWindow = null)
+    public static CustomerUpdate Apply(CustomerView? current, CustomerSlice slice, DateTimeOffset now, CompiledRules? rules = null, TimeSpan? dedupWindow = null)
     {
-        var view = current ?? CustomerView.Create(customerId, createdAt);
+        ArgumentNullException.ThrowIfNull(slice);
+        var view = current ?? CustomerView.Create(slice.CustomerId, slice.CreatedAt);
         var changed = current is null;
         var causes = new List<string>();
 
-        foreach (var loser in losers)
+        foreach (var loser in slice.Losers)
         {
             var folded = CustomerMerge.Fold(view, loser);
             if (ReferenceEquals(folded, view)) continue;
@@ -115,7 +125,7 @@ public static class IngestionBatch
             if (!causes.Contains(MergeCause)) causes.Add(MergeCause);
         }
 
-        foreach (var (e, _, arrivedAt, _) in events)
+        foreach (var (e, _, arrivedAt, _) in slice.Events)
         {
             var next = CustomerProjection.Apply(view, e, arrivedAt);
             if (ReferenceEquals(next, view)) continue;
@@ -124,13 +134,13 @@ public static class IngestionBatch
             if (!causes.Contains(e.Type)) causes.Add(e.Type);
         }
 
-        var allIdentities = view.Identities.Union(identities).Order(StringComparer.Ordinal).ToImmutableArray();
+        var allIdentities = view.Identities.Union(slice.Identities).Order(StringComparer.Ordinal).ToImmutableArray();
         if (!allIdentities.SequenceEqual(view.Identities))
         {
             view = view with { Identities = allIdentities };
             changed = true;
         }
-        var newConflicts = conflicts.Where(c => !view.Conflicts.Any(k => k.Identifier == c.Identifier && k.OtherCustomerId == c.OtherCustomerId)).ToArray();
+        var newConflicts = slice.Conflicts.Where(c => !view.Conflicts.Any(k => k.Identifier == c.Identifier && k.OtherCustomerId == c.OtherCustomerId)).ToArray();
         if (newConflicts.Length > 0)
         {
             view = view with { Conflicts = [.. view.Conflicts.Concat(newConflicts).TakeLast(CustomerView.ConflictLimit)] };

@@ -120,9 +120,9 @@ public sealed partial class IngestionHandler(
         // Scores and segments derive from the active rules, read once per batch (cached).
         var compiled = await rules.GetAsync(ct).ConfigureAwait(false);
         var writes = await Task.WhenAll(affected.Select(id => WriteCustomerAsync(
+            graph.Live.GetValueOrDefault(id),
             new CustomerSlice(
                 id,
-                graph.Live.GetValueOrDefault(id),
                 plan.NewProfiles.TryGetValue(id, out var created) ? created : folds[id].Select(f => f.CreatedAt).DefaultIfEmpty(now).Min(),
                 [.. folds[id]],
                 [.. eventsByCustomer[id]],
@@ -228,18 +228,19 @@ public sealed partial class IngestionHandler(
     /// written; a document the store refuses for good (too large, malformed) refuses the customer's events of this batch.
     /// Either way the rest of the batch goes on: one bad event never costs a good one.
     /// </summary>
-    private async Task<CustomerUpdate?> WriteCustomerAsync(CustomerSlice slice, CompiledRules compiled, ConcurrentQueue<Rejection> refused, CancellationToken ct)
+    private async Task<CustomerUpdate?> WriteCustomerAsync(
+        Versioned<CustomerView>? current, CustomerSlice slice, CompiledRules compiled, ConcurrentQueue<Rejection> refused, CancellationToken ct)
     {
-        var current = slice.Current;
         var events = slice.Events.ToList();
         for (var attempt = 1; ; attempt++)
         {
             // A tombstone is never written again: its survivor takes what would have gone to it.
-            if (current?.Document.MergedInto is not null) throw new StaleResolutionException($"{slice.Id} was merged meanwhile");
+            if (current?.Document.MergedInto is not null) throw new StaleResolutionException($"{slice.CustomerId} was merged meanwhile");
             var now = clock.GetUtcNow();
             CustomerUpdate Apply(Versioned<CustomerView>? read, IReadOnlyList<AcceptedEvent> these, bool withIdentities = true) =>
-                IngestionBatch.Apply(read?.Document, slice.Id, slice.CreatedAt, slice.Losers, these, withIdentities ? slice.Identities : [],
-                    withIdentities ? slice.Conflicts : [], now, compiled, options.Value.DedupWindow);
+                IngestionBatch.Apply(read?.Document,
+                    withIdentities ? slice with { Events = these } : slice with { Events = these, Identities = [], Conflicts = [] },
+                    now, compiled, options.Value.DedupWindow);
             CustomerUpdate? applied;
             try
             {
@@ -267,7 +268,7 @@ public sealed partial class IngestionHandler(
                         // Someone else moved it on; resolving again sees their version.
                     }
                 }
-                throw new StaleResolutionException($"{slice.Id} holds another exclusive identifier than this batch claimed");
+                throw new StaleResolutionException($"{slice.CustomerId} holds another exclusive identifier than this batch claimed");
             }
             if (!update.Changed) return null;
             try
@@ -277,12 +278,12 @@ public sealed partial class IngestionHandler(
             }
             catch (ConcurrentUpdateException) when (attempt < MaxAttempts * 2)
             {
-                LogConcurrentWrite(logger, slice.Id, attempt);
-                current = await customers.ReadAsync(slice.Id, ct).ConfigureAwait(false);
+                LogConcurrentWrite(logger, slice.CustomerId, attempt);
+                current = await customers.ReadAsync(slice.CustomerId, ct).ConfigureAwait(false);
             }
             catch (CosmosException e) when (!IsTransient(e))
             {
-                LogRefusedWrite(logger, slice.Id, (int)e.StatusCode, events.Count);
+                LogRefusedWrite(logger, slice.CustomerId, (int)e.StatusCode, events.Count);
                 foreach (var a in events) refused.Enqueue(a.Refused($"the customer's document could not be written ({(int)e.StatusCode} {e.StatusCode})"));
                 return null;
             }
@@ -335,16 +336,6 @@ public sealed partial class IngestionHandler(
         HttpRequestException or TimeoutException or OperationCanceledException => true,
         _ => false,
     };
-
-    /// <summary>What one customer's write is made of: the view as read, and what this batch folds into it.</summary>
-    private sealed record CustomerSlice(
-        string Id,
-        Versioned<CustomerView>? Current,
-        DateTimeOffset CreatedAt,
-        IReadOnlyList<CustomerView> Losers,
-        IReadOnlyList<AcceptedEvent> Events,
-        ImmutableArray<string> Identities,
-        ImmutableArray<IdentityConflict> Conflicts);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Rejected {Source} event {EventId}: {Reason}")]
     private static partial void LogRejected(ILogger logger, EventSource source, string? eventId, IReadOnlyList<ValidationError> reason);

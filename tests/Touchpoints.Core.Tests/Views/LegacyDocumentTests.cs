@@ -38,8 +38,8 @@ public class LegacyDocumentTests
         var view = JsonSerializer.Deserialize(json, CoreJsonContext.Default.CustomerView)!;
         var now = new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
 
-        var written = Touchpoints.Core.Ingestion.IngestionBatch.Apply(view, view.Id, view.CreatedAt, [],
-            [new Touchpoints.Core.Ingestion.AcceptedEvent(Support.Build.Page("m3", now, "/"), null, now)], [], [], now).View;
+        var written = Touchpoints.Core.Ingestion.IngestionBatch.Apply(view,
+            Touchpoints.Core.Ingestion.CustomerSlice.Of(view.Id, view.CreatedAt, [new Touchpoints.Core.Ingestion.AcceptedEvent(Support.Build.Page("m3", now, "/"), null, now)]), now).View;
         var stored = JsonSerializer.Deserialize(JsonSerializer.Serialize(written, CoreJsonContext.Default.CustomerView), CoreJsonContext.Default.CustomerView)!;
 
         Assert.DoesNotContain("recentEventIds", JsonSerializer.Serialize(written, CoreJsonContext.Default.CustomerView), StringComparison.Ordinal);
