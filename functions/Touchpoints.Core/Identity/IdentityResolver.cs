@@ -73,7 +73,7 @@ public static class IdentityResolver
         foreach (var (key, id) in owners)
         {
             if (!profiles.TryGetValue(id, out var profile) || profile.IdentityKeys.Contains(key)) continue;
-            if (Identifier.TryParseKey(key) is { IsExclusive: true } identifier && Clashes(profile.IdentityKeys, identifier))
+            if (Clashes(profile.IdentityKeys, new IdentifierKey(key)))
                 (refuted ??= new HashSet<string>(StringComparer.Ordinal)).Add(key);
         }
         return refuted ?? (IReadOnlySet<string>)FrozenEmpty;
@@ -82,17 +82,19 @@ public static class IdentityResolver
     /// <summary>Whether identifiers <paramref name="held"/> include another value of <paramref name="identifier"/>'s exclusive type.</summary>
     public static bool Clashes(IEnumerable<string> held, Identifier identifier)
     {
-        if (!identifier.IsExclusive) return false;
-        var prefix = identifier.Type + ":";
-        return held.Any(k => k.StartsWith(prefix, StringComparison.Ordinal) && k != identifier.Key);
+        return identifier.IsExclusive && held.Any(k => new IdentifierKey(k).IsOtherValueOf(identifier));
     }
+
+    /// <summary>Whether identifiers <paramref name="held"/> include another value of <paramref name="key"/>'s exclusive type.</summary>
+    public static bool Clashes(IEnumerable<string> held, IdentifierKey key) =>
+        key.IsExclusive && held.Any(k => new IdentifierKey(k).IsOtherValueOf(key));
 
     /// <summary>Whether identifier keys include two values of one exclusive type: a state no profile may be written in.</summary>
     public static bool HoldsAnExclusiveTwice(IEnumerable<string> keys)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var key in keys)
-            if (Identifier.TryParseKey(key) is { IsExclusive: true } identifier && !seen.Add(identifier.Type)) return true;
+        foreach (var key in keys.Select(k => new IdentifierKey(k)))
+            if (key.IsExclusive && !seen.Add(key.Type)) return true;
         return false;
     }
 
@@ -138,14 +140,7 @@ public static class IdentityResolver
         return string.CompareOrdinal(aId, bId) < 0;
     }
 
-    private static string KindPrefix(Identifier id) => id.Kind switch
-    {
-        IdentifierKind.CrmId => "crm.",
-        IdentifierKind.SocialHandle => "social.",
-        _ => id.Type + ":",
-    };
-
-    private static bool IsKnown(ProfileFacts profile) => profile.IdentityKeys.Any(k => !k.StartsWith("anonymousId:", StringComparison.Ordinal));
+    private static bool IsKnown(ProfileFacts profile) => IdentifierKey.AnyKnown(profile.IdentityKeys);
 
     private sealed class State
     {
@@ -256,8 +251,7 @@ public static class IdentityResolver
                     continue;
                 }
                 // A shared kiosk must not become one person, nor a bot's stream of made-up e-mails one document without end.
-                var kind = KindPrefix(id);
-                if (keys[target].Count(k => k.StartsWith(kind, StringComparison.Ordinal)) >= (id.IsAnonymous ? CustomerView.AnonymousIdLimit : CustomerView.IdentifiersPerKindLimit))
+                if (keys[target].Count(k => new IdentifierKey(k).Kind == id.Kind) >= (id.IsAnonymous ? CustomerView.AnonymousIdLimit : CustomerView.IdentifiersPerKindLimit))
                     continue;
                 owner[id.Key] = target;
                 claims[id.Key] = target;
@@ -281,20 +275,12 @@ public static class IdentityResolver
             return null;
         }
 
-        private bool HoldsOther(string profile, Identifier id)
-        {
-            var prefix = id.Type + ":";
-            return keys[profile].Any(k => k.StartsWith(prefix, StringComparison.Ordinal) && k != id.Key);
-        }
+        private bool HoldsOther(string profile, Identifier id) => keys[profile].Any(k => new IdentifierKey(k).IsOtherValueOf(id));
 
         private bool CanMerge(string a, string b)
         {
-            foreach (var key in keys[b])
-            {
-                var parsed = Identifier.TryParseKey(key);
-                if (parsed is { IsExclusive: true } && HoldsOther(a, parsed)) return false;
-            }
-            return true;
+            var held = keys[a];
+            return !keys[b].Any(key => Clashes(held, new IdentifierKey(key)));
         }
 
         private string Merge(string a, string b)

@@ -52,7 +52,7 @@ public static class CustomerMerge
     /// by the store (see <see cref="Identity.IdentityResolver.Refuted"/>) and its identifier gets a profile of its own.
     /// </summary>
     private static bool Clashes(ImmutableArray<string> held, string key) =>
-        Identity.Identifier.TryParseKey(key) is { } identifier && Identity.IdentityResolver.Clashes(held, identifier);
+        Identity.IdentityResolver.Clashes(held, new Identity.IdentifierKey(key));
 
     private static T? Pick<T>(T? a, T? b, Func<T, T, T> merge) where T : class => a is null ? b : b is null ? a : merge(a, b);
 

@@ -18,7 +18,7 @@ public static class Lifecycle
         if (t.Sales?.Opportunity is { Open: true } || status is not null && SalesQualified.Contains(status)) return LifecycleStage.SalesQualified;
         if (status is not null && MarketingQualified.Contains(status)) return LifecycleStage.MarketingQualified;
         if (status is not null) return LifecycleStage.Lead;
-        return view.Identities.Any(key => !key.StartsWith("anonymousId:", StringComparison.Ordinal)) ? LifecycleStage.Known : LifecycleStage.Anonymous;
+        return Identity.IdentifierKey.AnyKnown(view.Identities) ? LifecycleStage.Known : LifecycleStage.Anonymous;
     }
 
     private static string? Key(string? status) =>

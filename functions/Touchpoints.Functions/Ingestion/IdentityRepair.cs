@@ -127,7 +127,7 @@ public sealed partial class IdentityRepair(CustomerStore customers, IdentityStor
     {
         var survivor = await customers.ReadAsync(into, ct).ConfigureAwait(false);
         if (survivor is null || survivor.Document.MergedInto is not null) return false;
-        var clash = orphan.Document.Identities.Any(k => Identifier.TryParseKey(k) is { } id && IdentityResolver.Clashes(survivor.Document.Identities, id));
+        var clash = orphan.Document.Identities.Any(k => IdentityResolver.Clashes(survivor.Document.Identities, new IdentifierKey(k)));
         if (clash) return false;
         try
         {
