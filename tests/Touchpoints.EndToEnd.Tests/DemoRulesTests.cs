@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
+using Touchpoints.Core.Rules;
 using Touchpoints.LocalHost.Demo;
 using Xunit.Abstractions;
 
@@ -107,11 +108,11 @@ public sealed class DemoRulesTests(LocalHostFixture fixture, ITestOutputHelper o
             var ids = customers.SelectMany(c => c.MergedFrom.Prepend(c.Id)).ToHashSet(StringComparer.Ordinal);
             var emailed = messages.Where(m => ids.Contains(m.CustomerId) && m.Channel == "email" && m.CreatedAt > knownFrom).ToList();
             Assert.True(emailed.Count == 0, $"#{person.Index} {person.Name} ({person.Story}) denied email consent, yet got: {string.Join("; ", emailed.Select(m => Describe(run, m)))}");
-            Assert.DoesNotContain(decisions, d => ids.Contains(d.CustomerId) && d.Channel == "email" && d.CreatedAt > knownFrom && d.Outcome is "queued" or "deferred");
+            Assert.DoesNotContain(decisions, d => ids.Contains(d.CustomerId) && d.Channel == Channel.Email && d.CreatedAt > knownFrom && d.Outcome is DecisionOutcome.Queued or DecisionOutcome.Deferred);
         }
 
         // And the ledger says why: at least one email the rules wanted to send was suppressed for consent.
-        Assert.Contains(decisions, d => d.Outcome == "suppressed" && d.SuppressedBecause == "consent" && d.Explanation == "email consent is denied");
+        Assert.Contains(decisions, d => d.Outcome == DecisionOutcome.Suppressed && d.SuppressedBecause == SuppressionReason.Consent && d.Explanation == "email consent is denied");
     }
 
     [Fact]
@@ -132,13 +133,13 @@ public sealed class DemoRulesTests(LocalHostFixture fixture, ITestOutputHelper o
             Assert.Equal(message.Queue, decision.Queue);
             Assert.Equal(message.RuleId, decision.RuleId);
             Assert.Equal(message.Template, decision.Template);
-            Assert.True(decision.Outcome is "queued" or "deferred", $"{message.Id} is {decision.Outcome} in the ledger");
+            Assert.True(decision.Outcome is DecisionOutcome.Queued or DecisionOutcome.Deferred, $"{message.Id} is {decision.Outcome} in the ledger");
         }
 
         // The other way round: what the ledger says was queued is on its queue (deferred ones are invisible until their time).
         var now = DateTimeOffset.UtcNow;
         var onQueues = messages.Select(m => m.Id).ToHashSet(StringComparer.Ordinal);
-        var missing = decisions.Values.Where(d => d.Queue is not null && d.Outcome is "queued" or "deferred" && d.NotBefore <= now && !onQueues.Contains(d.Id)).ToList();
+        var missing = decisions.Values.Where(d => d.Queue is not null && d.Outcome is DecisionOutcome.Queued or DecisionOutcome.Deferred && d.NotBefore <= now && !onQueues.Contains(d.Id)).ToList();
         Assert.True(missing.Count == 0, "queued in the ledger but on no queue: " + string.Join("; ", missing.Select(d => $"{d.Id} {d.RuleId} {d.Queue} {d.Outcome}")));
     }
 

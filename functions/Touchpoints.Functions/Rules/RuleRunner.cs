@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Text.Json;
+using Touchpoints.Core;
 using Touchpoints.Core.Rules;
 using Touchpoints.Core.Views;
 using Touchpoints.Functions.Storage;
@@ -247,8 +248,8 @@ public sealed partial class RuleRunner(
     private static Dictionary<string, string> Messages(ImmutableArray<CommunicationMessage> communications, ImmutableArray<SalesAlertMessage> alerts)
     {
         var messages = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var m in communications) messages[m.Id] = JsonSerializer.Serialize(m, StorageJsonContext.Default.CommunicationMessage);
-        foreach (var m in alerts) messages[m.Id] = JsonSerializer.Serialize(m, StorageJsonContext.Default.SalesAlertMessage);
+        foreach (var m in communications) messages[m.Id] = JsonSerializer.Serialize(m, DecisionsJsonContext.Default.CommunicationMessage);
+        foreach (var m in alerts) messages[m.Id] = JsonSerializer.Serialize(m, DecisionsJsonContext.Default.SalesAlertMessage);
         return messages;
     }
 

@@ -9,10 +9,10 @@ using Touchpoints.Core.Views;
 namespace Touchpoints.Functions.Storage;
 
 /// <summary>
-/// Everything the app writes outside itself, but for the views (<see cref="CoreJsonContext"/>) and webhook deliveries (their
-/// own contract): Cosmos documents, the <c>customer-changes</c> hub's messages and the queues' messages. camelCase, enums as
-/// camelCase strings, nulls omitted. Combined with the core's context into <see cref="StorageRegistration.DocumentOptions"/>,
-/// with <see cref="Converters"/> added to its options.
+/// The documents of the handler's stores and the <c>customer-changes</c> hub's messages; the views
+/// (<see cref="CoreJsonContext"/>), the rules' decisions, state and queue messages (<see cref="DecisionsJsonContext"/>) have
+/// their shape in the core, and webhook deliveries their own contract. camelCase, enums as camelCase strings, nulls omitted.
+/// Combined with the core's contexts into <see cref="StorageRegistration.DocumentOptions"/>.
 /// </summary>
 [JsonSourceGenerationOptions(
     JsonSerializerDefaults.Web,
@@ -33,15 +33,4 @@ namespace Touchpoints.Functions.Storage;
 [JsonSerializable(typeof(RuleStatsDocument))]
 [JsonSerializable(typeof(RuleStatsDocument[]))]
 [JsonSerializable(typeof(RuleStateDocument))]
-[JsonSerializable(typeof(Decision))]
-[JsonSerializable(typeof(CommunicationMessage))]
-[JsonSerializable(typeof(SalesAlertMessage))]
-public sealed partial class StorageJsonContext : JsonSerializerContext
-{
-    /// <summary>The enum converters of this context, for options that combine it with others.</summary>
-    public static IEnumerable<JsonConverter> Converters =>
-    [
-        new CamelCaseEnumConverter<Channel>(), new CamelCaseEnumConverter<RuleKind>(), new CamelCaseEnumConverter<DecisionOutcome>(),
-        new CamelCaseEnumConverter<SuppressionReason>(),
-    ];
-}
+public sealed partial class StorageJsonContext : JsonSerializerContext;

@@ -20,9 +20,9 @@ public static class StorageRegistration
     {
         var options = new JsonSerializerOptions(CoreJsonContext.Default.Options)
         {
-            TypeInfoResolver = JsonTypeInfoResolver.Combine(CoreJsonContext.Default, StorageJsonContext.Default),
+            TypeInfoResolver = JsonTypeInfoResolver.Combine(CoreJsonContext.Default, DecisionsJsonContext.Default, StorageJsonContext.Default),
         };
-        foreach (var converter in StorageJsonContext.Converters) options.Converters.Add(converter);
+        foreach (var converter in DecisionsJsonContext.Converters) options.Converters.Add(converter);
         return options;
     }
 

@@ -1,5 +1,7 @@
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
+using Touchpoints.Core.Rules;
 using Touchpoints.FunctionsHost;
 
 namespace Touchpoints.LocalHost.Demo;
@@ -78,7 +80,7 @@ public static class DemoExtensions
         {
             var mine = queue.Messages.Where(m => ids.Contains(m.CustomerId)).OrderBy(m => m.CreatedAt).ThenBy(m => m.Id, StringComparer.Ordinal).ToList();
             ours[queue.Queue] = mine;
-            var deferred = decisions.Count(d => d.Queue == queue.Queue && d.Outcome == "deferred" && d.NotBefore > now);
+            var deferred = decisions.Count(d => d.Queue == queue.Queue && d.Outcome == DecisionOutcome.Deferred && d.NotBefore > now);
             lines.Add(string.Create(Invariant,
                 $"{queue.Queue,-24} {mine.Count,8} {(deferred > 0 ? "+" + deferred : "0"),9} {(queue.Approximate?.ToString(Invariant) ?? "no queue"),17}"));
         }
@@ -169,14 +171,15 @@ public static class DemoExtensions
     private static List<string> LedgerLines(ScheduledRulesRun scheduled)
     {
         var decisions = scheduled.Ledger.SelectMany(l => l.Decisions).ToList();
-        int Count(string outcome) => decisions.Count(d => d.Outcome == outcome);
+        int Count(DecisionOutcome outcome) => decisions.Count(d => d.Outcome == outcome);
         var lines = new List<string>
         {
             string.Create(Invariant,
-                $"{decisions.Count} decisions in the ledger of {scheduled.Ledger.Count(l => l.Decisions.Count > 0)} of the demo's customers: {Count("queued")} queued, {Count("deferred")} deferred (quiet hours), {Count("suppressed")} suppressed, {Count("heldOut")} held out"),
+                $"{decisions.Count} decisions in the ledger of {scheduled.Ledger.Count(l => l.Decisions.Count > 0)} of the demo's customers: {Count(DecisionOutcome.Queued)} queued, {Count(DecisionOutcome.Deferred)} deferred (quiet hours), {Count(DecisionOutcome.Suppressed)} suppressed, {Count(DecisionOutcome.HeldOut)} held out"),
             string.Create(Invariant, $"{"suppressed because",-20} {"decisions",9}   rules"),
         };
-        var suppressed = decisions.Where(d => d.Outcome == "suppressed").GroupBy(d => d.SuppressedBecause ?? "?", StringComparer.Ordinal)
+        var suppressed = decisions.Where(d => d.Outcome == DecisionOutcome.Suppressed)
+            .GroupBy(d => d.SuppressedBecause is { } reason ? JsonNamingPolicy.CamelCase.ConvertName(reason.ToString()) : "?", StringComparer.Ordinal)
             .OrderBy(g => ReasonRank(g.Key)).ThenBy(g => g.Key, StringComparer.Ordinal).ToList();
         if (suppressed.Count == 0) lines.Add("(nothing suppressed)");
         foreach (var group in suppressed)
@@ -186,7 +189,7 @@ public static class DemoExtensions
                 lines.Add($"{"",-20} {"",9}   e.g. \"{example.Key}\"");
         }
 
-        var heldOut = decisions.Where(d => d.Outcome == "heldOut").ToList();
+        var heldOut = decisions.Where(d => d.Outcome == DecisionOutcome.HeldOut).ToList();
         lines.Add(string.Create(Invariant, $"{"held out",-20} {heldOut.Count,9}   {(heldOut.Count > 0 ? PerRule(heldOut) : "-")}"));
         if (heldOut.Count > 0) lines.Add($"{"",-20} {"",9}   (the rule's hold-out group: decided, counted, not sent, so that conversion can be compared)");
 
@@ -207,7 +210,7 @@ public static class DemoExtensions
         return i >= 0 ? i : ReasonOrder.Length;
     }
 
-    private static string PerRule(IEnumerable<LedgerDecision> decisions) =>
+    private static string PerRule(IEnumerable<Decision> decisions) =>
         string.Join(", ", decisions.GroupBy(d => d.RuleId, StringComparer.Ordinal).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
             .Select(g => string.Create(Invariant, $"{g.Key} {g.Count()}")));
 

@@ -7,6 +7,7 @@ using System.Text.Json.Nodes;
 using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
 using Microsoft.Azure.Cosmos;
+using Touchpoints.Core;
 using Touchpoints.Core.Rules;
 using Touchpoints.FunctionsHost;
 using Touchpoints.FunctionsHost.App;
@@ -41,48 +42,15 @@ public sealed record QueuedMessage(string Queue, string MessageId, JsonObject Bo
 }
 
 /// <summary>One customer's part of the decision ledger (<c>communications</c>, partition key <c>/customerId</c>).</summary>
-/// <param name="Decisions">Every decision recorded for the customer.</param>
+/// <param name="Decisions">Every decision recorded for the customer, as the rules wrote it (<see cref="DecisionsJsonContext"/>).</param>
 /// <param name="State">The rules' state of the customer (id <c>state</c>): what was sent, what is armed; null when never evaluated.</param>
-public sealed record CustomerLedger(string CustomerId, IReadOnlyList<LedgerDecision> Decisions, JsonObject? State)
+public sealed record CustomerLedger(string CustomerId, IReadOnlyList<Decision> Decisions, RuleState? State)
 {
     /// <summary>
-    /// Schedules armed and waiting for their time: (rule, due). None for a profile merged away whose state was handed over
-    /// (<c>mergedInto</c>): its schedules are its survivor's now.
+    /// Schedules armed and waiting for their time. None for a profile merged away whose state was handed over
+    /// (<see cref="RuleState.MergedInto"/>): its schedules are its survivor's now.
     /// </summary>
-    public IReadOnlyList<(string RuleId, DateTimeOffset DueAt)> Armed =>
-        State?["state"]?["mergedInto"] is not null ? [] :
-        [.. (State?["state"]?["armed"] as JsonArray ?? []).OfType<JsonObject>()
-            .Select(a => ((string?)a["ruleId"] ?? "?", DemoRules.Time(a["dueAt"]) ?? DateTimeOffset.MaxValue))];
-}
-
-/// <summary>A decision as the ledger holds it.</summary>
-public sealed record LedgerDecision(JsonObject Document)
-{
-    public string Id => (string?)Document["id"] ?? "";
-
-    public string CustomerId => (string?)Document["customerId"] ?? "";
-
-    public string RuleId => (string?)Document["ruleId"] ?? "?";
-
-    public string Template => (string?)Document["template"] ?? "?";
-
-    /// <summary>queued, deferred, suppressed or heldOut.</summary>
-    public string Outcome => (string?)Document["outcome"] ?? "?";
-
-    /// <summary>cooldown, consent, noAddress, salesOwned, frequencyCap, expired or audience; null unless suppressed.</summary>
-    public string? SuppressedBecause => (string?)Document["suppressedBecause"];
-
-    public string? Explanation => (string?)Document["explanation"];
-
-    public string? Channel => (string?)Document["channel"];
-
-    public string? Queue => (string?)Document["queue"];
-
-    public string Kind => (string?)Document["kind"] ?? "?";
-
-    public DateTimeOffset? NotBefore => DemoRules.Time(Document["notBefore"]);
-
-    public DateTimeOffset? CreatedAt => DemoRules.Time(Document["createdAt"]);
+    public IReadOnlyList<ArmedSchedule> Armed => State is null || State.MergedInto is not null ? [] : State.Armed;
 }
 
 /// <summary>A rule of the active document and its statistics over the demo's days.</summary>
@@ -287,8 +255,8 @@ public static class DemoRules
         await Parallel.ForEachAsync(customerIds.Distinct(StringComparer.Ordinal),
             new ParallelOptions { MaxDegreeOfParallelism = LedgerConcurrency, CancellationToken = cancellationToken }, async (id, ct) =>
             {
-                var decisions = new List<LedgerDecision>();
-                JsonObject? state = null;
+                var decisions = new List<Decision>();
+                RuleState? state = null;
                 using var query = container.GetItemQueryStreamIterator(
                     new QueryDefinition("SELECT * FROM c WHERE c.customerId = @id").WithParameter("@id", id),
                     requestOptions: new QueryRequestOptions { PartitionKey = new PartitionKey(id) });
@@ -300,8 +268,9 @@ public static class DemoRules
                     var node = await JsonNode.ParseAsync(page.Content, cancellationToken: ct).ConfigureAwait(false);
                     foreach (var item in (node?["Documents"] as JsonArray ?? []).OfType<JsonObject>())
                     {
-                        if ((string?)item["id"] == "state") state = item;
-                        else if (item["outcome"] is not null) decisions.Add(new LedgerDecision(item));
+                        // The container holds a customer's rule state (id "state", the state under "state") and its decisions.
+                        if ((string?)item["id"] == RuleState.DocumentId) state = item["state"].Deserialize(DecisionsJsonContext.Default.RuleState);
+                        else if (item["outcome"] is not null) decisions.Add(item.Deserialize(DecisionsJsonContext.Default.Decision)!);
                     }
                 }
 
