@@ -16,7 +16,8 @@ namespace Touchpoints.Functions.Tests;
 /// </summary>
 public sealed class HandlerFixture : IAsyncLifetime
 {
-    public const string Database = "touchpoints";
+    /// <summary>This fixture's database on the assembly's one Cosmos DB server.</summary>
+    public string Database { get; } = SharedEmulators.NewDatabaseName("handler");
 
     public const string WebsiteKey = "wk-website";
     public const string AppOldKey = "wk-app-old";
@@ -40,22 +41,25 @@ public sealed class HandlerFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        cosmos = await CosmosServer.StartAsync();
+        cosmos = await SharedEmulators.CosmosAsync();
         app = HandlerApp.Build([], builder =>
         {
             builder.WebHost.UseTestServer();
-            builder.Configuration.AddInMemoryCollection(Settings(cosmos));
+            builder.Configuration.AddInMemoryCollection(Settings());
         });
         await app.StartAsync();
         Host = app.GetTestClient();
         Client = cosmos.CreateClient();
     }
 
-    public static Dictionary<string, string?> Settings(CosmosServer cosmos) => new()
+    /// <summary>The handler's settings on this fixture's database.</summary>
+    public Dictionary<string, string?> Settings() => Settings(Cosmos, Database);
+
+    public static Dictionary<string, string?> Settings(CosmosServer cosmos, string database) => new()
     {
         ["Cosmos:AccountEndpoint"] = cosmos.Endpoint.ToString(),
         ["Cosmos:AccountKey"] = cosmos.Key,
-        ["Cosmos:DatabaseName"] = Database,
+        ["Cosmos:DatabaseName"] = database,
         ["Cosmos:CreateResources"] = "true",
         ["Cosmos:ConnectionMode"] = "Gateway",
         ["Cosmos:LimitToEndpoint"] = "true",
@@ -72,9 +76,13 @@ public sealed class HandlerFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        Client?.Dispose();
         if (app is not null) await app.DisposeAsync();
-        if (cosmos is not null) await cosmos.DisposeAsync();
+        if (Client is not null)
+        {
+            // The server is the assembly's: only this fixture's database goes.
+            using var _ = await Client.GetDatabase(Database).DeleteStreamAsync();
+            Client.Dispose();
+        }
     }
 
     /// <summary>POSTs an invocation as the host does; returns the invocation's status and body (and the <c>res</c> output).</summary>

@@ -8,7 +8,7 @@ public sealed class AzuriteTests
     [Fact]
     public async Task StartsBlobAndQueueServicesOnLoopback()
     {
-        await using var azurite = await Azurite.StartAsync();
+        var azurite = await SharedEmulators.AzuriteAsync();
         using var http = new HttpClient();
 
         foreach (var endpoint in new[] { azurite.BlobEndpoint, azurite.QueueEndpoint })

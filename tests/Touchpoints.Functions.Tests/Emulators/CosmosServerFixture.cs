@@ -3,10 +3,13 @@ using Touchpoints.FunctionsHost.Emulators;
 
 namespace Touchpoints.Functions.Tests.Emulators;
 
-/// <summary>One cosmosdb-server per test collection; tests isolate themselves with fresh ids.</summary>
+/// <summary>The assembly's cosmosdb-server with a database of its own for these tests; tests isolate themselves with fresh ids.</summary>
 public sealed class CosmosServerFixture : IAsyncLifetime
 {
     private CosmosServer? server;
+
+    /// <summary>The database of these tests on the assembly's one Cosmos DB server.</summary>
+    public string DatabaseName { get; } = SharedEmulators.NewDatabaseName("emulator-tests");
     private CosmosClient? client;
 
     public CosmosServer Server => server ?? throw new InvalidOperationException("Not initialised.");
@@ -15,7 +18,7 @@ public sealed class CosmosServerFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        server = await CosmosServer.StartAsync();
+        server = await SharedEmulators.CosmosAsync();
         client = server.CreateClient(options => options.SerializerOptions = new CosmosSerializationOptions
         {
             PropertyNamingPolicy = CosmosPropertyNamingPolicy.CamelCase,
@@ -24,16 +27,16 @@ public sealed class CosmosServerFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        client?.Dispose();
-        if (server is not null)
+        if (client is not null)
         {
-            await server.DisposeAsync();
+            using (await client.GetDatabase(DatabaseName).DeleteStreamAsync()) { }
+            client.Dispose();
         }
     }
 
     public async Task<Container> ContainerAsync(string id, string partitionKeyPath)
     {
-        Database database = await Client.CreateDatabaseIfNotExistsAsync("emulator-tests");
+        Database database = await Client.CreateDatabaseIfNotExistsAsync(DatabaseName);
         return await database.CreateContainerIfNotExistsAsync(id, partitionKeyPath);
     }
 }

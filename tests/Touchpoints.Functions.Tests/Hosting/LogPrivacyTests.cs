@@ -18,7 +18,7 @@ public sealed class LogPrivacyTests(HandlerFixture fixture)
         string? aspNetCoreLevel, bool logged)
     {
         var capture = new CaptureProvider();
-        var settings = HandlerFixture.Settings(fixture.Cosmos);
+        var settings = fixture.Settings();
         if (aspNetCoreLevel is not null) settings["Logging:LogLevel:Microsoft.AspNetCore"] = aspNetCoreLevel;
         await using var app = HandlerApp.Build([], builder =>
         {

@@ -48,7 +48,7 @@ public sealed class IsolationTests(HandlerFixture fixture)
         var stored = (await fixture.CustomerAsync(broken))!;
         stored["touchpoints"]!["web"]!.AsObject().Remove("lastPages");
         using (var content = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(stored.ToJsonString())))
-            (await fixture.Client.GetContainer(HandlerFixture.Database, "customers").UpsertItemStreamAsync(content, new Microsoft.Azure.Cosmos.PartitionKey(broken)))
+            (await fixture.Client.GetContainer(fixture.Database, Containers.Customers).UpsertItemStreamAsync(content, new Microsoft.Azure.Cosmos.PartitionKey(broken)))
                 .EnsureSuccessStatusCode();
 
         var (status, body) = await fixture.InvokeAsync("IngestWebEvents",

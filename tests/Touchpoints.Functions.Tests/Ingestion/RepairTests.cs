@@ -52,7 +52,7 @@ public sealed class RepairTests(HandlerFixture fixture) : IClassFixture<HandlerF
         response.EnsureSuccessStatusCode();
     }
 
-    private Container Container(string name) => fixture.Client.GetContainer(HandlerFixture.Database, name);
+    private Container Container(string name) => fixture.Client.GetContainer(fixture.Database, name);
 
     /// <summary>A whole pass, page by page, as an operator runs it; the reports of every page.</summary>
     private async Task<List<JsonObject>> RepairAsync()

@@ -184,7 +184,7 @@ public sealed class ConcurrencyTests(RulesFixture fixture) : IAsyncLifetime
 
     private static ImmutableArray<string> Bodies(JsonArray changes) => [.. changes.Select(c => c!.ToJsonString())];
 
-    private Container Communications => fixture.Client.GetContainer(RulesFixture.Database, "communications");
+    private Container Communications => fixture.Client.GetContainer(fixture.Database, Containers.Communications);
 
     private async Task<JsonNode?> StateAsync(string customerId) => (await fixture.ReadAsync("communications", "state", customerId))?["state"];
 

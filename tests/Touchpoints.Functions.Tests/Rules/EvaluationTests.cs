@@ -141,7 +141,7 @@ public sealed class EvaluationTests(RulesFixture fixture) : IAsyncLifetime
         state["state"]!["evaluatedThrough"] = 0;
         state["state"]!["evaluated"] = new JsonArray();
         state["state"]!["decided"] = new JsonArray();
-        await fixture.Client.GetContainer(RulesFixture.Database, "communications")
+        await fixture.Client.GetContainer(fixture.Database, Containers.Communications)
             .UpsertItemStreamAsync(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(state.ToJsonString())), new Microsoft.Azure.Cosmos.PartitionKey(fay.CustomerId));
         var stats = await StatsAsync("order-thanks");
 

@@ -46,7 +46,8 @@ public sealed class ManualClock(DateTimeOffset start) : TimeProvider
 /// </summary>
 public sealed class RulesFixture : IAsyncLifetime
 {
-    public const string Database = "touchpoints";
+    /// <summary>This fixture's database on the assembly's one Cosmos DB server.</summary>
+    public string Database { get; } = SharedEmulators.NewDatabaseName("rules");
 
     /// <summary>A Monday in January: London is on UTC, so local times in the tests are UTC times.</summary>
     public static readonly DateTimeOffset Start = new(2030, 1, 7, 12, 0, 0, TimeSpan.Zero);
@@ -70,9 +71,8 @@ public sealed class RulesFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var starting = Task.WhenAll(CosmosServer.StartAsync().ContinueWith(t => cosmos = t.Result, TaskScheduler.Default),
-            Azurite.StartAsync().ContinueWith(t => azurite = t.Result, TaskScheduler.Default));
-        await starting;
+        var (startingCosmos, startingAzurite) = (SharedEmulators.CosmosAsync(), SharedEmulators.AzuriteAsync());
+        (cosmos, azurite) = (await startingCosmos, await startingAzurite);
         app = HandlerApp.Build([], builder =>
         {
             builder.WebHost.UseTestServer();
@@ -107,10 +107,13 @@ public sealed class RulesFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         Http?.Dispose();
-        Client?.Dispose();
         if (app is not null) await app.DisposeAsync();
-        if (cosmos is not null) await cosmos.DisposeAsync();
-        if (azurite is not null) await azurite.DisposeAsync();
+        if (Client is not null)
+        {
+            // The emulators are the assembly's: only this fixture's database goes (its queues are cleared by each test).
+            using var _ = await Client.GetDatabase(Database).DeleteStreamAsync();
+            Client.Dispose();
+        }
     }
 
     // ------------------------------------------------------------------ invocations
@@ -231,7 +234,7 @@ public sealed class RulesFixture : IAsyncLifetime
     {
         var query = new QueryDefinition("SELECT * FROM c WHERE c.customerId = @c").WithParameter("@c", customerId);
         var results = new List<JsonObject>();
-        using var feed = Client.GetContainer(Database, "communications").GetItemQueryStreamIterator(query,
+        using var feed = Client.GetContainer(Database, Containers.Communications).GetItemQueryStreamIterator(query,
             requestOptions: new QueryRequestOptions { PartitionKey = new PartitionKey(customerId) });
         while (feed.HasMoreResults)
         {
@@ -245,7 +248,7 @@ public sealed class RulesFixture : IAsyncLifetime
 
     public async Task DeleteSchedulerCursorAsync()
     {
-        using var _ = await Client.GetContainer(Database, "config").DeleteItemStreamAsync(SchedulerCursorDocument.DocumentId, new PartitionKey(SchedulerCursorDocument.DocumentId));
+        using var _ = await Client.GetContainer(Database, Containers.Config).DeleteItemStreamAsync(SchedulerCursorDocument.DocumentId, new PartitionKey(SchedulerCursorDocument.DocumentId));
     }
 
     public static string Iso(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);

@@ -102,7 +102,7 @@ public sealed class ScheduleTests(RulesFixture fixture) : IAsyncLifetime
         var bucket = WakeUpBuckets.Bucket(dueAt, WakeUpBuckets.ShardOf(customerId));
         var query = new QueryDefinition("SELECT * FROM c WHERE c.bucket = @b").WithParameter("@b", bucket);
         var results = new List<WakeUpDocument>();
-        using var feed = fixture.Client.GetContainer(RulesFixture.Database, "wakeups").GetItemQueryStreamIterator(query,
+        using var feed = fixture.Client.GetContainer(fixture.Database, Containers.WakeUps).GetItemQueryStreamIterator(query,
             requestOptions: new QueryRequestOptions { PartitionKey = new PartitionKey(bucket) });
         while (feed.HasMoreResults)
         {

@@ -25,12 +25,15 @@ public sealed class GatedHandlerFixture : IAsyncLifetime, IDisposable
 
     public StoreGate Gate { get; } = new();
 
+    /// <summary>This fixture's database on the assembly's one Cosmos DB server.</summary>
+    public string Database { get; } = SharedEmulators.NewDatabaseName("gated");
+
     public CosmosClient Client { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
-        cosmos = await CosmosServer.StartAsync();
-        var settings = HandlerFixture.Settings(cosmos);
+        cosmos = await SharedEmulators.CosmosAsync();
+        var settings = HandlerFixture.Settings(cosmos, Database);
         app = HandlerApp.Build([], builder =>
         {
             builder.WebHost.UseTestServer();
@@ -51,10 +54,10 @@ public sealed class GatedHandlerFixture : IAsyncLifetime, IDisposable
 
     public async Task DisposeAsync()
     {
-        Client.Dispose();
         host.Dispose();
         await app.DisposeAsync();
-        await cosmos.DisposeAsync();
+        using (await Client.GetDatabase(Database).DeleteStreamAsync()) { }
+        Client.Dispose();
     }
 
     public void Dispose() => Gate.Dispose();
@@ -81,7 +84,7 @@ public sealed class GatedHandlerFixture : IAsyncLifetime, IDisposable
 
     public async Task<JsonObject?> ReadAsync(string container, string id)
     {
-        using var response = await Client.GetContainer(HandlerFixture.Database, container).ReadItemStreamAsync(id, new PartitionKey(id));
+        using var response = await Client.GetContainer(Database, container).ReadItemStreamAsync(id, new PartitionKey(id));
         if (response.StatusCode == System.Net.HttpStatusCode.NotFound) return null;
         response.EnsureSuccessStatusCode();
         return (await JsonNode.ParseAsync(response.Content))!.AsObject();
