@@ -103,14 +103,27 @@ public sealed partial class ScheduledRules(
     /// <summary>How far back the very first run looks.</summary>
     public static readonly TimeSpan FirstLookBack = TimeSpan.FromMinutes(MaxBucketsPerRun);
 
-    public async Task<ScheduleOutcome> RunAsync(CancellationToken ct)
+    /// <summary>The timer's run: the complete minutes from the cursor on, which it moves past them.</summary>
+    public Task<ScheduleOutcome> RunAsync(CancellationToken ct) => RunAsync(openMinutes: false, ct);
+
+    /// <summary>
+    /// An operator's "now": what is due at this moment is decided at once, although its wake-up may sit in a minute that
+    /// is not complete yet (a schedule due now is filed under now plus <see cref="WakeUpBuckets.Margin"/>). Reads the
+    /// complete minutes as the timer does, then the open ones through that margin, where it takes only the wake-ups due by
+    /// now and leaves the rest. The cursor moves over complete minutes only, so the timer still reads the open ones and
+    /// finds whatever was written there since; what this run took is gone from them, and deciding again is idempotent.
+    /// </summary>
+    public Task<ScheduleOutcome> RunDueNowAsync(CancellationToken ct) => RunAsync(openMinutes: true, ct);
+
+    private async Task<ScheduleOutcome> RunAsync(bool openMinutes, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         var lastComplete = WakeUpBuckets.Minute(now) - TimeSpan.FromMinutes(1);
+        var through = openMinutes ? WakeUpBuckets.Minute(now + WakeUpBuckets.Margin) : lastComplete;
         var cursor = await cursors.ReadAsync(ct).ConfigureAwait(false);
         var start = WakeUpBuckets.ParseMinute(cursor?.Document.LastBucket) ?? lastComplete - FirstLookBack + TimeSpan.FromMinutes(1);
-        if (start > lastComplete) return new ScheduleOutcome(null, null, 0, 0, 0, 0, 0);
-        var end = Min(lastComplete, start + TimeSpan.FromMinutes(MaxBucketsPerRun - 1));
+        if (start > through) return new ScheduleOutcome(null, null, 0, 0, 0, 0, 0);
+        var end = Min(through, start + TimeSpan.FromMinutes(MaxBucketsPerRun - 1));
 
         var rules = await provider.GetAsync(ct).ConfigureAwait(false);
         var etag = cursor?.ETag;
@@ -120,7 +133,10 @@ public sealed partial class ScheduledRules(
             buckets++;
             var read = await Task.WhenAll(WakeUpBuckets.BucketsOf(minute).Select(b => wakeUps.ReadBucketAsync(b, ct)))
                 .ConfigureAwait(false);
-            var due = read.SelectMany(r => r).GroupBy(w => w.CustomerId, StringComparer.Ordinal).ToArray();
+            // In an open minute, a wake-up due later than now is the timer's: evaluated now it would find nothing due,
+            // and its deletion would lose the schedule.
+            var open = minute > lastComplete;
+            var due = read.SelectMany(r => r).Where(w => !open || w.DueAt <= now).GroupBy(w => w.CustomerId, StringComparer.Ordinal).ToArray();
             if (due.Length == 0) continue;
             found += due.Sum(d => d.Count());
             var results = await RuleRunner.ForEachAsync(due, Parallelism, async (wakeUp, token) =>
@@ -132,9 +148,9 @@ public sealed partial class ScheduledRules(
             customers += results.Count(r => r is { Evaluated: true });
             sent += results.Sum(r => r?.Sent ?? 0);
             dropped += results.Count(r => r is null);
-            etag = await cursors.WriteAsync(minute, etag, ct).ConfigureAwait(false);
+            if (!open) etag = await cursors.WriteAsync(minute, etag, ct).ConfigureAwait(false);
         }
-        etag = await cursors.WriteAsync(end, etag, ct).ConfigureAwait(false);
+        if (start <= lastComplete) etag = await cursors.WriteAsync(Min(end, lastComplete), etag, ct).ConfigureAwait(false);
         var outcome = new ScheduleOutcome(WakeUpBuckets.Bucket(start, 0), WakeUpBuckets.Bucket(end, 0), buckets, found, customers, sent, dropped);
         if (found > 0) LogRun(logger, buckets, found, customers, sent);
         return outcome;

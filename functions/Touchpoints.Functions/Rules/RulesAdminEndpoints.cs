@@ -38,7 +38,27 @@ public static class RulesAdminEndpoints
         app.MapGet(Prefix + "/versions", VersionsAsync);
         app.MapPost(Prefix + "/rollback/{version:int}", RollbackAsync);
         app.MapGet(Prefix + "/{id}/stats", StatsAsync);
+        app.MapPost(Prefix + "/schedules/run", RunDueNowAsync);
         return app;
+    }
+
+    // ------------------------------------------------------------------ schedules
+
+    /// <summary>
+    /// Decides what is due now without waiting for the timer's next complete minute (see <see cref="ScheduledRules.RunDueNowAsync"/>):
+    /// for an operator after a change of rules or an outage, and for a demo that should not wait a minute.
+    /// </summary>
+    private static async Task<IResult> RunDueNowAsync(ScheduledRules scheduler, CancellationToken ct)
+    {
+        try
+        {
+            var o = await scheduler.RunDueNowAsync(ct).ConfigureAwait(false);
+            return Results.Json(new ScheduleRunBody(o.From, o.To, o.Buckets, o.WakeUps, o.Customers, o.Sent, o.Dropped), RulesJsonContext.Default.ScheduleRunBody);
+        }
+        catch (ConcurrentUpdateException)
+        {
+            return Error(409, "conflict", "the scheduler moved on while this ran (the timer ran at the same time); run it again");
+        }
     }
 
     // ------------------------------------------------------------------ document and versions

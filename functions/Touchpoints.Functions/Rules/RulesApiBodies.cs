@@ -5,6 +5,12 @@ using Touchpoints.Functions.Storage;
 
 namespace Touchpoints.Functions.Rules;
 
+/// <summary>
+/// What <c>POST manage/rules/schedules/run</c> did: the buckets read (<c>{minute}|{shard}</c> of the first and last), the
+/// wake-ups taken, the customers evaluated, the messages queued, and the wake-ups dropped (their evaluation failed for good).
+/// </summary>
+public sealed record ScheduleRunBody(string? From, string? To, int Buckets, int WakeUps, int Customers, int Sent, int Dropped);
+
 // The management API's request and response bodies.
 
 public sealed record RuleErrorBody(string Path, int? Line, int? Column, string Message)

@@ -26,4 +26,5 @@ namespace Touchpoints.Functions.Rules;
 [JsonSerializable(typeof(PreviewRequest))]
 [JsonSerializable(typeof(PreviewBody))]
 [JsonSerializable(typeof(StatsBody))]
+[JsonSerializable(typeof(ScheduleRunBody))]
 public sealed partial class RulesJsonContext : JsonSerializerContext;

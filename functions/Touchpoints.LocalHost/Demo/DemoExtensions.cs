@@ -61,10 +61,8 @@ public static class DemoExtensions
     {
         var lines = new List<string>
         {
-            scheduled.Due > 0
-                ? string.Create(Invariant,
-                    $"RunScheduledRules ran {scheduled.Runs}× through the admin API; {scheduled.Due} schedules were due at once, their wake-ups in the minute {(scheduled.WakeUpMinute is { } m ? m.ToString("HH:mm", Invariant) : "(not found: the latest possible)")}, not yet complete: waited {scheduled.Waited.TotalSeconds:0.0}s for it (the timer reads complete minutes only)")
-                : string.Create(Invariant, $"RunScheduledRules ran {scheduled.Runs}× through the admin API; no schedule was left waiting for its minute"),
+            string.Create(Invariant,
+                $"RunScheduledRules ran through the host's admin API (complete minutes only); POST api/manage/rules/schedules/run then decided {scheduled.DueNow} wake-ups due by now in the open minute, without waiting for it to end"),
         };
         if (scheduled.Overdue > 0)
         {

@@ -64,15 +64,12 @@ public sealed record RuleStatistics(string RuleId, string? Kind, string? Descrip
     public long Total(string name) => (long?)Totals[name] ?? 0;
 }
 
-/// <summary>What running the scheduled rules at the end of the demo took.</summary>
-/// <param name="Runs">Invocations of <c>RunScheduledRules</c> through the admin API.</param>
-/// <param name="Due">Schedules that were due but whose wake-up sat in a minute not complete yet (the timer reads only complete minutes).</param>
-/// <param name="Waited">How long the demo waited for that minute to complete.</param>
-/// <param name="Overdue">Schedules still armed and due after all that: their wake-up was not processed.</param>
-/// <param name="WakeUpMinute">The minute whose bucket held the latest of those wake-ups (null: not found, the latest it could be was waited for).</param>
-public sealed record ScheduledRulesRun(int Runs, int Due, TimeSpan Waited, int Overdue, IReadOnlyList<CustomerLedger> Ledger, DateTimeOffset? WakeUpMinute = null)
+/// <summary>What running the scheduled rules at the end of the demo did.</summary>
+/// <param name="DueNow">Wake-ups due by then but filed in a minute not complete yet, decided at once by <c>POST api/manage/rules/schedules/run</c>.</param>
+/// <param name="Overdue">Schedules still armed and due before the run after all that: their wake-ups were not processed.</param>
+public sealed record ScheduledRulesRun(int DueNow, int Overdue, IReadOnlyList<CustomerLedger> Ledger)
 {
-    /// <summary>When the run looked for schedules that were due.</summary>
+    /// <summary>When the run began: every schedule due by then should have been decided.</summary>
     public DateTimeOffset CheckedAt { get; init; }
 }
 
@@ -91,10 +88,10 @@ public static class DemoRules
     private const int LedgerConcurrency = 8;
 
     /// <summary>
-    /// Runs <c>RunScheduledRules</c> now through the admin API and waits for idle. Schedules that came due (a cart left
-    /// days ago in simulated time is due at once) but whose wake-up is in a minute that is not complete yet are waited
-    /// for: until that minute is over, then the function runs again. Returns the ledger of <paramref name="customerIds"/>
-    /// as it is afterwards.
+    /// Runs the scheduled rules as the timer does (<c>RunScheduledRules</c> through the host's admin API: complete minutes
+    /// only), waits for the settle windows of the newest profiles to end, then decides what is due by now at once (<c>POST api/manage/rules/schedules/run</c>): a schedule due now
+    /// (e.g. a cart left days ago in simulated time) is filed in a minute not complete yet, which the timer would read only
+    /// once the minute is over. Returns the ledger of <paramref name="customerIds"/> as it is afterwards.
     /// </summary>
     public static async Task<ScheduledRulesRun> RunScheduledRulesAsync(LocalFunctionsHost host, HttpClient http, IReadOnlyCollection<string> customerIds,
         TimeProvider clock, CancellationToken cancellationToken)
@@ -104,64 +101,21 @@ public static class DemoRules
         ArgumentNullException.ThrowIfNull(customerIds);
         ArgumentNullException.ThrowIfNull(clock);
         await InvokeAsync(host, http, cancellationToken).ConfigureAwait(false);
-        var runs = 1;
+        // A new profile's change decisions wait out its settle window (Rules__SettleWindow), so that a profile merged away
+        // moments later gets nothing of its own: the demo's newest profiles are still settling when its traffic ends. Those
+        // windows are real time; the run waits for the last of them to end (at most the window), no longer.
+        var settling = (await ReadLedgerAsync(host.Settings, customerIds, cancellationToken).ConfigureAwait(false))
+            .SelectMany(l => l.Armed).Where(a => a.Settling).Select(a => a.DueAt).DefaultIfEmpty(DateTimeOffset.MinValue).Max();
+        if (settling - clock.GetUtcNow() is { Ticks: > 0 } wait) await Task.Delay(wait, clock, cancellationToken).ConfigureAwait(false);
         var checkedAt = clock.GetUtcNow();
+        using var response = await http.PostAsync(new Uri("api/manage/rules/schedules/run", UriKind.Relative), null, cancellationToken).ConfigureAwait(false);
+        var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
+            throw new InvalidOperationException($"POST api/manage/rules/schedules/run answered {(int)response.StatusCode}: {text}");
+        var dueNow = (int?)JsonNode.Parse(text)?["wakeUps"] ?? 0;
         var ledger = await ReadLedgerAsync(host.Settings, customerIds, cancellationToken).ConfigureAwait(false);
-        var due = ledger.Sum(l => l.Armed.Count(a => a.DueAt <= checkedAt + WakeUpBuckets.Margin));
-        var waited = TimeSpan.Zero;
-        DateTimeOffset? bucket = null;
-        if (due > 0)
-        {
-            // Every such wake-up was written before now, into the bucket of minute(written + margin) at the latest; the
-            // buckets themselves tell which minute exactly (when they can be read), which is often a minute sooner.
-            bucket = await LatestWakeUpMinuteAsync(host.Settings, checkedAt, customerIds, cancellationToken).ConfigureAwait(false);
-            var complete = (bucket ?? WakeUpBuckets.Minute(checkedAt + WakeUpBuckets.Margin)) + TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(2);
-            var wait = complete - clock.GetUtcNow();
-            var started = clock.GetTimestamp();
-            if (wait > TimeSpan.Zero) await Task.Delay(wait, clock, cancellationToken).ConfigureAwait(false);
-            // The host's own timer fires at the minute too: let it finish before running the function again.
-            await host.WaitForIdleAsync(TimeSpan.FromMinutes(2), cancellationToken).ConfigureAwait(false);
-            waited = clock.GetElapsedTime(started);
-            await InvokeAsync(host, http, cancellationToken).ConfigureAwait(false);
-            runs++;
-            ledger = await ReadLedgerAsync(host.Settings, customerIds, cancellationToken).ConfigureAwait(false);
-        }
-
         var overdue = ledger.Sum(l => l.Armed.Count(a => a.DueAt <= checkedAt));
-        return new ScheduledRulesRun(runs, due, waited, overdue, ledger, bucket) { CheckedAt = checkedAt };
-    }
-
-    /// <summary>
-    /// The latest minute among the wake-up buckets around <paramref name="now"/> (the minute before, its own, the next)
-    /// holding a wake-up of one of <paramref name="customerIds"/>: the <c>wakeups</c> container is partitioned by bucket,
-    /// <c>{yyyy-MM-ddTHH:mm}|{shard}</c>, so these are single-partition queries. Null when none is found (or readable).
-    /// </summary>
-    private static async Task<DateTimeOffset?> LatestWakeUpMinuteAsync(AppSettings settings, DateTimeOffset now, IReadOnlyCollection<string> customerIds,
-        CancellationToken cancellationToken)
-    {
-        using var database = DemoDatabase.Open(settings);
-        if (database is null) return null;
-        var wanted = customerIds.ToHashSet(StringComparer.Ordinal);
-        var container = database.Container(Containers.WakeUps);
-        var minutes = new[] { -1, 0, 1 }.Select(m => WakeUpBuckets.Minute(now) + TimeSpan.FromMinutes(m)).ToList();
-        var buckets = minutes.SelectMany(m => WakeUpBuckets.BucketsOf(m).Select(bucket => (Minute: m, Bucket: bucket)));
-        DateTimeOffset? latest = null;
-        foreach (var (minute, bucket) in buckets)
-        {
-            using var query = container.GetItemQueryStreamIterator(new QueryDefinition("SELECT * FROM c WHERE c.bucket = @bucket").WithParameter("@bucket", bucket),
-                requestOptions: new QueryRequestOptions { PartitionKey = new PartitionKey(bucket) });
-            while (query.HasMoreResults)
-            {
-                using var page = await query.ReadNextAsync(cancellationToken).ConfigureAwait(false);
-                if (!page.IsSuccessStatusCode) return null;
-                var node = await JsonNode.ParseAsync(page.Content, cancellationToken: cancellationToken).ConfigureAwait(false);
-                if ((node?["Documents"] as JsonArray ?? []).OfType<JsonObject>().Any(w => (string?)w["customerId"] is { } id && wanted.Contains(id))
-                    && (latest is null || minute > latest))
-                    latest = minute;
-            }
-        }
-
-        return latest;
+        return new ScheduledRulesRun(dueNow, overdue, ledger) { CheckedAt = checkedAt };
     }
 
     /// <summary><c>POST admin/functions/RunScheduledRules</c> with <c>{"input": ""}</c>, then waits until the host is idle.</summary>

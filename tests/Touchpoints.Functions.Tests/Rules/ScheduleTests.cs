@@ -97,6 +97,53 @@ public sealed class ScheduleTests(RulesFixture fixture) : IAsyncLifetime
         Assert.Equal(8, Enumerable.Range(0, 1000).Select(i => WakeUpBuckets.ShardOf($"c-{i}")).Distinct().Count());
     }
 
+    [Fact]
+    public async Task Running_due_schedules_now_decides_what_is_due_in_a_minute_not_complete_yet_and_leaves_the_rest_to_the_timer()
+    {
+        // Forty seconds into a minute, so that the reminder falls due at :40 of its minute, where the timer would not look
+        // before the minute is over.
+        var t = fixture.Clock.GetUtcNow();
+        fixture.Clock.Advance(WakeUpBuckets.Minute(t) + TimeSpan.FromSeconds(100) - t);
+        var ivy = new Shopper(fixture, "due-now");
+        var addedAt = fixture.Clock.GetUtcNow();
+        await fixture.IngestAndEvaluateAsync(ivy.Identify(), ivy.ProductAdded());
+        var dueAt = addedAt.AddMinutes(15);
+        Assert.Equal(40, dueAt.Second);
+        await fixture.RunTimerAsync(); // the timer's cursor is at the minute before now from here on
+
+        // Thirty seconds before it is due, in its own minute: not taken, its wake-up left where the timer will read it.
+        fixture.Clock.Advance(dueAt.AddSeconds(-30) - fixture.Clock.GetUtcNow());
+        var early = await RunDueNowAsync();
+        Assert.Equal(0, early["sent"]!.GetValue<int>());
+        Assert.Empty(await fixture.PeekAsync(Queues.CommunicationsNormal));
+        Assert.Single(await WakeUpsAsync(dueAt, ivy.CustomerId));
+
+        // Due, its minute still open: the timer does not read it yet, running due schedules now does.
+        fixture.Clock.Advance(TimeSpan.FromSeconds(31));
+        Assert.Equal(200, (await fixture.RunTimerAsync()).Status);
+        Assert.Empty(await fixture.PeekAsync(Queues.CommunicationsNormal));
+        var now = await RunDueNowAsync();
+        Assert.Equal((1, 1), (now["wakeUps"]!.GetValue<int>(), now["sent"]!.GetValue<int>()));
+        var reminder = Assert.Single(await fixture.PeekAsync(Queues.CommunicationsNormal));
+        Assert.Equal((ivy.CustomerId, "cart-reminder"), (reminder.CustomerId, reminder.Template));
+        Assert.Empty(await WakeUpsAsync(dueAt, ivy.CustomerId));
+
+        // The cursor stayed behind the open minute: the timer reads it once complete, and sends nothing twice.
+        fixture.Clock.Advance(TimeSpan.FromMinutes(1));
+        var (status, body) = await fixture.RunTimerAsync();
+        Assert.True(status == 200, body.ToJsonString());
+        Assert.Contains(WakeUpBuckets.MinuteName(WakeUpBuckets.Minute(dueAt)), body.ToJsonString(), StringComparison.Ordinal);
+        Assert.Equal(1, await fixture.CountAsync(Queues.CommunicationsNormal));
+    }
+
+    private async Task<System.Text.Json.Nodes.JsonObject> RunDueNowAsync()
+    {
+        using var response = await fixture.Http.PostAsync(RulesAdminEndpoints.Prefix + "/schedules/run", null);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, text);
+        return System.Text.Json.Nodes.JsonNode.Parse(text)!.AsObject();
+    }
+
     private async Task<List<WakeUpDocument>> WakeUpsAsync(DateTimeOffset dueAt, string customerId)
     {
         var bucket = WakeUpBuckets.Bucket(dueAt, WakeUpBuckets.ShardOf(customerId));
