@@ -12,31 +12,23 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.Azure.Cosmos;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using Touchpoints.Functions.Rules;
 using Touchpoints.FunctionsHost.Emulators;
 
 namespace Touchpoints.Functions.Tests.Rules;
 
-/// <summary>A clock the tests move: only forward, so that the scheduler's cursor and the rules cache see time as it is.</summary>
-public sealed class ManualClock(DateTimeOffset start) : TimeProvider
+/// <summary>The rules tests' moves of their <see cref="FakeTimeProvider"/>, beyond <see cref="FakeTimeProvider.Advance"/>.</summary>
+public static class FakeClockExtensions
 {
-    private long ticks = start.UtcTicks;
-
-    public override DateTimeOffset GetUtcNow() => new(Interlocked.Read(ref ticks), TimeSpan.Zero);
-
-    public void Advance(TimeSpan by)
-    {
-        Assert.True(by >= TimeSpan.Zero, "the clock only moves forward");
-        Interlocked.Add(ref ticks, by.Ticks);
-    }
-
     /// <summary>Moves to the next time the UTC wall clock shows <paramref name="time"/> (London is on UTC in January).</summary>
-    public void AdvanceToNext(TimeOnly time)
+    public static void AdvanceToNext(this FakeTimeProvider clock, TimeOnly time)
     {
-        var now = GetUtcNow();
+        ArgumentNullException.ThrowIfNull(clock);
+        var now = clock.GetUtcNow();
         var target = new DateTimeOffset(DateOnly.FromDateTime(now.UtcDateTime).ToDateTime(time), TimeSpan.Zero);
         if (target <= now) target = target.AddDays(1);
-        Advance(target - now);
+        clock.Advance(target - now);
     }
 }
 
@@ -56,7 +48,11 @@ public sealed class RulesFixture : IAsyncLifetime
     private Azurite? azurite;
     private WebApplication? app;
 
-    public ManualClock Clock { get; } = new(Start);
+    /// <summary>
+    /// The app's clock, moved by the tests and only forward (so that the scheduler's cursor and the rules cache see time
+    /// as it is): the tests of the collection share it, each from where the last one left it.
+    /// </summary>
+    public FakeTimeProvider Clock { get; } = new(Start);
 
     /// <summary>Every message the app's queue client sent: the queue, and the visibility delay and time to live it asked for.</summary>
     public SentMessages Sent { get; } = new();
