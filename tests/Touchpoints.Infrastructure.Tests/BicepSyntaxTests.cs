@@ -3,9 +3,9 @@ using Touchpoints.Infrastructure.Tests.Support;
 namespace Touchpoints.Infrastructure.Tests;
 
 /// <summary>
-/// No Bicep compiler is available where these tests run, so every file is at least parsed with tree-sitter-bicep: a
-/// syntax error (an ERROR or MISSING node) fails here. `az bicep build` / `azd provision --preview` remain the real
-/// compile check (types, scopes, API versions), to run where the Bicep CLI exists.
+/// The reader behind the contract tests: tree-sitter-bicep gives every file's declarations with literal values (what the
+/// contract compares with the code), and reports syntax it cannot read. Whether the files compile is the real compiler's
+/// to say (<see cref="BicepCompileTests"/>).
 /// </summary>
 public sealed class BicepSyntaxTests
 {
