@@ -73,6 +73,9 @@ param collectorSources array = [ 'website' ]
 @description('Browser origins allowed to call the collector, comma-separated; * for any.')
 param collectorAllowedOrigins string = '*'
 
+@description('Country (ISO 3166 alpha-2, e.g. GB) a phone number written without its country code is read in, unless the customer\'s locale says his own. Empty: such numbers link no one.')
+param defaultPhoneRegion string = ''
+
 @description('Webhook senders, e.g. [{ name: \'hubspot\', scheme: \'hubspot\' }, { name: \'stripe\', scheme: \'stripe\' }, { name: \'billing\', scheme: \'standardWebhooks\', publicUrl: \'\' }]; each gets Webhooks__Sources__<name>__Secrets from Key Vault secret webhook-<name>-secrets.')
 param webhookSources array = []
 
@@ -289,6 +292,7 @@ module functionApp './app/functions.bicep' = {
       Rules__SettleWindow: '00:01:00'
       // How long an applied event's id is remembered per customer: at least the hubs' retention (7 days).
       Ingestion__DedupWindow: '7.00:00:00'
+      Identity__DefaultPhoneRegion: defaultPhoneRegion
     }, collectorSettings, webhookSettings)
   }
   dependsOn: [

@@ -104,10 +104,10 @@ public static class SegmentIntake
     /// Completes, stamps and validates every event. <paramref name="source"/> (the configured source the write key belongs
     /// to) scopes the message ids made up for events without one.
     /// </summary>
-    public static SegmentOutcome Accept(SegmentEnvelope envelope, string source, WebCall? call, DateTimeOffset now)
+    public static SegmentOutcome Accept(SegmentEnvelope envelope, string source, WebCall? call, DateTimeOffset now, string? phoneRegion = null)
     {
         ArgumentNullException.ThrowIfNull(envelope);
-        var arrival = new ArrivalContext(now, now);
+        var arrival = new ArrivalContext(now, now, phoneRegion);
         var receivedAt = now.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
         var events = new List<JsonObject>(envelope.Items.Count);
         var rejected = new List<RejectedItem>();

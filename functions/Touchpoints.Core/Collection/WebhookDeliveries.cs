@@ -55,10 +55,10 @@ public static class CanonicalCrm
     /// The delivery with its mapped event when that event passes ingestion's own validation, else ignored with the reasons:
     /// the sender cannot fix a mapping, so refusing it would only make it retry.
     /// </summary>
-    public static WebhookDelivery Checked(string id, string? type, JsonObject e, DateTimeOffset now)
+    public static WebhookDelivery Checked(string id, string? type, JsonObject e, DateTimeOffset now, string? phoneRegion = null)
     {
         ArgumentNullException.ThrowIfNull(e);
-        var result = CrmParser.Parse(e.ToJsonString(), new ArrivalContext(now, now));
+        var result = CrmParser.Parse(e.ToJsonString(), new ArrivalContext(now, now, phoneRegion));
         return result.IsValid ? WebhookDelivery.Mapped(id, type, e) : WebhookDelivery.Skipped(id, type, "the mapped event is not valid: " + result.Reason);
     }
 
@@ -82,7 +82,7 @@ public static class StandardWebhookEvents
     /// redelivery carries the same id either way. An unknown type is ignored; an invalid event of a known type refuses the
     /// request (the producer speaks our schema and can fix it), and nothing is recorded, so the fixed redelivery goes through.
     /// </summary>
-    public static WebhookBatch Map(string source, string deliveryId, string body, DateTimeOffset now)
+    public static WebhookBatch Map(string source, string deliveryId, string body, DateTimeOffset now, string? phoneRegion = null)
     {
         if (Events.JsonText.HasLoneSurrogate(body)) return WebhookBatch.Refused(new ValidationError("$", Events.JsonText.LoneSurrogateMessage));
         JsonNode? root;
@@ -102,7 +102,7 @@ public static class StandardWebhookEvents
         if (e1["eventId"] is null || e1["eventId"] is JsonValue id && id.GetValueKind() == JsonValueKind.String && string.IsNullOrWhiteSpace(id.GetValue<string>()))
             e1["eventId"] = $"{source}-{deliveryId}";
 
-        var result = CrmParser.Parse(e1.ToJsonString(), new ArrivalContext(now, now));
+        var result = CrmParser.Parse(e1.ToJsonString(), new ArrivalContext(now, now, phoneRegion));
         return result.IsValid ? new WebhookBatch([WebhookDelivery.Mapped(deliveryId, type, e1)], []) : new WebhookBatch([], result.Errors);
     }
 }
@@ -131,7 +131,7 @@ public static class StripeEvents
 {
     public const string System = "stripe";
 
-    public static WebhookBatch Map(string source, string body, DateTimeOffset now)
+    public static WebhookBatch Map(string source, string body, DateTimeOffset now, string? phoneRegion = null)
     {
         if (WebhookBatch.Parse(body, out var refused) is not { } document) return refused!;
         using (document)
@@ -144,11 +144,11 @@ public static class StripeEvents
             var obj = root.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Object
                 && data.TryGetProperty("object", out var o) && o.ValueKind == JsonValueKind.Object ? o : default;
             var created = root.TryGetProperty("created", out var c) && c.TryGetInt64(out var s) ? DateTimeOffset.FromUnixTimeSeconds(s) : now;
-            return new WebhookBatch([MapOne(source, id, type, obj, created, now)], []);
+            return new WebhookBatch([MapOne(source, id, type, obj, created, now, phoneRegion)], []);
         }
     }
 
-    private static WebhookDelivery MapOne(string source, string id, string? type, JsonElement obj, DateTimeOffset created, DateTimeOffset now)
+    private static WebhookDelivery MapOne(string source, string id, string? type, JsonElement obj, DateTimeOffset created, DateTimeOffset now, string? phoneRegion)
     {
         if (obj.ValueKind != JsonValueKind.Object) return WebhookDelivery.Skipped(id, type, "the event has no data.object");
         var e = new JsonObject { ["eventId"] = $"{source}-{id}", ["occurredAt"] = CanonicalCrm.Time(created) };
@@ -188,7 +188,7 @@ public static class StripeEvents
                 return WebhookDelivery.Skipped(id, type, $"Stripe event type '{type}' is not mapped");
         }
         if (type != "customer.created" && type != "customer.updated") e["objectId"] = Str(obj, "id");
-        return CanonicalCrm.Checked(id, type, e, now);
+        return CanonicalCrm.Checked(id, type, e, now, phoneRegion);
     }
 
     private static void Money(JsonObject e, JsonElement obj, string member)
@@ -236,7 +236,7 @@ public static class HubSpotEvents
 
     private static readonly string[] ContactMembers = ["associatedContactId", "contactId"];
 
-    public static WebhookBatch Map(string source, string body, DateTimeOffset now)
+    public static WebhookBatch Map(string source, string body, DateTimeOffset now, string? phoneRegion = null)
     {
         if (WebhookBatch.Parse(body, out var refused) is not { } document) return refused!;
         using (document)
@@ -255,7 +255,7 @@ public static class HubSpotEvents
             {
                 var id = StripeEvents.Str(item, "eventId");
                 if (id is null) errors.Add(new ValidationError($"$[{index}].eventId", "is required"));
-                else deliveries.Add(MapOne(source, id, item, now));
+                else deliveries.Add(MapOne(source, id, item, now, phoneRegion));
                 index++;
             }
             if (root.ValueKind is not (JsonValueKind.Array or JsonValueKind.Object))
@@ -264,7 +264,7 @@ public static class HubSpotEvents
         }
     }
 
-    private static WebhookDelivery MapOne(string source, string id, JsonElement item, DateTimeOffset now)
+    private static WebhookDelivery MapOne(string source, string id, JsonElement item, DateTimeOffset now, string? phoneRegion)
     {
         var type = StripeEvents.Str(item, "subscriptionType");
         var objectId = StripeEvents.Str(item, "objectId");
@@ -316,6 +316,6 @@ public static class HubSpotEvents
             default:
                 return WebhookDelivery.Skipped(id, type, $"HubSpot subscription type '{type}' is not mapped");
         }
-        return CanonicalCrm.Checked(id, type, e, now);
+        return CanonicalCrm.Checked(id, type, e, now, phoneRegion);
     }
 }

@@ -122,7 +122,7 @@ public static class CrmParser
             Add(identifiers, Identifiers.Crm(c.System, c.CrmId));
             Add(identifiers, Identifiers.UserId(c.UserId));
             Add(identifiers, Identifiers.Email(c.Email));
-            Add(identifiers, Identifiers.Phone(c.Phone));
+            Add(identifiers, Identifiers.Phone(c.Phone, arrival.PhoneRegionFor(c.Locale)));
             if (identifiers.Count == 0) errors.Add(new("$.customer", "has no usable identifier (crmId with system, userId, email or phone)"));
         }
 

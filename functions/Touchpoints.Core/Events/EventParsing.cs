@@ -31,8 +31,15 @@ public sealed record ParseResult
 }
 
 /// <summary>Where and when an event body arrived: the fallbacks for times the body lacks, and the clock for sanity checks.</summary>
-public sealed record ArrivalContext(DateTimeOffset EnqueuedAt, DateTimeOffset Now)
+/// <param name="PhoneRegion">
+/// The region (ISO 3166 alpha-2) a phone number written without its country is read in when the event does not say the
+/// customer's own (<c>Identity__DefaultPhoneRegion</c>); null: such a number is no identifier.
+/// </param>
+public sealed record ArrivalContext(DateTimeOffset EnqueuedAt, DateTimeOffset Now, string? PhoneRegion = null)
 {
+    /// <summary>The region a phone number of a customer with <paramref name="locale"/> is read in: his own, else the default.</summary>
+    public string? PhoneRegionFor(string? locale) => Identity.Phones.RegionOf(locale) ?? PhoneRegion;
+
     /// <summary>Events stamped further ahead than this are refused: a clock that wrong would corrupt every "last" value.</summary>
     public static readonly TimeSpan FutureTolerance = TimeSpan.FromDays(1);
 }

@@ -113,7 +113,7 @@ public static class SegmentParser
         // alias links the id a visitor had before signing up; treating it as an anonymous id lets it merge into the user.
         if (call == WebCall.Alias) Add(identifiers, Identifiers.AnonymousId(message.PreviousId));
         Add(identifiers, Identifiers.Email(traits.Email));
-        Add(identifiers, Identifiers.Phone(traits.Phone));
+        Add(identifiers, Identifiers.Phone(traits.Phone, arrival.PhoneRegionFor(traits.Locale)));
         if (errors.Count == 0 && identifiers.Count == 0)
             errors.Add(new("$", "no usable identifier: userId and anonymousId are blocked placeholder values"));
 

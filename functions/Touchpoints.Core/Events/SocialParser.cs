@@ -60,7 +60,7 @@ public static class SocialParser
             errors.Add(new("$.handle", "is not a usable handle (blocked placeholder or malformed network)"));
         if (handle is not null) identifiers.Add(handle);
         if (Identifiers.Email(m.Email) is { } email) identifiers.Add(email);
-        if (Identifiers.Phone(m.Phone) is { } phone) identifiers.Add(phone);
+        if (Identifiers.Phone(m.Phone, arrival.PhoneRegion) is { } phone) identifiers.Add(phone);
         if (Identifiers.UserId(m.UserId) is { } user) identifiers.Add(user);
 
         if (errors.Count > 0) return ParseResult.Invalid(m.EventId, errors);

@@ -45,7 +45,7 @@ public sealed record Identifier(IdentifierKind Kind, string Value, string? Scope
             "anonymousId" when scope is null => Identifiers.AnonymousId(value),
             "userId" when scope is null => Identifiers.UserId(value),
             "email" when scope is null => Identifiers.Email(value),
-            "phone" when scope is null => Identifiers.Phone(value),
+            "phone" when scope is null => Identifiers.Phone(value) ?? Identifiers.StoredPhone(value),
             "crm" when scope is not null => Identifiers.Crm(scope, value),
             "social" when scope is not null => Identifiers.Social(scope, value),
             _ => null,
@@ -101,29 +101,25 @@ public static class Identifiers
     }
 
     /// <summary>
-    /// E.164 where the number says its country (<c>+</c> or <c>00</c> prefix); otherwise the bare digits, which still
-    /// match the same number written with other punctuation.
+    /// A phone number in E.164 (<c>+442079460000</c>), read with Google's libphonenumber: a number written with its country
+    /// (<c>+44 (0)20 7946 0000</c>, <c>0044 20 7946 0000</c>) in any punctuation, or without it (<c>020 7946 0000</c>) in
+    /// <paramref name="region"/> (ISO 3166 alpha-2, e.g. <c>GB</c>: the customer's own country where the event says it,
+    /// else the app's default). Extensions are dropped. A number that is not valid for its country, or national with no
+    /// region to read it in, is no identifier: two people must not meet on a mistyped number (it stays a trait).
     /// </summary>
-    public static Identifier? Phone(string? value)
-    {
-        if (value is null || IsBlocked(value)) return null;
-        var trimmed = value.Trim();
-        var digits = new StringBuilder(trimmed.Length);
-        foreach (var c in trimmed)
-        {
-            if (char.IsAsciiDigit(c)) digits.Append(c);
-            else if (c is not (' ' or '-' or '.' or '(' or ')' or '+' or '/')) return null;
-        }
-        var international = trimmed.StartsWith('+');
-        if (!international && digits.Length > 2 && digits[0] == '0' && digits[1] == '0')
-        {
-            digits.Remove(0, 2);
-            international = true;
-        }
-        if (digits.Length < 7 || digits.Length > 15 || IsBlocked(digits.ToString())) return null;
-        if (international && digits[0] == '0') return null;
-        return new Identifier(IdentifierKind.Phone, international ? "+" + digits : digits.ToString());
-    }
+    public static Identifier? Phone(string? value, string? region = null) =>
+        Phones.ToE164(value, region) is { } e164 ? new Identifier(IdentifierKind.Phone, e164) : null;
+
+    /// <summary>
+    /// A phone key as an earlier version stored it (digits, <c>+</c> and digits): read back as it is, so that the repair
+    /// and the lookups of stored profiles still find it. New events never make one.
+    /// </summary>
+    private static readonly System.Buffers.SearchValues<char> Digits = System.Buffers.SearchValues.Create("0123456789");
+
+    internal static Identifier? StoredPhone(string? value) =>
+        value is { Length: >= 7 and <= 16 } && !(value[0] == '+' ? value.AsSpan(1) : value.AsSpan()).ContainsAnyExcept(Digits)
+            ? new Identifier(IdentifierKind.Phone, value)
+            : null;
 
     public static Identifier? Crm(string? system, string? id)
     {

@@ -54,15 +54,16 @@ public static class IngestionBatch
 {
     public const string MergeCause = "identity.merged";
 
+    /// <param name="phoneRegion">Where a phone number without its country is read (see <see cref="ArrivalContext.PhoneRegion"/>).</param>
     public static (IReadOnlyList<AcceptedEvent> Accepted, IReadOnlyList<Rejection> Rejected) Parse(
-        EventSource source, IReadOnlyList<IncomingEvent> incoming, DateTimeOffset now)
+        EventSource source, IReadOnlyList<IncomingEvent> incoming, DateTimeOffset now, string? phoneRegion = null)
     {
         var accepted = new List<AcceptedEvent>(incoming.Count);
         var rejected = new List<Rejection>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var item in incoming)
         {
-            var result = EventParser.Parse(source, item.Body, new ArrivalContext(item.EnqueuedAt, now));
+            var result = EventParser.Parse(source, item.Body, new ArrivalContext(item.EnqueuedAt, now, phoneRegion));
             if (result.Event is { } e)
             {
                 // A producer's retry inside one batch: the first copy wins, the second is not an error.

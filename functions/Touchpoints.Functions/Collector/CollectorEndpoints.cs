@@ -62,7 +62,8 @@ public static class CollectorEndpoints
 }
 
 /// <summary>One collector request: CORS, write key, limits, validation, and the answer with the events to publish.</summary>
-public sealed partial class SegmentCollector(IOptionsMonitor<CollectorOptions> options, TimeProvider clock, ILogger<SegmentCollector> logger)
+public sealed partial class SegmentCollector(
+    IOptionsMonitor<CollectorOptions> options, IOptions<IdentityOptions> identity, TimeProvider clock, ILogger<SegmentCollector> logger)
 {
     private const string AllowedMethods = "POST, OPTIONS";
     private const string DefaultAllowedHeaders = "Content-Type, Authorization, AnonymousId";
@@ -109,7 +110,7 @@ public sealed partial class SegmentCollector(IOptionsMonitor<CollectorOptions> o
         var writeKey = headerKey ?? envelope.WriteKey ?? request.QueryValue("writeKey");
         if (writeKey is null || !keys.TryGetValue(writeKey, out var source)) return Unauthorized(function, cors);
 
-        var outcome = SegmentIntake.Accept(envelope, source, call, clock.GetUtcNow());
+        var outcome = SegmentIntake.Accept(envelope, source, call, clock.GetUtcNow(), identity.Value.PhoneRegion);
         foreach (var r in outcome.Rejected) LogRejected(logger, function, source, r.Index, r.MessageId, string.Join("; ", r.Errors));
         if (outcome.Events.Count == 0)
         {

@@ -26,6 +26,7 @@ public sealed partial class IngestionHandler(
     RejectionStore rejections,
     RulesProvider rules,
     IOptions<IngestionOptions> options,
+    IOptions<IdentityOptions> identity,
     TimeProvider clock,
     ILogger<IngestionHandler> logger)
 {
@@ -34,7 +35,7 @@ public sealed partial class IngestionHandler(
 
     public async Task<BatchOutcome> IngestAsync(EventSource source, IReadOnlyList<IncomingEvent> batch, CancellationToken ct)
     {
-        var (accepted, rejected) = IngestionBatch.Parse(source, batch, clock.GetUtcNow());
+        var (accepted, rejected) = IngestionBatch.Parse(source, batch, clock.GetUtcNow(), identity.Value.PhoneRegion);
         foreach (var r in rejected) LogRejected(logger, source, r.EventId, r.Errors);
         if (rejected.Count > 0) await rejections.SaveAsync(rejected, ct).ConfigureAwait(false);
         if (accepted.Count == 0) return new BatchOutcome([], 0, rejected.Count);

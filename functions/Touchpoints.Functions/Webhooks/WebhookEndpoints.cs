@@ -29,7 +29,8 @@ public static class WebhookEndpoints
     }
 }
 
-public sealed partial class WebhookReceiver(IOptionsMonitor<WebhookOptions> options, DeliveryStore deliveries, TimeProvider clock, ILogger<WebhookReceiver> logger)
+public sealed partial class WebhookReceiver(
+    IOptionsMonitor<WebhookOptions> options, IOptions<IdentityOptions> identity, DeliveryStore deliveries, TimeProvider clock, ILogger<WebhookReceiver> logger)
 {
     /// <summary>The largest delivery taken: what one Event Hubs event can carry.</summary>
     public const int MaxDeliveryBytes = 1024 * 1024;
@@ -70,9 +71,9 @@ public sealed partial class WebhookReceiver(IOptionsMonitor<WebhookOptions> opti
 
         var batch = settings.Scheme switch
         {
-            WebhookScheme.StandardWebhooks => StandardWebhookEvents.Map(source, deliveryId!, body, now),
-            WebhookScheme.Stripe => StripeEvents.Map(source, body, now),
-            _ => HubSpotEvents.Map(source, body, now),
+            WebhookScheme.StandardWebhooks => StandardWebhookEvents.Map(source, deliveryId!, body, now, identity.Value.PhoneRegion),
+            WebhookScheme.Stripe => StripeEvents.Map(source, body, now, identity.Value.PhoneRegion),
+            _ => HubSpotEvents.Map(source, body, now, identity.Value.PhoneRegion),
         };
         if (batch.Errors.Count > 0)
         {

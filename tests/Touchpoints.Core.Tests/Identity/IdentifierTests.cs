@@ -23,21 +23,65 @@ public class IdentifierTests
     public void Unusable_emails_are_refused(string raw) => Assert.Null(Identifiers.Email(raw));
 
     [Theory]
-    [InlineData("+44 20 7946 0958", "+442079460958")]
-    [InlineData("0044 20 7946 0958", "+442079460958")]
-    [InlineData("+1 (415) 555-0132", "+14155550132")]
-    [InlineData("020 7946 0958", "02079460958")]
-    [InlineData("020-7946-0958", "02079460958")]
-    public void Phones_are_normalised_to_e164_where_the_country_is_known(string raw, string expected) =>
-        Assert.Equal(new Identifier(IdentifierKind.Phone, expected), Identifiers.Phone(raw));
+    [InlineData("+44 20 7946 0958", null, "+442079460958")]
+    [InlineData("+44 (0)20 7946 0958", null, "+442079460958")]
+    [InlineData("0044 20 7946 0958", null, "+442079460958")]
+    [InlineData("+44-20-7946-0958", "US", "+442079460958")]
+    [InlineData("020 7946 0958", "GB", "+442079460958")]
+    [InlineData("(020) 7946 0958", "GB", "+442079460958")]
+    [InlineData("+1 (415) 555-0132", null, "+14155550132")]
+    [InlineData("415.555.0132", "US", "+14155550132")]
+    [InlineData("+1 415 555 0132 ext. 204", null, "+14155550132")]
+    [InlineData("(415) 555-0132 x204", "US", "+14155550132")]
+    [InlineData("030 901820", "DE", "+4930901820")]
+    [InlineData("+49 30 901820", "FR", "+4930901820")]
+    [InlineData("01 42 68 53 00", "FR", "+33142685300")]
+    [InlineData("03-3224-9999", "JP", "+81332249999")]
+    public void Phones_written_nationally_or_internationally_become_one_e164_number(string raw, string? region, string expected) =>
+        Assert.Equal(new Identifier(IdentifierKind.Phone, expected), Identifiers.Phone(raw, region));
 
     [Theory]
-    [InlineData("12345")]
-    [InlineData("+0 20 7946 0958")]
-    [InlineData("call me")]
-    [InlineData("000-000-0000")]
-    [InlineData("1234567890123456")]
-    public void Unusable_phones_are_refused(string raw) => Assert.Null(Identifiers.Phone(raw));
+    [InlineData("020 7946 0958", null)] // national, and no region to read it in
+    [InlineData("+999 1234567", null)] // no such country code
+    [InlineData("+44 20 7946", null)] // too short for the United Kingdom
+    [InlineData("+1 555 0132", null)]
+    [InlineData("12345", "GB")]
+    [InlineData("+0 20 7946 0958", null)]
+    [InlineData("call me", "GB")]
+    [InlineData("000-000-0000", "US")]
+    [InlineData("1234567890123456", "GB")]
+    [InlineData("020 7946 0958", "XX")] // an unknown region reads nothing
+    public void Numbers_that_are_not_valid_phone_numbers_are_refused_as_identifiers(string raw, string? region) =>
+        Assert.Null(Identifiers.Phone(raw, region));
+
+    [Theory]
+    [InlineData("en-GB", "GB")]
+    [InlineData("fr_FR", "FR")]
+    [InlineData("zh-Hant-TW", "TW")]
+    [InlineData("de", null)]
+    [InlineData("en-XX", null)]
+    [InlineData(null, null)]
+    public void A_locale_or_country_gives_the_region_a_national_number_is_read_in(string? locale, string? region) =>
+        Assert.Equal(region, Phones.RegionOf(locale));
+
+    [Fact]
+    public void A_customer_own_locale_wins_over_the_default_region()
+    {
+        var now = new DateTimeOffset(2026, 11, 30, 12, 0, 0, TimeSpan.Zero);
+        var arrival = new Touchpoints.Core.Events.ArrivalContext(now, now, "US");
+        Assert.Equal("GB", arrival.PhoneRegionFor("en-GB"));
+        Assert.Equal("US", arrival.PhoneRegionFor(null));
+        Assert.Equal("US", arrival.PhoneRegionFor("xx"));
+    }
+
+    [Fact]
+    public void A_phone_key_stored_before_e164_reads_back_in_e164_where_it_can_and_as_it_is_where_it_cannot()
+    {
+        // The repair re-keys what it can: an international number kept with its trunk 0 becomes E.164 ...
+        Assert.Equal(new Identifier(IdentifierKind.Phone, "+442079460000"), Identifier.TryParseKey("phone:+4402079460000"));
+        // ... a national one, whose country no key says, stays findable under the key it has.
+        Assert.Equal(new Identifier(IdentifierKind.Phone, "02079460958"), Identifier.TryParseKey("phone:02079460958"));
+    }
 
     [Theory]
     [InlineData("null")]
@@ -96,7 +140,7 @@ public class IdentifierTests
         Identifiers.UserId("u-1001")!,
         Identifiers.Email("Ann@Example.com")!,
         Identifiers.Phone("+44 20 7946 0958")!,
-        Identifiers.Phone("020 7946 0958")!,
+        Identifiers.Phone("020 7946 0958", "GB")!,
         Identifiers.Crm("HubSpot", "901")!,
         Identifiers.Social("Instagram", "@Ann.Lee")!,
         Identifiers.UserId("a:b:c")!,

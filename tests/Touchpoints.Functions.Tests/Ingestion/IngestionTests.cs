@@ -11,7 +11,8 @@ public sealed class IngestionTests(HandlerFixture fixture)
     private string Anon => $"anon-{run}";
     private string User => $"user-{run}";
     private string Email => $"ann.{run}@example.com";
-    private string Phone => $"+44 20 {Math.Abs(run.GetHashCode(StringComparison.Ordinal)) % 100_000_000:0000 0000}";
+    // London's range kept for drama (020 7946 0000–0999): valid to libphonenumber, never anyone's number.
+    private string Phone => $"+44 20 7946 0{Math.Abs(run.GetHashCode(StringComparison.Ordinal)) % 1000:000}";
     private string PhoneKey => "phone:+4420" + Phone[7..].Replace(" ", "", StringComparison.Ordinal);
 
     private static string Customer(string key) => IdentityResolver.NewCustomerId(Identifier.TryParseKey(key)!);
@@ -146,6 +147,27 @@ public sealed class IngestionTests(HandlerFixture fixture)
         // Replaying the batch neither duplicates the rejections nor applies anything twice.
         await fixture.InvokeAsync("IngestWebEvents", HostPayloads.EventHubBatch(Hubs.WebEvents, $"r{run}", 10, bodies));
         Assert.Equal(3, (await fixture.QueryAsync("rejected", "web", $"c.partition = 'web-events/r{run}'")).Count);
+    }
+
+    [Fact]
+    public async Task A_phone_number_written_nationally_in_the_crm_finds_the_customer_the_website_knows_by_its_international_form()
+    {
+        var identify = await fixture.InvokeAsync("IngestWebEvents", HostPayloads.EventHubBatch(Hubs.WebEvents, "2", 1, [Identify("i1", "2026-11-20T10:06:00Z")]));
+        Assert.Equal(200, identify.Status);
+        var customer = await fixture.OwnerOfAsync(PhoneKey);
+        Assert.NotNull(customer);
+
+        // The CRM writes the same number as a Londoner would, and says the customer's locale: en-GB reads it as +44.
+        var national = "0" + Phone[4..]; // "020 7946 0…"
+        var call = $$"""
+            {"eventId":"call-{{run}}","type":"call.logged","occurredAt":"2026-11-20T11:00:00Z","subject":"Delivery question","owner":"sam@corp.example",
+             "customer":{"system":"zendesk","crmId":"z-{{run}}","phone":"{{national}} ext. 12","locale":"en-GB"} }
+            """;
+        var (status, _) = await fixture.InvokeAsync("IngestCrmEvents", HostPayloads.EventHubBatch(Hubs.CrmEvents, "0", 1, [call]));
+
+        Assert.Equal(200, status);
+        Assert.Equal(customer, await fixture.OwnerOfAsync($"crm.zendesk:z-{run}"));
+        Assert.Null(await fixture.OwnerOfAsync("phone:" + national.Replace(" ", "", StringComparison.Ordinal)));
     }
 
     [Fact]
