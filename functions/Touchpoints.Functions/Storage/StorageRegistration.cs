@@ -58,7 +58,9 @@ public static class StorageRegistration
     public static CosmosClientOptions ClientOptions(CosmosOptions options) =>
         new()
         {
-            Serializer = new SystemTextJsonCosmosSerializer(DocumentOptions),
+            // The SDK's own System.Text.Json serializer (instead of its default Newtonsoft.Json), on our source-generated
+            // contracts: one document shape, no reflection.
+            UseSystemTextJsonSerializerWithOptions = DocumentOptions,
             ConnectionMode = options.ConnectionMode,
             LimitToEndpoint = options.LimitToEndpoint,
             ApplicationName = "touchpoints",
