@@ -41,6 +41,9 @@ public sealed class InMemoryEventHubs
 
     public IEnumerable<EventHubInstance> Hubs => hubs.Values.OrderBy(h => h.Name, StringComparer.Ordinal);
 
+    /// <summary>The hub if the app's functions (or a tool) made it exist; a sender to any other is refused, as Azure would.</summary>
+    public EventHubInstance? Find(string name) => hubs.TryGetValue(name, out var hub) ? hub : null;
+
     public EventHubInstance Hub(string name) => hubs.GetOrAdd(name, n =>
         new EventHubInstance(n, partitionCounts.TryGetValue(n, out var count) ? count : defaultPartitionCount, clock));
 
@@ -80,6 +83,14 @@ public sealed class EventHubInstance
         }
 
         return published;
+    }
+
+    /// <summary>Appends to the partition given, as a sender to <c>{hub}/Partitions/{id}</c> does.</summary>
+    public IReadOnlyList<HubEvent> PublishTo(EventHubPartition partition, IEnumerable<(ReadOnlyMemory<byte> Body, string? PartitionKey)> events)
+    {
+        ArgumentNullException.ThrowIfNull(partition);
+        if (!Partitions.Contains(partition)) throw new ArgumentException($"{partition.Hub}/{partition.Id} is not a partition of {Name}.", nameof(partition));
+        return [.. events.Select(e => partition.Append(e.Body, e.PartitionKey, clock.GetUtcNow()))];
     }
 
     /// <summary>Every event of the hub, partition by partition, in sequence order.</summary>
