@@ -12,6 +12,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Touchpoints.FunctionsHost.App;
 using Touchpoints.FunctionsHost.Emulators;
+using Touchpoints.FunctionsHost.EventHubs;
 using Touchpoints.FunctionsHost.Runtime;
 using Touchpoints.FunctionsHost.Triggers;
 
@@ -38,6 +39,7 @@ public sealed partial class LocalFunctionsHost : IAsyncDisposable
     private bool ownsLoggerFactory;
     private ILogger logger = null!;
     private LocalEmulators? emulators;
+    private AmqpEventHubsEndpoint? eventHubsEndpoint;
     private HandlerSupervisor? handlerProcess;
     private HttpClient? handlerClient;
     private WebApplication? web;
@@ -125,6 +127,15 @@ public sealed partial class LocalFunctionsHost : IAsyncDisposable
         if (options.StartEmulators)
             emulators = await LocalEmulators.StartAsync(Settings, App, logger, cancellationToken).ConfigureAwait(false);
 
+        // The hubs exist before the handler starts: it may publish to them (with an Event Hubs SDK, over AMQP) at once.
+        Hubs = new InMemoryEventHubs(options.PartitionCount, new Dictionary<string, int>(options.HubPartitions, StringComparer.OrdinalIgnoreCase), clock);
+        foreach (var binding in App.Functions.SelectMany(f => f.Outputs.Append(f.Trigger)).Where(b => b.Type is BindingTypes.EventHub or BindingTypes.EventHubTrigger))
+            Hubs.Hub(binding["eventHubName"]!);
+        foreach (var hub in options.Hubs) Hubs.Hub(hub);
+        eventHubsEndpoint = AmqpEventHubsEndpoint.Start(Hubs, loggerFactory.CreateLogger("Host.EventHubs"), clock, options.EventHubsPort ?? 0);
+        Settings = Settings.With(EventHubsConnections(App, Settings, eventHubsEndpoint.ConnectionString));
+        LogEventHubs(logger, eventHubsEndpoint.ConnectionString);
+
         if (options.HandlerUrl is { } attach)
         {
             await ReadinessProbe.WaitAsync(attach, options.HandlerStartTimeout, null, cancellationToken).ConfigureAwait(false);
@@ -145,7 +156,6 @@ public sealed partial class LocalFunctionsHost : IAsyncDisposable
         var retryScale = options.RetryDelayScale
             ?? (double.TryParse(Settings.Get("LocalHost__RetryDelayScale") ?? Settings.Get("LocalHost:RetryDelayScale"),
                 NumberStyles.Float, CultureInfo.InvariantCulture, out var scale) ? scale : 1.0);
-        Hubs = new InMemoryEventHubs(options.PartitionCount, new Dictionary<string, int>(options.HubPartitions, StringComparer.OrdinalIgnoreCase), clock);
         var queues = new StorageQueues(App.Host.Queues.Base64Messages)
         {
             Undecodable = (id, queue) => LogUndecodable(logger, id, queue),
@@ -172,10 +182,6 @@ public sealed partial class LocalFunctionsHost : IAsyncDisposable
                     break;
             }
         }
-
-        // Output hubs exist from the start, so the status shows them before the first event.
-        foreach (var output in App.Functions.SelectMany(f => f.Outputs).Where(b => b.Type == BindingTypes.EventHub))
-            Hubs.Hub(output["eventHubName"]!);
 
         await StartWebAsync(options.Port ?? Settings.LocalHttpPort ?? LocalHostOptions.DefaultPort, cancellationToken).ConfigureAwait(false);
 
@@ -271,6 +277,7 @@ public sealed partial class LocalFunctionsHost : IAsyncDisposable
         foreach (var emulator in StartedEmulators)
             text.AppendLine(CultureInfo.InvariantCulture, $"Emulator:     {emulator}");
         text.AppendLine(CultureInfo.InvariantCulture, $"Status:       GET  {BaseAddress}runtime/status");
+        text.AppendLine(CultureInfo.InvariantCulture, $"Event Hubs:   {EventHubsConnectionString}  (AMQP, any Event Hubs SDK; hubs {string.Join(", ", Hubs.Hubs.Select(h => h.Name))})");
         text.AppendLine(CultureInfo.InvariantCulture, $"Publish:      POST {BaseAddress}runtime/hubs/{{hub}}[?partitionKey=…]  (a JSON array of events, or one event)");
         text.AppendLine(CultureInfo.InvariantCulture, $"Read a hub:   GET  {BaseAddress}runtime/hubs/{{hub}}");
         text.AppendLine(CultureInfo.InvariantCulture, $"Wait idle:    POST {BaseAddress}runtime/idle?timeout=60");
@@ -439,10 +446,33 @@ public sealed partial class LocalFunctionsHost : IAsyncDisposable
         handlerClient?.Dispose();
         if (handlerProcess is not null) await handlerProcess.DisposeAsync().ConfigureAwait(false);
         if (emulators is not null) await emulators.DisposeAsync().ConfigureAwait(false);
+        if (eventHubsEndpoint is not null) await eventHubsEndpoint.DisposeAsync().ConfigureAwait(false);
         foreach (var listener in queueListeners) listener.Dispose();
         stopping.Dispose();
         if (ownsLoggerFactory) loggerFactory?.Dispose();
     }
+
+    /// <summary>
+    /// The Event Hubs connection settings the app's bindings name, pointed at this host's AMQP endpoint where they are not
+    /// set or name a development emulator: so the handler's own Event Hubs client (and the host's bindings) meet the local hubs.
+    /// </summary>
+    private static Dictionary<string, string> EventHubsConnections(FunctionApp app, AppSettings settings, string connectionString) =>
+        app.Functions.SelectMany(f => f.Outputs.Append(f.Trigger))
+            .Where(b => b.Type is BindingTypes.EventHub or BindingTypes.EventHubTrigger && b["connection"] is not null)
+            .Select(b => b["connection"]!)
+            .Append(EventHubsConnectionSetting)
+            .Distinct(StringComparer.OrdinalIgnoreCase)
+            .Where(name => settings[name] is not { } value || value.Contains("UseDevelopmentEmulator=true", StringComparison.OrdinalIgnoreCase))
+            .ToDictionary(name => name, _ => connectionString, StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The setting an app's Event Hubs client reads when none of its bindings names one (Touchpoints' convention and the samples').</summary>
+    public const string EventHubsConnectionSetting = "EventHubConnection";
+
+    /// <summary>The connection string of the host's Event Hubs namespace (AMQP on loopback), for producers of any Event Hubs SDK.</summary>
+    public string EventHubsConnectionString => eventHubsEndpoint?.ConnectionString ?? throw new InvalidOperationException("The host is not started.");
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Event Hubs (AMQP) for producers of any Event Hubs SDK: {ConnectionString}")]
+    private static partial void LogEventHubs(ILogger logger, string connectionString);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Settings from {File}; app folder {AppFolder}")]
     private static partial void LogSettings(ILogger logger, string file, string appFolder);

@@ -20,7 +20,16 @@ public sealed class LocalHostOptions
     /// <summary>The HTTP port for triggers, the admin and the runtime API. Default: <c>Host.LocalHttpPort</c> of the settings, else 7071; 0 picks a free one.</summary>
     public int? Port { get; set; }
 
-    /// <summary>Partitions of every in-memory hub not listed in <see cref="HubPartitions"/>.</summary>
+    /// <summary>
+    /// The port of the host's Event Hubs namespace, spoken in AMQP on 127.0.0.1 (connection string
+    /// <c>Endpoint=sb://127.0.0.1:{port};…;UseDevelopmentEmulator=true</c>). Default: a free port, shown at start.
+    /// </summary>
+    public int? EventHubsPort { get; set; }
+
+    /// <summary>Hubs to offer besides those the app's bindings name (for tools that publish to a hub no function reads yet).</summary>
+    public IList<string> Hubs { get; } = [];
+
+        /// <summary>Partitions of every in-memory hub not listed in <see cref="HubPartitions"/>.</summary>
     public int PartitionCount { get; set; } = 4;
 
     /// <summary>Partitions per hub name, overriding <see cref="PartitionCount"/>.</summary>

@@ -1,13 +1,15 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Azure.Messaging.EventHubs;
+using Azure.Messaging.EventHubs.Producer;
 using Xunit.Abstractions;
 
 namespace Touchpoints.EndToEnd.Tests;
 
 /// <summary>
 /// One person's traffic sent with the vendors' own libraries — Segment's analytics-node, Stripe's and Standard Webhooks'
-/// signing — plus social events on the hub, through the local host to the view API: an anonymous visitor, then a CRM
+/// signing — plus social events sent with the Event Hubs SDK, through the local host to the view API: an anonymous visitor, then a CRM
 /// contact with their email, then an identify that links the two, then billing, support, sales and social.
 /// </summary>
 [Collection(LocalHostCollection.Name)]
@@ -106,19 +108,25 @@ public sealed class VendorLibraryTrafficTests(LocalHostFixture fixture, ITestOut
         });
         await fixture.IdleAsync();
 
-        // 5. Social: a listening tool's events published to the social-events hub.
-        using var social = await fixture.Http.PostAsJsonAsync(new Uri("runtime/hubs/social-events", UriKind.Relative), new JsonArray(
-            new JsonObject
-            {
-                ["eventId"] = "soc-1-" + run, ["type"] = "social.mention", ["network"] = "x", ["handle"] = "@" + Handle, ["followers"] = 48_000,
-                ["text"] = "The new tent is superb", ["sentiment"] = 0.8, ["occurredAt"] = now.ToString("O"), ["email"] = Email,
-            },
-            new JsonObject
-            {
-                ["eventId"] = "soc-2-" + run, ["type"] = "social.review", ["network"] = "x", ["handle"] = "@" + Handle, ["rating"] = 5,
-                ["text"] = "Five stars", ["sentiment"] = 0.9, ["occurredAt"] = now.AddMinutes(1).ToString("O"),
-            }));
-        Assert.Equal(HttpStatusCode.Accepted, social.StatusCode);
+        // 5. Social: a listening tool written with Azure's Event Hubs SDK publishes to the social-events hub, keyed by the
+        //    author's handle, through the local host's AMQP endpoint and its development connection string.
+        await using (var producer = new EventHubProducerClient(fixture.Host.EventHubsConnectionString, Hubs.SocialEvents))
+        {
+            JsonObject[] mentions =
+            [
+                new JsonObject
+                {
+                    ["eventId"] = "soc-1-" + run, ["type"] = "social.mention", ["network"] = "x", ["handle"] = "@" + Handle, ["followers"] = 48_000,
+                    ["text"] = "The new tent is superb", ["sentiment"] = 0.8, ["occurredAt"] = now.ToString("O"), ["email"] = Email,
+                },
+                new JsonObject
+                {
+                    ["eventId"] = "soc-2-" + run, ["type"] = "social.review", ["network"] = "x", ["handle"] = "@" + Handle, ["rating"] = 5,
+                    ["text"] = "Five stars", ["sentiment"] = 0.9, ["occurredAt"] = now.AddMinutes(1).ToString("O"),
+                },
+            ];
+            await producer.SendAsync(mentions.Select(m => new EventData(m.ToJsonString())), new SendEventOptions { PartitionKey = "social.x:" + Handle });
+        }
         await fixture.IdleAsync();
 
         // Every identifier leads to the same customer: the CRM profile (the oldest known), with the visitor merged in.

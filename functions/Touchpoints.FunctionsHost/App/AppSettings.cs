@@ -89,6 +89,14 @@ public sealed partial class AppSettings
         return new AppSettings(values, file, port);
     }
 
+    /// <summary>These settings with <paramref name="more"/> set over them (the host's own endpoints, known once started).</summary>
+    internal AppSettings With(IReadOnlyDictionary<string, string> more)
+    {
+        var merged = new Dictionary<string, string>(values, StringComparer.OrdinalIgnoreCase);
+        foreach (var (key, value) in more) merged[key] = value;
+        return new AppSettings(merged, File, LocalHttpPort);
+    }
+
     /// <summary>A setting as the host reads it: our settings first, then the environment (app settings are environment variables in Azure).</summary>
     public string? Get(string name) => this[name] ?? Environment.GetEnvironmentVariable(name);
 
