@@ -32,7 +32,11 @@ public static class HandlerApp
         builder.Services.AddWebhooks(builder.Configuration);
         builder.Services.AddRules(builder.Configuration);
 
+        // gzip, deflate and br request bodies (the SDKs that compress by default), decompressed before any endpoint reads them.
+        builder.Services.AddRequestDecompression();
+
         var app = builder.Build();
+        app.UseRequestDecompression();
         // The host's readiness probe: any answer means "started".
         app.MapGet("/", () => Results.Text("Touchpoints custom handler"));
         app.MapIngestion();

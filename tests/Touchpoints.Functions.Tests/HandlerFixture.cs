@@ -7,6 +7,8 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.Azure.Cosmos;
 using Microsoft.Extensions.Configuration;
 using Touchpoints.FunctionsHost.Emulators;
+using Touchpoints.FunctionsHost.EventHubs;
+using Touchpoints.FunctionsHost.Runtime;
 
 namespace Touchpoints.Functions.Tests;
 
@@ -32,6 +34,10 @@ public sealed class HandlerFixture : IAsyncLifetime
 
     private CosmosServer? cosmos;
     private WebApplication? app;
+    private AmqpEventHubsEndpoint? eventHubs;
+
+    /// <summary>The hubs the handler publishes to, through the local host's AMQP endpoint and Azure's Event Hubs SDK.</summary>
+    public InMemoryEventHubs Hubs { get; } = new(defaultPartitionCount: 4);
 
     public CosmosServer Cosmos => cosmos ?? throw new InvalidOperationException("Not initialised.");
 
@@ -42,6 +48,9 @@ public sealed class HandlerFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         cosmos = await SharedEmulators.CosmosAsync();
+        Hubs.Hub(Touchpoints.Core.Resources.Hubs.WebEvents);
+        Hubs.Hub(Touchpoints.Core.Resources.Hubs.CrmEvents);
+        eventHubs = AmqpEventHubsEndpoint.Start(Hubs, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         app = HandlerApp.Build([], builder =>
         {
             builder.WebHost.UseTestServer();
@@ -53,7 +62,12 @@ public sealed class HandlerFixture : IAsyncLifetime
     }
 
     /// <summary>The handler's settings on this fixture's database.</summary>
-    public Dictionary<string, string?> Settings() => Settings(Cosmos, Database);
+    public Dictionary<string, string?> Settings()
+    {
+        var settings = Settings(Cosmos, Database);
+        settings[SettingNames.EventHubConnection] = eventHubs?.ConnectionString;
+        return settings;
+    }
 
     public static Dictionary<string, string?> Settings(CosmosServer cosmos, string database) => new()
     {
@@ -77,6 +91,7 @@ public sealed class HandlerFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         if (app is not null) await app.DisposeAsync();
+        if (eventHubs is not null) await eventHubs.DisposeAsync();
         if (Client is not null)
         {
             // The server is the assembly's: only this fixture's database goes.
@@ -85,9 +100,53 @@ public sealed class HandlerFixture : IAsyncLifetime
         }
     }
 
+    /// <summary>
+    /// An HTTP function the host forwards (the collector's, the webhooks'): the request described by <paramref name="req"/>
+    /// (the host's trigger payload shape, kept so the tests read the same) sent as the caller sent it, and answered as an
+    /// invocation would be: <c>Outputs.res</c> holds the HTTP answer, <c>Outputs.events</c> what reached the hubs meanwhile.
+    /// </summary>
+    private async Task<Invocation> ForwardAsync(JsonObject req)
+    {
+        var before = Hubs.Hubs.ToDictionary(h => h.Name, h => h.Partitions.Select(p => p.Count).ToArray());
+        using var request = new HttpRequestMessage(new HttpMethod(req["Method"]!.GetValue<string>()), new Uri(req["Url"]!.GetValue<string>()));
+        if (req["Body"]?.GetValue<string>() is { } body) request.Content = new StringContent(body, System.Text.Encoding.UTF8);
+        foreach (var (name, values) in req["Headers"]!.AsObject())
+        {
+            if (string.Equals(name, "Content-Length", StringComparison.OrdinalIgnoreCase)) continue;
+            var value = values!.AsArray().Select(v => v!.GetValue<string>()).ToArray();
+            if (request.Content is not null && name.StartsWith("Content-", StringComparison.OrdinalIgnoreCase))
+            {
+                request.Content.Headers.Remove(name);
+                request.Content.Headers.TryAddWithoutValidation(name, value);
+            }
+            else
+            {
+                request.Headers.TryAddWithoutValidation(name, value);
+            }
+        }
+        using var response = await Host.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        var headers = new JsonObject();
+        foreach (var (name, values) in response.Headers.Concat(response.Content.Headers)) headers[name] = string.Join(", ", values);
+        var outputs = new JsonObject
+        {
+            ["res"] = new JsonObject
+            {
+                ["statusCode"] = ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["body"] = text,
+                ["headers"] = headers,
+            },
+        };
+        var published = Hubs.Hubs.SelectMany(h => h.Partitions.SelectMany((p, i) => p.Read(before.TryGetValue(h.Name, out var counts) ? counts[i] : 0, int.MaxValue)))
+            .OrderBy(e => e.EnqueuedTime).ToList();
+        if (published.Count > 0) outputs["events"] = new JsonArray([.. published.Select(e => JsonNode.Parse(e.BodyText))]);
+        return new Invocation(200, new JsonObject { ["Outputs"] = outputs });
+    }
+
     /// <summary>POSTs an invocation as the host does; returns the invocation's status and body (and the <c>res</c> output).</summary>
     public async Task<Invocation> InvokeAsync(string function, JsonObject payload)
     {
+        if (payload["Data"]?["req"] is JsonObject forwarded) return await ForwardAsync(forwarded);
         using var request = new HttpRequestMessage(HttpMethod.Post, "/" + function) { Content = JsonContent.Create(payload) };
         request.Headers.Add("X-Azure-Functions-InvocationId", Guid.NewGuid().ToString());
         request.Headers.Add("X-Azure-Functions-HostVersion", "4.1040.0");

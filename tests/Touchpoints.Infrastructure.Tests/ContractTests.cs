@@ -196,7 +196,8 @@ public sealed class ContractTests(ITestOutputHelper output)
         var infra = await Infra();
         var hubs = InfraHubs(infra);
         var reads = CodeContract.Triggers("eventHubTrigger").Select(b => b["eventHubName"]!).ToHashSet(StringComparer.Ordinal);
-        var writes = CodeContract.Triggers("eventHub").Where(b => b.Direction == "out").Select(b => b["eventHubName"]!).ToHashSet(StringComparer.Ordinal);
+        var writes = CodeContract.Triggers("eventHub").Where(b => b.Direction == "out").Select(b => b["eventHubName"]!)
+            .Concat(CodeContract.HubsPublishedByTheHandler).ToHashSet(StringComparer.Ordinal);
 
         foreach (var (name, hub) in hubs)
         {

@@ -168,11 +168,18 @@ public static class SegmentIntake
         return new SegmentOutcome(events, rejected);
     }
 
-    /// <summary>The key an event is meant to be partitioned by: its userId, else its anonymousId.</summary>
+    /// <summary>
+    /// The partition key of a web event: its browser or device (<c>anonymousId:…</c>), else its user (<c>userId:…</c>, a
+    /// server-side call). One browser's events then keep their order on one partition, before and after its visitor signs
+    /// in: a sign-in carries both ids, and keying it by the user would put it on another partition than the pages before it.
+    /// Events of one user on several devices meet in ingestion's identity resolution, which does not need them ordered.
+    /// </summary>
     public static string? PartitionKey(JsonObject e)
     {
         ArgumentNullException.ThrowIfNull(e);
-        return StringOf(e["userId"]) is { Length: > 0 } user ? user : StringOf(e["anonymousId"]);
+        return StringOf(e["anonymousId"]) is { Length: > 0 } anonymous ? "anonymousId:" + anonymous
+            : StringOf(e["userId"]) is { Length: > 0 } user ? "userId:" + user
+            : null;
     }
 
     private static string GeneratedId(string source, JsonObject e)

@@ -52,6 +52,22 @@ public static class CanonicalCrm
     public static string Time(DateTimeOffset at) => at.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
     /// <summary>
+    /// The partition key of a canonical CRM event: the contact as its system knows it (<c>crm.{system}:{id}</c>), else its user
+    /// id, email or phone. One contact's events then keep their order on one partition (a ticket opened before it is closed).
+    /// </summary>
+    public static string? PartitionKey(JsonObject e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        if (e["customer"] is not JsonObject c) return null;
+        static string? Text(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) && !string.IsNullOrWhiteSpace(s) ? s.Trim() : null;
+        return Text(c["crmId"]) is { } id && Text(c["system"]) is { } system ? $"crm.{system.ToLowerInvariant()}:{id}"
+            : Text(c["userId"]) is { } user ? "userId:" + user
+            : Text(c["email"]) is { } email ? "email:" + email.ToLowerInvariant()
+            : Text(c["phone"]) is { } phone ? "phone:" + phone
+            : null;
+    }
+
+    /// <summary>
     /// The delivery with its mapped event when that event passes ingestion's own validation, else ignored with the reasons:
     /// the sender cannot fix a mapping, so refusing it would only make it retry.
     /// </summary>

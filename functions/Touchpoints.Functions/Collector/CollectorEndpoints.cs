@@ -3,29 +3,35 @@ using Microsoft.Extensions.Options;
 using Touchpoints.Core.Collection;
 using Touchpoints.Core.Events;
 using Touchpoints.Functions.Hosting;
+using Touchpoints.Functions.Storage;
 
 namespace Touchpoints.Functions.Collector;
 
 /// <summary>
-/// The website SDK collector: Segment's HTTP Tracking API (<c>/v1/batch</c>, <c>/v1/track</c>, ...), one function per
-/// endpoint, each an HTTP trigger with an <c>http</c> output (<c>res</c>) and an Event Hubs output (<c>events</c>, hub
-/// <c>web-events</c>). Valid events go out as the Segment JSON objects they arrived as, stamped with <c>receivedAt</c>.
-/// The Event Hubs output binding of a custom handler cannot set a partition key (Azure/Azure-Functions#2430), so events
-/// are spread across partitions; the intended key would be userId, else anonymousId (<see cref="SegmentIntake.PartitionKey"/>).
+/// The website SDK collector: Segment's HTTP Tracking API (<c>/api/v1/batch</c>, <c>/api/v1/track</c>, ...), one forwarded
+/// HTTP function per endpoint: the Functions host passes the request as it came, and ASP.NET Core decompresses it (the
+/// SDKs that gzip by default work unchanged). Valid events go to the hub <c>web-events</c> as the Segment JSON objects they
+/// arrived as, stamped with <c>receivedAt</c>, published with the Event Hubs SDK and keyed by browser
+/// (<see cref="SegmentIntake.PartitionKey"/>) before the SDK gets its 200.
 /// </summary>
 public static class CollectorEndpoints
 {
-    /// <summary>The functions and the call each takes (null: a batch). Their routes are <c>v1/{call}</c>.</summary>
-    public static readonly IReadOnlyList<(string Function, WebCall? Call)> Functions =
+    /// <summary>The functions, the call each takes (null: a batch) and their route (the host's prefix <c>api/</c> included).</summary>
+    public static readonly IReadOnlyList<(string Function, WebCall? Call, string Route)> Functions =
     [
-        ("CollectBatch", null),
-        ("CollectTrack", WebCall.Track),
-        ("CollectIdentify", WebCall.Identify),
-        ("CollectPage", WebCall.Page),
-        ("CollectScreen", WebCall.Screen),
-        ("CollectGroup", WebCall.Group),
-        ("CollectAlias", WebCall.Alias),
+        ("CollectBatch", null, "/api/v1/batch"),
+        ("CollectTrack", WebCall.Track, "/api/v1/track"),
+        ("CollectIdentify", WebCall.Identify, "/api/v1/identify"),
+        ("CollectPage", WebCall.Page, "/api/v1/page"),
+        ("CollectScreen", WebCall.Screen, "/api/v1/screen"),
+        ("CollectGroup", WebCall.Group, "/api/v1/group"),
+        ("CollectAlias", WebCall.Alias, "/api/v1/alias"),
     ];
+
+    public const string ShortPathRoute = "/api/v1/{call:length(1)}";
+
+    /// <summary>Where the collector publishes (with the Event Hubs SDK; the identity needs Data Sender on it).</summary>
+    public const string Hub = Hubs.WebEvents;
 
     /// <summary>
     /// analytics.js posts to one-letter paths (<c>/v1/t</c>, <c>/v1/i</c>, <c>/v1/p</c>, <c>/v1/s</c>, <c>/v1/g</c>,
@@ -43,9 +49,10 @@ public static class CollectorEndpoints
 
     public static IEndpointRouteBuilder MapCollector(this IEndpointRouteBuilder app)
     {
-        foreach (var (function, call) in Functions)
-            app.MapPost("/" + function, (InvocationRequest request, SegmentCollector collector) => collector.Handle(function, call, request, shortPath: false));
-        app.MapPost("/" + ShortPathFunction, (InvocationRequest request, SegmentCollector collector) => collector.Handle(ShortPathFunction, null, request, shortPath: true));
+        string[] methods = ["POST", "OPTIONS"];
+        foreach (var (function, call, route) in Functions)
+            app.MapMethods(route, methods, (HttpContext context, SegmentCollector collector) => collector.HandleAsync(context, function, call, shortPath: false));
+        app.MapMethods(ShortPathRoute, methods, (HttpContext context, SegmentCollector collector) => collector.HandleAsync(context, ShortPathFunction, null, shortPath: true));
         return app;
     }
 
@@ -63,16 +70,46 @@ public static class CollectorEndpoints
 
 /// <summary>One collector request: CORS, write key, limits, validation, and the answer with the events to publish.</summary>
 public sealed partial class SegmentCollector(
-    IOptionsMonitor<CollectorOptions> options, IOptions<IdentityOptions> identity, TimeProvider clock, ILogger<SegmentCollector> logger)
+    IOptionsMonitor<CollectorOptions> options, IOptions<IdentityOptions> identity, EventPublisher publisher, TimeProvider clock, ILogger<SegmentCollector> logger)
 {
+    /// <summary>What one request is answered, and the events it publishes.</summary>
+    public sealed record Answer(HttpOutput Output, IReadOnlyList<JsonObject> Events);
+
+    /// <summary>Reads the request, decides, publishes the valid events (awaited: a 200 means they are in the hub), answers.</summary>
+    public async Task HandleAsync(HttpContext context, string function, WebCall? call, bool shortPath)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        // A batch is the largest body taken (one event's limit is checked on what was read); past it the reader refuses.
+        var request = await HttpInvocation.ReadAsync(context, SegmentIntake.MaxBatchBytes).ConfigureAwait(false);
+        var (output, events) = Handle(function, call, request, shortPath);
+        if (events.Count > 0)
+        {
+            try
+            {
+                await publisher.PublishAsync(CollectorEndpoints.Hub, [.. events.Select(e => (SegmentIntake.PartitionKey(e), e))], context.RequestAborted).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !context.RequestAborted.IsCancellationRequested)
+            {
+                // Nothing is answered 200 that is not in the hub: the SDK retries a 503, and ingestion drops what it sees twice.
+                LogPublishFailed(logger, function, events.Count, e);
+                var error = HttpInvocation.Error("unavailable", "the events could not be stored; retry");
+                error["success"] = false;
+                output = HttpOutput.Json(503, error.ToJsonString(), CorsOf(output));
+            }
+        }
+        await HttpInvocation.WriteAsync(context, output).ConfigureAwait(false);
+    }
+
+    private static Dictionary<string, string> CorsOf(HttpOutput output) =>
+        (output.Headers ?? new Dictionary<string, string>()).Where(h => h.Key.StartsWith("Access-Control-", StringComparison.OrdinalIgnoreCase) || h.Key == "Vary")
+            .ToDictionary(StringComparer.OrdinalIgnoreCase);
+
     private const string AllowedMethods = "POST, OPTIONS";
     private const string DefaultAllowedHeaders = "Content-Type, Authorization, AnonymousId";
 
-    public IResult Handle(string function, WebCall? call, InvocationRequest invocation, bool shortPath)
+    public Answer Handle(string function, WebCall? call, HttpTriggerRequest request, bool shortPath)
     {
-        var request = HttpInvocation.Read(invocation);
-        if (request is null) return Fail(400, "bad_request", "the invocation carries no HTTP request", null);
-
+        ArgumentNullException.ThrowIfNull(request);
         var settings = options.CurrentValue;
         var origin = request.Header("Origin");
         var cors = Cors(settings, origin);
@@ -82,7 +119,7 @@ public sealed partial class SegmentCollector(
             cors["Access-Control-Allow-Methods"] = AllowedMethods;
             cors["Access-Control-Allow-Headers"] = request.Header("Access-Control-Request-Headers") is { Length: > 0 } asked ? asked : DefaultAllowedHeaders;
             cors["Access-Control-Max-Age"] = "86400";
-            return HttpInvocation.Answer(new HttpOutput(204, "", cors));
+            return new Answer(new HttpOutput(204, "", cors), []);
         }
         // Browsers of sites not on the list are refused; server SDKs send no Origin.
         if (cors is null) return Fail(403, "origin_not_allowed", $"origin '{origin}' is not allowed", null);
@@ -117,13 +154,11 @@ public sealed partial class SegmentCollector(
             var body = Body(false, outcome.Rejected);
             body["error"] = outcome.OnlyTooLarge ? "too_large" : "invalid";
             body["message"] = envelope.Items.Count == 0 ? "the batch is empty" : "no event is valid";
-            return HttpInvocation.Answer(HttpOutput.Json(outcome.OnlyTooLarge ? 413 : 400, body.ToJsonString(), cors));
+            return new Answer(HttpOutput.Json(outcome.OnlyTooLarge ? 413 : 400, body.ToJsonString(), cors), []);
         }
 
         LogAccepted(logger, function, source, outcome.Events.Count, outcome.Rejected.Count);
-        var events = new JsonArray([.. outcome.Events]);
-        return HttpInvocation.Answer(HttpOutput.Json(200, Body(true, outcome.Rejected).ToJsonString(), cors), events,
-            $"{function}: {source}, {outcome.Events.Count} events accepted, {outcome.Rejected.Count} rejected");
+        return new Answer(HttpOutput.Json(200, Body(true, outcome.Rejected).ToJsonString(), cors), outcome.Events);
     }
 
     /// <summary>The CORS headers for the caller: none without an Origin, null when its origin is not allowed.</summary>
@@ -151,17 +186,17 @@ public sealed partial class SegmentCollector(
         return body;
     }
 
-    private IResult Unauthorized(string function, Dictionary<string, string> cors)
+    private Answer Unauthorized(string function, Dictionary<string, string> cors)
     {
         LogUnauthorized(logger, function);
         return Fail(401, "unauthorized", "a valid write key is required (HTTP Basic user name, or writeKey in the body)", cors);
     }
 
-    private static IResult Fail(int status, string code, string message, Dictionary<string, string>? cors)
+    private static Answer Fail(int status, string code, string message, Dictionary<string, string>? cors)
     {
         var body = HttpInvocation.Error(code, message);
         body["success"] = false;
-        return HttpInvocation.Answer(HttpOutput.Json(status, body.ToJsonString(), cors));
+        return new Answer(HttpOutput.Json(status, body.ToJsonString(), cors), []);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Function}: {Source} sent {Accepted} valid events, {Rejected} rejected")]
@@ -169,6 +204,9 @@ public sealed partial class SegmentCollector(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Function}: event {Index} ({MessageId}) from {Source} rejected: {Errors}")]
     private static partial void LogRejected(ILogger logger, string function, string source, int index, string? messageId, string errors);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Function}: {Count} events could not be published; answered 503 so the sender retries")]
+    private static partial void LogPublishFailed(ILogger logger, string function, int count, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Function}: request without a valid write key refused")]
     private static partial void LogUnauthorized(ILogger logger, string function);

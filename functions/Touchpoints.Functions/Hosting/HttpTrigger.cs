@@ -5,8 +5,8 @@ using System.Text.Json.Serialization;
 namespace Touchpoints.Functions.Hosting;
 
 /// <summary>
-/// An HTTP trigger's request as the host passes it to a function that is not forwarded (one with outputs other than
-/// <c>http</c>): <c>Data.{binding} = {Url, Method, Query, Headers, Params, Body}</c>.
+/// An HTTP request as a function reads it: the shape the host gives a function that is not forwarded (<c>Data.{binding} =
+/// {Url, Method, Query, Headers, Params, Body}</c>), also made from a forwarded request (<see cref="HttpInvocation.ReadAsync"/>).
 /// </summary>
 public sealed class HttpTriggerRequest
 {
@@ -106,4 +106,5 @@ public sealed record HttpOutput(int StatusCode, string? Body, IReadOnlyDictionar
 
 [JsonSourceGenerationOptions(PropertyNameCaseInsensitive = true)]
 [JsonSerializable(typeof(HttpTriggerRequest))]
+[JsonSerializable(typeof(string[]))]
 internal sealed partial class HttpTriggerJsonContext : JsonSerializerContext;

@@ -55,6 +55,10 @@ public sealed class DeliveryStore(Database database)
         }
     }
 
+    /// <summary>Removes the records of <paramref name="deliveries"/> (best effort): what they recorded did not reach the hub.</summary>
+    public Task ForgetAsync(string source, IReadOnlyList<WebhookDelivery> deliveries) =>
+        Task.WhenAll(deliveries.Select(d => ForgetAsync(new DeliveryDocument(IdentityDocument.IdFor(d.Id), source, d.Id, Accepted, d.Type, null, null, default, 0))));
+
     private async Task<bool> CreateAsync(DeliveryDocument document, CancellationToken ct)
     {
         using var stream = new MemoryStream(JsonSerializer.SerializeToUtf8Bytes(document, DeliveryJsonContext.Default.DeliveryDocument));

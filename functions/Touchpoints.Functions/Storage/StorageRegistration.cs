@@ -42,6 +42,7 @@ public static class StorageRegistration
         services.AddSingleton<RuleStatsStore>();
         services.AddSingleton<WakeUpStore>();
         services.AddSingleton<SchedulerCursorStore>();
+        services.AddSingleton<EventPublisher>();
         return services;
     }
 

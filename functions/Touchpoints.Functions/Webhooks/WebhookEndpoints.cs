@@ -7,12 +7,18 @@ using Touchpoints.Functions.Storage;
 namespace Touchpoints.Functions.Webhooks;
 
 /// <summary>
-/// <c>ReceiveWebhook</c> (route <c>webhooks/{source}</c>): CRM and billing webhooks, authenticated by their signatures,
-/// deduplicated by delivery id, mapped to canonical CRM events on the <c>events</c> output (hub <c>crm-events</c>).
+/// <c>ReceiveWebhook</c> (route <c>api/webhooks/{source}</c>, forwarded as it came): CRM and billing webhooks, authenticated
+/// by their signatures, deduplicated by delivery id, mapped to canonical CRM events published to the hub <c>crm-events</c>
+/// with the Event Hubs SDK, keyed by contact (<see cref="CanonicalCrm.PartitionKey"/>), before the sender gets its 200.
 /// </summary>
 public static class WebhookEndpoints
 {
     public const string Function = "ReceiveWebhook";
+
+    public const string Route = "/api/webhooks/{source}";
+
+    /// <summary>Where the webhooks publish (with the Event Hubs SDK; the identity needs Data Sender on it).</summary>
+    public const string Hub = Hubs.CrmEvents;
 
     public static IServiceCollection AddWebhooks(this IServiceCollection services, IConfiguration configuration)
     {
@@ -24,21 +30,27 @@ public static class WebhookEndpoints
 
     public static IEndpointRouteBuilder MapWebhooks(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/" + Function, (InvocationRequest request, WebhookReceiver receiver, CancellationToken ct) => receiver.HandleAsync(request, ct));
+        app.MapPost(Route, (HttpContext context, WebhookReceiver receiver) => receiver.HandleAsync(context));
         return app;
     }
 }
 
 public sealed partial class WebhookReceiver(
-    IOptionsMonitor<WebhookOptions> options, IOptions<IdentityOptions> identity, DeliveryStore deliveries, TimeProvider clock, ILogger<WebhookReceiver> logger)
+    IOptionsMonitor<WebhookOptions> options, IOptions<IdentityOptions> identity, DeliveryStore deliveries, EventPublisher publisher, TimeProvider clock,
+    ILogger<WebhookReceiver> logger)
 {
     /// <summary>The largest delivery taken: what one Event Hubs event can carry.</summary>
     public const int MaxDeliveryBytes = 1024 * 1024;
 
-    public async Task<IResult> HandleAsync(InvocationRequest invocation, CancellationToken ct)
+    public async Task HandleAsync(HttpContext context)
     {
-        var request = HttpInvocation.Read(invocation);
-        if (request is null) return Fail(400, "bad_request", "the invocation carries no HTTP request");
+        ArgumentNullException.ThrowIfNull(context);
+        var request = await HttpInvocation.ReadAsync(context, MaxDeliveryBytes).ConfigureAwait(false);
+        await HttpInvocation.WriteAsync(context, await HandleAsync(request, context.RequestAborted).ConfigureAwait(false)).ConfigureAwait(false);
+    }
+
+    private async Task<HttpOutput> HandleAsync(HttpTriggerRequest request, CancellationToken ct)
+    {
         var name = request.Param("source");
         if (options.CurrentValue.Find(name) is not var (source, settings)) return Fail(404, "unknown_source", $"no webhook source is named '{name}'");
 
@@ -80,7 +92,7 @@ public sealed partial class WebhookReceiver(
             LogRefused(logger, source, string.Join("; ", batch.Errors));
             var error = HttpInvocation.Error("invalid", "the delivery is not valid");
             error["errors"] = new JsonArray([.. batch.Errors.Select(e => (JsonNode)new JsonObject { ["path"] = e.Path, ["message"] = e.Message })]);
-            return HttpInvocation.Answer(HttpOutput.Json(400, error.ToJsonString()));
+            return HttpOutput.Json(400, error.ToJsonString());
         }
 
         bool[] fresh;
@@ -90,13 +102,12 @@ public sealed partial class WebhookReceiver(
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
-            // Failing the invocation answers the sender with a 500, and every sender retries: nothing is lost.
+            // A 500 and every sender retries: nothing is lost.
             LogFailed(logger, source, e);
-            return Results.Json(new InvocationResponse { Logs = { $"{WebhookEndpoints.Function} failed: {e.Message}" } },
-                HostJsonContext.Default.InvocationResponse, statusCode: StatusCodes.Status500InternalServerError);
+            return HttpOutput.Json(500, HttpInvocation.Error("unavailable", "the delivery could not be recorded; retry").ToJsonString());
         }
 
-        var events = new JsonArray();
+        var events = new List<JsonObject>();
         int accepted = 0, ignored = 0, duplicates = 0;
         for (var i = 0; i < batch.Deliveries.Count; i++)
         {
@@ -115,10 +126,21 @@ public sealed partial class WebhookReceiver(
                 LogIgnored(logger, source, delivery.Id, delivery.Type, delivery.Ignored);
             }
         }
+        try
+        {
+            await publisher.PublishAsync(WebhookEndpoints.Hub, [.. events.Select(e => (CanonicalCrm.PartitionKey(e), e))], ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            // Recorded but not published: the records go again, so the sender's retry is taken as new, not as a duplicate.
+            LogFailed(logger, source, e);
+            await deliveries.ForgetAsync(source, [.. batch.Deliveries.Where((_, i) => fresh[i])]).ConfigureAwait(false);
+            return HttpOutput.Json(500, HttpInvocation.Error("unavailable", "the delivery could not be stored; retry").ToJsonString());
+        }
+
         LogReceived(logger, source, batch.Deliveries.Count, accepted, ignored, duplicates);
         var answer = new JsonObject { ["received"] = batch.Deliveries.Count, ["accepted"] = accepted, ["ignored"] = ignored, ["duplicates"] = duplicates };
-        return HttpInvocation.Answer(HttpOutput.Json(200, answer.ToJsonString()), events,
-            $"{WebhookEndpoints.Function}: {source}, {accepted} accepted, {ignored} ignored, {duplicates} duplicates");
+        return HttpOutput.Json(200, answer.ToJsonString());
     }
 
     /// <summary>
@@ -138,8 +160,8 @@ public sealed partial class WebhookReceiver(
         return https.IsValid ? https : check;
     }
 
-    private static IResult Fail(int status, string code, string message) =>
-        HttpInvocation.Answer(HttpOutput.Json(status, HttpInvocation.Error(code, message).ToJsonString()));
+    private static HttpOutput Fail(int status, string code, string message) =>
+        HttpOutput.Json(status, HttpInvocation.Error(code, message).ToJsonString());
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook from {Source} refused: {Reason}")]
     private static partial void LogBadSignature(ILogger logger, string source, string? reason);

@@ -88,7 +88,6 @@ public sealed class FunctionFolderTests
                     ("httpTrigger", _) => HttpInvocation.Trigger,
                     ("http", _) => HttpInvocation.Response,
                     ("eventHub", _) when name.StartsWith("Ingest", StringComparison.Ordinal) => IngestionEndpoints.ChangesOutput,
-                    ("eventHub", _) => HttpInvocation.EventsOutput,
                     ("eventHubTrigger", RulesEndpoints.EvaluateFunction) => RulesEndpoints.ChangesTrigger,
                     ("eventHubTrigger", _) => IngestionEndpoints.Trigger,
                     ("timerTrigger", _) => RulesEndpoints.TimerTrigger,

@@ -116,6 +116,9 @@ public static partial class CodeContract
     public static IReadOnlySet<string> Queues { get; } =
         Core.Resources.Queues.All.Concat(Bindings.Where(b => b.Type is "queue" or "queueTrigger").Select(b => b["queueName"]!)).ToHashSet(StringComparer.Ordinal);
 
+    /// <summary>The hubs the handler publishes to itself, with the Event Hubs SDK (the collector's and the webhooks').</summary>
+    public static IReadOnlyList<string> HubsPublishedByTheHandler => [Touchpoints.Functions.Collector.CollectorEndpoints.Hub, Touchpoints.Functions.Webhooks.WebhookEndpoints.Hub];
+
     /// <summary>The database the code opens by default (<c>CosmosOptions.DatabaseName</c>).</summary>
     public static string DatabaseName => new Touchpoints.Functions.Storage.CosmosOptions().DatabaseName;
 
