@@ -120,9 +120,22 @@ public class SegmentIntakeTests
     }
 
     [Fact]
-    public void The_intended_partition_key_is_the_user_id_else_the_anonymous_id()
+    public void A_web_event_is_keyed_by_its_browser_else_by_its_user()
     {
-        Assert.Equal("u1", SegmentIntake.PartitionKey(new JsonObject { ["userId"] = "u1", ["anonymousId"] = "a1" }));
-        Assert.Equal("a1", SegmentIntake.PartitionKey(new JsonObject { ["anonymousId"] = "a1" }));
+        Assert.Equal("anonymousId:a1", SegmentIntake.PartitionKey(new JsonObject { ["userId"] = "u1", ["anonymousId"] = "a1" }));
+        Assert.Equal("anonymousId:a1", SegmentIntake.PartitionKey(new JsonObject { ["anonymousId"] = "a1" }));
+        Assert.Equal("userId:u1", SegmentIntake.PartitionKey(new JsonObject { ["userId"] = "u1", ["anonymousId"] = "" }));
+        Assert.Null(SegmentIntake.PartitionKey(new JsonObject { ["event"] = "x" }));
+    }
+
+    [Fact]
+    public void A_crm_event_is_keyed_by_its_contact_as_its_system_knows_it_else_by_user_email_or_phone()
+    {
+        static JsonObject Of(JsonObject customer) => new() { ["type"] = "ticket.opened", ["customer"] = customer };
+        Assert.Equal("crm.hubspot:901", CanonicalCrm.PartitionKey(Of(new JsonObject { ["system"] = "HubSpot", ["crmId"] = "901", ["email"] = "a@x.org" })));
+        Assert.Equal("userId:u1", CanonicalCrm.PartitionKey(Of(new JsonObject { ["userId"] = "u1", ["email"] = "a@x.org" })));
+        Assert.Equal("email:a@x.org", CanonicalCrm.PartitionKey(Of(new JsonObject { ["email"] = "A@X.org" })));
+        Assert.Equal("phone:+442079460000", CanonicalCrm.PartitionKey(Of(new JsonObject { ["phone"] = "+442079460000" })));
+        Assert.Null(CanonicalCrm.PartitionKey(new JsonObject { ["type"] = "ticket.opened" }));
     }
 }
