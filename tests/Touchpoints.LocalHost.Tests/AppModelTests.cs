@@ -98,7 +98,7 @@ public sealed class AppModelTests
     [InlineData("""{ "bindings": [ { "type": "eventHubTrigger", "direction": "in", "name": "e", "eventHubName": "h", "connection": "Nope" } ] }""", "\"Nope\" does not exist")]
     [InlineData("""{ "bindings": [ { "type": "eventHubTrigger", "direction": "out", "name": "e", "eventHubName": "h" } ] }""", "must have \"direction\": \"in\"")]
     [InlineData("""{ "bindings": [ { "type": "httpTrigger", "direction": "in", "name": "req" }, { "type": "http", "direction": "out", "name": "req" } ] }""", "used twice")]
-    [InlineData("""{ "bindings": [ { "type": "httpTrigger", "direction": "in", "name": "req", "route": "a/{x" } ] }""", "unterminated")]
+    [InlineData("""{ "bindings": [ { "type": "httpTrigger", "direction": "in", "name": "req", "route": "a/{x" } ] }""", "route \"a/{x\"")]
     [InlineData("""{ "bindings": [ { "type": "timerTrigger", "direction": "in", "name": "t", "schedule": "0 * * * * *" } ], "retry": { "strategy": "linear", "maxRetryCount": 1 } }""", "retry.strategy")]
     [InlineData("""{ "bindings": [ { "type": "timerTrigger", "direction": "in", "name": "t", "schedule": "0 * * * * *" } ], "retry": { "strategy": "fixedDelay", "maxRetryCount": 1 } }""", "delayInterval")]
     [InlineData("""{ "bindings": [ { "type": "timerTrigger", "direction": "in", "name": "t", "schedule": "0 * * * * *" } ], "retry": { "strategy": "exponentialBackoff" } }""", "maxRetryCount")]

@@ -1,226 +1,115 @@
-using System.Globalization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Routing.Template;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using AspNetTemplate = Microsoft.AspNetCore.Routing.Template.RouteTemplate;
 
 namespace Touchpoints.FunctionsHost.App;
 
 /// <summary>
-/// An HTTP trigger's <c>route</c>, matched the way the host's router does for the usual forms: literal segments
-/// (case-insensitive), <c>{name}</c>, optional <c>{name?}</c>, defaults <c>{name=value}</c>, a trailing catch-all
-/// <c>{*rest}</c>, and the common inline constraints (<c>int</c>, <c>long</c>, <c>bool</c>, <c>guid</c>, <c>alpha</c>,
-/// <c>double</c>, <c>decimal</c>; others are accepted and not checked).
+/// An HTTP trigger's <c>route</c>, parsed and matched by ASP.NET Core's own routing, as the Functions host's router does:
+/// <see cref="TemplateParser"/>, <see cref="TemplateMatcher"/> (literals case-insensitive, optional and default values,
+/// catch-alls, complex segments) and every inline constraint ASP.NET Core knows (<c>int</c>, <c>length(1)</c>,
+/// <c>regex(…)</c>, …) through its <see cref="DefaultInlineConstraintResolver"/>.
 /// </summary>
 public sealed class RouteTemplate
 {
-    private readonly IReadOnlyList<Segment> segments;
+    private static readonly DefaultInlineConstraintResolver Constraints = new(Options.Create(RouteOptions()), new ServiceCollection().BuildServiceProvider());
 
-    private RouteTemplate(string text, IReadOnlyList<Segment> segments)
+    // As AddRouting configures them: the built-in constraints, regex included (left out of the defaults for trimming only).
+    private static RouteOptions RouteOptions()
+    {
+        var options = new RouteOptions();
+        options.SetParameterPolicy<Microsoft.AspNetCore.Routing.Constraints.RegexInlineRouteConstraint>("regex");
+        return options;
+    }
+
+    private readonly TemplateMatcher matcher;
+    private readonly IReadOnlyList<(string Name, IRouteConstraint Constraint)> constraints;
+
+    private RouteTemplate(string text, AspNetTemplate template, IReadOnlyList<(string, IRouteConstraint)> constraints)
     {
         Text = text;
-        this.segments = segments;
+        Template = template;
+        this.constraints = constraints;
+        matcher = new TemplateMatcher(template, Defaults(template));
     }
 
     public string Text { get; }
 
-    /// <summary>Literal segments first, then fewer parameters: the order in which routes are tried.</summary>
-    public (int Literals, int Parameters) Precedence =>
-        (segments.Count(s => s.Literal is not null), -segments.Count(s => s.Literal is null));
+    private AspNetTemplate Template { get; }
 
-    public IEnumerable<string> ParameterNames => segments.Where(s => s.Name is not null).Select(s => s.Name!);
+    /// <summary>
+    /// The order in which routes are tried, more specific first: ASP.NET Core's inbound precedence (literal segments before
+    /// constrained parameters before plain ones before catch-alls), negated so that a larger value is tried earlier.
+    /// </summary>
+    public decimal Precedence => -RoutePrecedence.ComputeInbound(Template);
 
-    private sealed record Segment(string? Literal, string? Name, bool Optional, bool CatchAll, string? Constraint, string? Default);
+    public IEnumerable<string> ParameterNames => Template.Parameters.Select(p => p.Name!);
 
-    /// <exception cref="FormatException">Malformed template.</exception>
+    /// <exception cref="FormatException">Malformed template, or a constraint ASP.NET Core does not know.</exception>
     public static RouteTemplate Parse(string template)
     {
-        var parts = template.Trim('/').Split('/', StringSplitOptions.None);
-        var segments = new List<Segment>();
-        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        for (var i = 0; i < parts.Length; i++)
+        ArgumentNullException.ThrowIfNull(template);
+        AspNetTemplate parsed;
+        try
         {
-            var part = parts[i];
-            if (part.Length == 0)
-            {
-                if (parts.Length == 1) break;
-                throw new FormatException($"route \"{template}\" has an empty segment");
-            }
-
-            if (!part.StartsWith('{'))
-            {
-                if (part.Contains('{', StringComparison.Ordinal) || part.Contains('}', StringComparison.Ordinal))
-                    throw new FormatException($"route \"{template}\": a parameter must be a whole segment (\"{part}\")");
-                segments.Add(new Segment(part, null, false, false, null, null));
-                continue;
-            }
-
-            if (!part.EndsWith('}'))
-                throw new FormatException($"route \"{template}\": unterminated parameter \"{part}\"");
-            var body = part[1..^1];
-            var catchAll = body.StartsWith('*');
-            body = body.TrimStart('*');
-            // {name[:constraint[:constraint…]][?][=default]}: the name ends at the first ':', '?' or '='.
-            var nameEnd = body.IndexOfAny([':', '?', '=']);
-            var rest = nameEnd < 0 ? "" : body[nameEnd..];
-            body = nameEnd < 0 ? body : body[..nameEnd];
-            string? defaultValue = null;
-            string? constraint = null;
-            var optional = false;
-            if (rest.StartsWith(':'))
-            {
-                var end = ConstraintEnd(rest);
-                constraint = rest[1..end];
-                rest = rest[end..];
-            }
-
-            if (rest.StartsWith('?'))
-            {
-                optional = true;
-                rest = rest[1..];
-            }
-
-            if (rest.StartsWith('='))
-                defaultValue = rest[1..];
-            else if (rest.Length > 0)
-                throw new FormatException($"route \"{template}\": cannot read the parameter \"{part}\"");
-
-            if (body.Length == 0 || !body.All(c => char.IsLetterOrDigit(c) || c == '_'))
-                throw new FormatException($"route \"{template}\": invalid parameter name in \"{part}\"");
-            if (!names.Add(body))
-                throw new FormatException($"route \"{template}\": parameter \"{body}\" appears twice");
-            if (catchAll && i != parts.Length - 1)
-                throw new FormatException($"route \"{template}\": a catch-all parameter must be the last segment");
-            segments.Add(new Segment(null, body, optional || defaultValue is not null || catchAll, catchAll, constraint, defaultValue));
+            parsed = TemplateParser.Parse(template.Trim('/'));
+        }
+        catch (ArgumentException e)
+        {
+            throw new FormatException($"route \"{template}\": {e.Message}", e);
         }
 
-        for (var i = 0; i < segments.Count - 1; i++)
+        var constraints = new List<(string, IRouteConstraint)>();
+        foreach (var parameter in parsed.Parameters)
         {
-            if (segments[i].Optional && !segments[i + 1].Optional)
-                throw new FormatException($"route \"{template}\": an optional parameter may only be followed by optional parameters");
+            foreach (var inline in parameter.InlineConstraints)
+            {
+                IRouteConstraint? constraint;
+                try
+                {
+                    constraint = Constraints.ResolveConstraint(inline.Constraint);
+                }
+                catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException or RouteCreationException)
+                {
+                    throw new FormatException($"route \"{template}\": constraint \"{inline.Constraint}\" of {{{parameter.Name}}}: {e.Message}", e);
+                }
+                constraints.Add((parameter.Name!, constraint ?? throw new FormatException($"route \"{template}\": unknown constraint \"{inline.Constraint}\" of {{{parameter.Name}}}")));
+            }
         }
 
-        return new RouteTemplate(template, segments);
+        return new RouteTemplate(template, parsed, constraints);
     }
 
     /// <summary>Matches a request path relative to the route prefix (no leading slash needed); the route values on success.</summary>
     public bool TryMatch(string path, out Dictionary<string, string> values)
     {
         values = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        var parts = path.Trim('/').Length == 0 ? [] : path.Trim('/').Split('/');
-        var p = 0;
-        foreach (var segment in segments)
+        var routeValues = new RouteValueDictionary();
+        // Decoded as Kestrel decodes a request path before routing it: all but an encoded slash, which stays inside its
+        // segment (and is decoded in the value).
+        var decoded = Uri.UnescapeDataString(("/" + path.TrimStart('/')).Replace("%2F", "%252F", StringComparison.OrdinalIgnoreCase));
+        if (!matcher.TryMatch(new PathString(decoded), routeValues)) return false;
+        foreach (var (name, constraint) in constraints)
         {
-            if (segment.CatchAll)
-            {
-                var rest = string.Join('/', parts.Skip(p));
-                if (rest.Length > 0) values[segment.Name!] = Uri.UnescapeDataString(rest);
-                else if (segment.Default is not null) values[segment.Name!] = segment.Default;
-                p = parts.Length;
-                continue;
-            }
-
-            if (p >= parts.Length)
-            {
-                if (!segment.Optional) return false;
-                if (segment.Default is not null) values[segment.Name!] = segment.Default;
-                continue;
-            }
-
-            var part = Uri.UnescapeDataString(parts[p]);
-            if (segment.Literal is not null)
-            {
-                if (!string.Equals(segment.Literal, part, StringComparison.OrdinalIgnoreCase)) return false;
-            }
-            else
-            {
-                if (!Satisfies(segment.Constraint, part)) return false;
-                values[segment.Name!] = part;
-            }
-
-            p++;
+            if (!routeValues.ContainsKey(name)) continue; // an optional parameter left out has nothing to check
+            if (!constraint.Match(null, null, name, routeValues, RouteDirection.IncomingRequest)) return false;
         }
 
-        return p == parts.Length;
-    }
-
-    private static bool Satisfies(string? constraint, string value)
-    {
-        if (constraint is null) return true;
-        foreach (var c in SplitConstraints(constraint))
+        foreach (var (key, value) in routeValues)
         {
-            var open = c.IndexOf('(', StringComparison.Ordinal);
-            var name = (open < 0 ? c : c[..open]).ToLowerInvariant();
-            var args = open < 0 || !c.EndsWith(')') ? [] : c[(open + 1)..^1].Split(',', StringSplitOptions.TrimEntries);
-            long Arg(int i) => long.Parse(args[i], NumberStyles.Integer, CultureInfo.InvariantCulture);
-            var ok = name switch
-            {
-                "int" => int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out _),
-                "long" => long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out _),
-                "bool" => bool.TryParse(value, out _),
-                "guid" => Guid.TryParse(value, out _),
-                "alpha" => value.All(char.IsAsciiLetter),
-                "double" => double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out _),
-                "decimal" => decimal.TryParse(value, NumberStyles.Number, CultureInfo.InvariantCulture, out _),
-                "length" when args.Length == 1 => value.Length == Arg(0),
-                "length" when args.Length == 2 => value.Length >= Arg(0) && value.Length <= Arg(1),
-                "minlength" when args.Length == 1 => value.Length >= Arg(0),
-                "maxlength" when args.Length == 1 => value.Length <= Arg(0),
-                "min" when args.Length == 1 => long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= Arg(0),
-                "max" when args.Length == 1 => long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n <= Arg(0),
-                "range" when args.Length == 2 => long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= Arg(0) && n <= Arg(1),
-                "regex" when open >= 0 => System.Text.RegularExpressions.Regex.IsMatch(value, c[(open + 1)..^1],
-                    System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1)),
-                _ => true,
-            };
-            if (!ok) return false;
+            if (value is not null) values[key] = Uri.UnescapeDataString(Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture)!);
         }
 
         return true;
     }
 
-    /// <summary>Where the constraints of <c>:c1:c2(x)?=d</c> end: at a '?' or '=' outside parentheses.</summary>
-    private static int ConstraintEnd(string rest)
+    private static RouteValueDictionary Defaults(AspNetTemplate template)
     {
-        var depth = 0;
-        for (var i = 1; i < rest.Length; i++)
-        {
-            switch (rest[i])
-            {
-                case '(':
-                    depth++;
-                    break;
-                case ')':
-                    depth--;
-                    break;
-                case '?' or '=' when depth == 0:
-                    return i;
-            }
-        }
-
-        return rest.Length;
-    }
-
-    /// <summary>Splits <c>int:min(1)</c> at the colons that are not inside parentheses (a regex may hold colons).</summary>
-    private static List<string> SplitConstraints(string constraint)
-    {
-        var result = new List<string>();
-        var depth = 0;
-        var start = 0;
-        for (var i = 0; i < constraint.Length; i++)
-        {
-            switch (constraint[i])
-            {
-                case '(':
-                    depth++;
-                    break;
-                case ')':
-                    depth--;
-                    break;
-                case ':' when depth == 0:
-                    result.Add(constraint[start..i]);
-                    start = i + 1;
-                    break;
-            }
-        }
-
-        result.Add(constraint[start..]);
-        return result;
+        var defaults = new RouteValueDictionary();
+        foreach (var parameter in template.Parameters.Where(p => p.DefaultValue is not null)) defaults[parameter.Name!] = parameter.DefaultValue;
+        return defaults;
     }
 }
