@@ -26,6 +26,7 @@ public static class HandlerApp
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddOptions<IdentityOptions>().Bind(builder.Configuration.GetSection(IdentityOptions.Section))
             .Validate(IdentityOptions.IsValid, "Identity:DefaultPhoneRegion must be a region code such as GB, US or DE.").ValidateOnStart();
+        builder.Services.AddTelemetry(builder.Configuration);
         builder.Services.AddStorage(builder.Configuration);
         builder.Services.AddIngestion(builder.Configuration);
         builder.Services.AddCollector(builder.Configuration);

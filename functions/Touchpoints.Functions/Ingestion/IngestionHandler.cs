@@ -7,6 +7,7 @@ using Touchpoints.Core.Identity;
 using Touchpoints.Core.Ingestion;
 using Touchpoints.Core.Rules;
 using Touchpoints.Core.Views;
+using Touchpoints.Functions.Hosting;
 using Touchpoints.Functions.Rules;
 using Touchpoints.Functions.Storage;
 
@@ -27,6 +28,7 @@ public sealed partial class IngestionHandler(
     RulesProvider rules,
     IOptions<IngestionOptions> options,
     IOptions<IdentityOptions> identity,
+    TouchpointsMetrics metrics,
     TimeProvider clock,
     ILogger<IngestionHandler> logger)
 {
@@ -35,10 +37,16 @@ public sealed partial class IngestionHandler(
 
     public async Task<BatchOutcome> IngestAsync(EventSource source, IReadOnlyList<IncomingEvent> batch, CancellationToken ct)
     {
+        var started = clock.GetTimestamp();
+        var sourceName = source.ToString().ToLowerInvariant();
         var (accepted, rejected) = IngestionBatch.Parse(source, batch, clock.GetUtcNow(), identity.Value.PhoneRegion);
         foreach (var r in rejected) LogRejected(logger, source, r.EventId, r.Errors);
         if (rejected.Count > 0) await rejections.SaveAsync(rejected, ct).ConfigureAwait(false);
-        if (accepted.Count == 0) return new BatchOutcome([], 0, rejected.Count);
+        if (accepted.Count == 0)
+        {
+            metrics.Batch(sourceName, batch.Count, 0, rejected.Select(Reason), clock.GetElapsedTime(started));
+            return new BatchOutcome([], 0, rejected.Count);
+        }
 
         for (var attempt = 1; ; attempt++)
         {
@@ -52,6 +60,9 @@ public sealed partial class IngestionHandler(
                     await rejections.SaveAsync(refused, ct).ConfigureAwait(false);
                 }
                 LogBatch(logger, source, batch.Count, accepted.Count - refused.Count, rejected.Count + refused.Count, changes.Count);
+                var written = clock.GetUtcNow();
+                foreach (var a in accepted) metrics.Lag(sourceName, written - (a.ArrivedAt ?? written));
+                metrics.Batch(sourceName, batch.Count, accepted.Count - refused.Count, rejected.Concat(refused).Select(Reason), clock.GetElapsedTime(started));
                 return new BatchOutcome(changes, accepted.Count - refused.Count, rejected.Count + refused.Count);
             }
             catch (StaleResolutionException e) when (attempt < MaxAttempts)
@@ -137,6 +148,7 @@ public sealed partial class IngestionHandler(
         //    now points at the live root). Conditional replaces; an identifier another writer moved on is left to it.
         await MoveIdentifiersAsync(graph, lookups, tombstones, SurvivorOf, ct).ConfigureAwait(false);
         foreach (var (loser, survivor) in plan.Merges) LogMerged(logger, loser, survivor);
+        metrics.Resolution(plan.Merges.Count, plan.Conflicts.Sum(c => c.Value.Length));
 
         now = clock.GetUtcNow();
         return [.. writes.OfType<CustomerUpdate>().Select(u => new CustomerChanged(u.View.Id, u.View.Version, u.Causes, now))];
@@ -337,6 +349,9 @@ public sealed partial class IngestionHandler(
         HttpRequestException or TimeoutException or OperationCanceledException => true,
         _ => false,
     };
+
+    /// <summary>A rejection's reason as a metric tag: where its first error is (a bounded set of paths), never its text or values.</summary>
+    private static string Reason(Rejection r) => r.Errors.Count == 0 ? "$" : r.Errors[0].Path;
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Rejected {Source} event {EventId}: {Reason}")]
     private static partial void LogRejected(ILogger logger, EventSource source, string? eventId, IReadOnlyList<ValidationError> reason);

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Touchpoints.Core;
 using Touchpoints.Core.Rules;
 using Touchpoints.Core.Views;
+using Touchpoints.Functions.Hosting;
 using Touchpoints.Functions.Storage;
 
 namespace Touchpoints.Functions.Rules;
@@ -41,6 +42,7 @@ public sealed partial class RuleRunner(
     RuleStatsStore stats,
     WakeUpStore wakeUps,
     CommunicationQueues queues,
+    TouchpointsMetrics metrics,
     TimeProvider clock,
     ILogger<RuleRunner> logger)
 {
@@ -131,6 +133,9 @@ public sealed partial class RuleRunner(
         var replayedRules = decisions.Where((_, i) => !recorded[i]).Select(d => d.RuleId).ToHashSet(StringComparer.Ordinal);
         outcome.Decisions += decisions.Length;
         outcome.Recorded += recorded.Count(r => r);
+        // Counted once, when recorded: a replay or a retry of the same decision adds nothing (as the rule stats).
+        foreach (var decision in decisions.Where((_, i) => recorded[i]))
+            metrics.Decision(decision.RuleId, Names.CamelCase(decision.Outcome), decision.SuppressedBecause is { } why ? Names.CamelCase(why) : null);
         outcome.Replayed += recorded.Count(r => !r);
         var increments = (counting ?? pending?.Stats ?? []).Where(s => !replayedRules.Contains(s.RuleId)).ToList();
         if (increments.Count > 0) await stats.IncrementAsync(increments, ct).ConfigureAwait(false);

@@ -65,6 +65,8 @@ public static class StorageRegistration
             ConnectionMode = options.ConnectionMode,
             LimitToEndpoint = options.LimitToEndpoint,
             ApplicationName = "touchpoints",
+            // Cosmos DB's own spans (source Azure.Cosmos.Operation: one per operation, with its request charge and status).
+            CosmosClientTelemetryOptions = new CosmosClientTelemetryOptions { DisableDistributedTracing = false },
             // Throttling is retried by the SDK first; only what outlasts this reaches the handler, which then fails the
             // invocation so the trigger's retry policy replays the batch.
             MaxRetryAttemptsOnRateLimitedRequests = 9,
