@@ -97,6 +97,8 @@ var hostSettings = {
   EventHubConnection__clientId: identityClientId
   APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+  // The exporter's own usage reports probe the instance metadata address; the app's telemetry does not need them.
+  APPLICATIONINSIGHTS_STATSBEAT_DISABLED: 'true'
   // DefaultAzureCredential (the handler's Cosmos client) picks the user-assigned identity by this.
   AZURE_CLIENT_ID: identityClientId
 }

@@ -45,6 +45,65 @@ resource assignments 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for
   }
 }]
 
+// Alerts an operator acts on, from the handler's own telemetry (requests and the meter Touchpoints, exported as
+// customMetrics). They show in the portal's alerts; route them with an action group where the team wants them.
+var alerts = [
+  {
+    name: 'failed-invocations'
+    description: 'Functions failed (ingestion, rules, collector, webhooks): each is retried, but a run of them means Cosmos DB, Storage or Event Hubs is failing.'
+    severity: 1
+    query: 'requests | where success == false | summarize failures = count()'
+    column: 'failures'
+    threshold: 5
+  }
+  {
+    name: 'rejection-rate'
+    description: 'More than 5% of incoming events were refused in the last 15 minutes: a sender changed its format or lost its identifiers (see the rejected container).'
+    severity: 2
+    query: 'customMetrics | where name in ("touchpoints.events.rejected", "touchpoints.events.accepted") | summarize rejected = sumif(valueSum, name == "touchpoints.events.rejected"), total = sum(valueSum) | where total > 100 | project rate = 100.0 * rejected / total'
+    column: 'rate'
+    threshold: 5
+  }
+  {
+    name: 'ingestion-lag'
+    description: 'Events waited more than 5 minutes on average between their hub and their customer view: ingestion is falling behind.'
+    severity: 2
+    query: 'customMetrics | where name == "touchpoints.ingestion.lag" | summarize lag = sum(valueSum) / sum(valueCount) | where isnotnull(lag)'
+    column: 'lag'
+    threshold: 300
+  }
+]
+
+resource alertRules 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = [for alert in alerts: {
+  name: '${applicationInsightsName}-${alert.name}'
+  location: location
+  tags: tags
+  properties: {
+    displayName: alert.name
+    description: alert.description
+    severity: alert.severity
+    enabled: true
+    scopes: [ applicationInsights.id ]
+    evaluationFrequency: 'PT5M'
+    windowSize: 'PT15M'
+    criteria: {
+      allOf: [
+        {
+          query: alert.query
+          timeAggregation: 'Total'
+          metricMeasureColumn: alert.column
+          operator: 'GreaterThan'
+          threshold: alert.threshold
+          failingPeriods: {
+            numberOfEvaluationPeriods: 1
+            minFailingPeriodsToAlert: 1
+          }
+        }
+      ]
+    }
+  }
+}]
+
 output logAnalyticsWorkspaceId string = logAnalytics.id
 output applicationInsightsName string = applicationInsights.name
 // The connection string names the component (its instrumentation key is an identifier, not a credential: with local
