@@ -3,6 +3,7 @@ using System.Text;
 using Azure.Messaging.EventHubs;
 using Azure.Messaging.EventHubs.Producer;
 using Microsoft.Extensions.Logging.Abstractions;
+using Touchpoints.FunctionsHost.Emulators;
 using Touchpoints.FunctionsHost.EventHubs;
 using Touchpoints.FunctionsHost.Runtime;
 using Xunit.Abstractions;
@@ -89,6 +90,30 @@ public sealed class AmqpEventHubsEndpointTests(ITestOutputHelper output) : IAsyn
 
         Assert.Equal(EventHubsException.FailureReason.ResourceNotFound, refused.Reason);
         Assert.Contains("web-events", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_producer_written_with_the_javascript_sdk_sends_a_keyed_batch_and_reads_the_partitions()
+    {
+        var script = Path.Combine(NodeTooling.RepoRoot, "tests", "Touchpoints.LocalHost.Tests", "node", "eventhubs-producer.mjs");
+        var options = new System.Text.Json.Nodes.JsonObject
+        {
+            ["connectionString"] = endpoint.ConnectionString,
+            ["hub"] = "web-events",
+            ["partitionKey"] = "social.x:ann",
+            ["bodies"] = new System.Text.Json.Nodes.JsonArray("{\"n\":1}", "{\"n\":2}", "{\"n\":3}"),
+        };
+
+        var result = await NodeTooling.RunAsync(NodeTooling.NodeExecutable, [script, options.ToJsonString()], NodeTooling.RepoRoot, TimeSpan.FromMinutes(2));
+
+        Assert.True(result.ExitCode == 0, result.Error + result.Output);
+        output.WriteLine(result.Output);
+        var answer = System.Text.Json.Nodes.JsonNode.Parse(result.Output)!;
+        Assert.Equal(3, (int)answer["sent"]!);
+        Assert.Equal(["0", "1", "2", "3"], answer["partitionIds"]!.AsArray().Select(p => (string)p!));
+        var landed = hubs.Hub("web-events").Events().Where(e => e.PartitionKey == "social.x:ann").ToList();
+        Assert.Equal(3, landed.Count);
+        Assert.Single(landed.Select(e => e.PartitionId).Distinct());
     }
 
     [Fact]

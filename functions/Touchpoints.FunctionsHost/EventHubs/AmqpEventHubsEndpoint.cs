@@ -33,6 +33,8 @@ public sealed partial class AmqpEventHubsEndpoint : IRuntimeProvider, IAsyncDisp
     private readonly ILogger logger;
     private readonly AmqpSettings settings;
     private readonly ConcurrentDictionary<string, SendingAmqpLink> replyLinks = new(StringComparer.Ordinal);
+    // A client that gives its reply link no address (the JavaScript SDK's) is answered on the reply link of the request's session.
+    private readonly ConcurrentDictionary<(AmqpSession Session, string Node), SendingAmqpLink> sessionReplies = new();
     private readonly DateTime createdAt;
     private AmqpTransportListener? listener;
     private int deliveryTag;
@@ -147,10 +149,10 @@ public sealed partial class AmqpEventHubsEndpoint : IRuntimeProvider, IAsyncDisp
             switch (target)
             {
                 case "$cbs":
-                    receiving.RegisterMessageListener(m => OnRequest(receiving, m, PutToken));
+                    receiving.RegisterMessageListener(m => OnRequest(receiving, target, m, PutToken));
                     break;
                 case "$management":
-                    receiving.RegisterMessageListener(m => OnRequest(receiving, m, Management));
+                    receiving.RegisterMessageListener(m => OnRequest(receiving, target, m, Management));
                     break;
                 default:
                     var (hub, partition) = Entity(target);
@@ -166,8 +168,14 @@ public sealed partial class AmqpEventHubsEndpoint : IRuntimeProvider, IAsyncDisp
         if (source is not ("$cbs" or "$management"))
             throw new AmqpException(AmqpErrorCode.NotFound, $"The messaging entity '{source}' could not be found: this endpoint takes events, it does not deliver them.");
         var replyTo = (link.Settings.Target as Target)?.Address?.ToString() ?? "";
-        replyLinks[replyTo] = sending;
-        sending.SafeAddClosed((_, _) => replyLinks.TryRemove(replyTo, out _));
+        if (replyTo.Length > 0) replyLinks[replyTo] = sending;
+        var key = (link.Session, source);
+        sessionReplies[key] = sending;
+        sending.SafeAddClosed((_, _) =>
+        {
+            if (replyTo.Length > 0) replyLinks.TryRemove(replyTo, out _);
+            sessionReplies.TryRemove(key, out _);
+        });
     }
 
     /// <summary><c>/web-events</c> or <c>/web-events/Partitions/0</c> (the .NET SDK sends the path with its slash).</summary>
@@ -236,7 +244,7 @@ public sealed partial class AmqpEventHubsEndpoint : IRuntimeProvider, IAsyncDisp
 
     // ------------------------------------------------------------------ $cbs and $management
 
-    private void OnRequest(ReceivingAmqpLink link, AmqpMessage request, Func<AmqpMessage, AmqpMessage> handle)
+    private void OnRequest(ReceivingAmqpLink link, string node, AmqpMessage request, Func<AmqpMessage, AmqpMessage> handle)
     {
         try
         {
@@ -244,7 +252,7 @@ public sealed partial class AmqpEventHubsEndpoint : IRuntimeProvider, IAsyncDisp
             var response = handle(request);
             response.Properties.CorrelationId = request.Properties?.MessageId;
             response.Settled = true;
-            if (replyTo is not null && replyLinks.TryGetValue(replyTo, out var reply))
+            if ((replyTo is not null && replyLinks.TryGetValue(replyTo, out var reply)) || sessionReplies.TryGetValue((link.Session, node), out reply))
                 reply.SendMessageNoWait(response, new ArraySegment<byte>(BitConverter.GetBytes(Interlocked.Increment(ref deliveryTag))), AmqpConstants.NullBinary);
         }
         finally
