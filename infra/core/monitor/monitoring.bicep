@@ -104,6 +104,42 @@ resource alertRules 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = [for a
   }
 }]
 
+// One page for the operator: the same signals as the alerts, over time.
+var workbookQueries = [
+  { title: 'Events accepted and rejected per source', query: 'customMetrics | where name in ("touchpoints.events.accepted", "touchpoints.events.rejected") | extend source = tostring(customDimensions.source) | summarize events = sum(valueSum) by bin(timestamp, 5m), series = strcat(name, " ", source) | render timechart' }
+  { title: 'Rejections by reason', query: 'customMetrics | where name == "touchpoints.events.rejected" | summarize events = sum(valueSum) by reason = tostring(customDimensions.reason) | top 20 by events' }
+  { title: 'Ingestion lag (s, average) and batch size', query: 'customMetrics | where name in ("touchpoints.ingestion.lag", "touchpoints.ingestion.batch.size") | summarize value = sum(valueSum) / sum(valueCount) by bin(timestamp, 5m), name | render timechart' }
+  { title: 'Merges and identity conflicts', query: 'customMetrics | where name in ("touchpoints.identity.merges", "touchpoints.identity.conflicts") | summarize count = sum(valueSum) by bin(timestamp, 1h), name | render columnchart' }
+  { title: 'Rule decisions by rule and outcome', query: 'customMetrics | where name == "touchpoints.rules.decisions" | summarize decisions = sum(valueSum) by rule = tostring(customDimensions.rule), outcome = tostring(customDimensions.outcome), reason = tostring(customDimensions.reason) | order by decisions desc' }
+  { title: 'Failed invocations', query: 'requests | where success == false | summarize failures = count() by bin(timestamp, 5m), name | render timechart' }
+]
+
+var workbookItems = [for (q, i) in workbookQueries: {
+  type: 3
+  name: 'query-${i}'
+  content: {
+    version: 'KqlItem/1.0'
+    title: q.title
+    query: q.query
+    queryType: 0
+    resourceType: 'microsoft.insights/components'
+    timeContext: { durationMs: 86400000 }
+  }
+}]
+
+resource workbook 'Microsoft.Insights/workbooks@2023-06-01' = {
+  name: guid(applicationInsights.id, 'touchpoints-operations')
+  location: location
+  tags: tags
+  kind: 'shared'
+  properties: {
+    displayName: 'Touchpoints operations'
+    category: 'workbook'
+    sourceId: applicationInsights.id
+    serializedData: string({ version: 'Notebook/1.0', items: workbookItems })
+  }
+}
+
 output logAnalyticsWorkspaceId string = logAnalytics.id
 output applicationInsightsName string = applicationInsights.name
 // The connection string names the component (its instrumentation key is an identifier, not a credential: with local
