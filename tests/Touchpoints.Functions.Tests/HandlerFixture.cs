@@ -74,6 +74,7 @@ public sealed class HandlerFixture : IAsyncLifetime
         ["Cosmos:AccountEndpoint"] = cosmos.Endpoint.ToString(),
         ["Cosmos:AccountKey"] = cosmos.Key,
         ["Cosmos:DatabaseName"] = database,
+        ["Identity:DefaultPhoneRegion"] = "GB",
         ["Cosmos:CreateResources"] = "true",
         ["Cosmos:ConnectionMode"] = "Gateway",
         ["Cosmos:LimitToEndpoint"] = "true",

@@ -31,6 +31,15 @@ public sealed record Identifier(IdentifierKind Kind, string Value, string? Scope
 
     public bool IsAnonymous => Kind == IdentifierKind.AnonymousId;
 
+    /// <summary>
+    /// The identifier a stored key names exactly as stored, not normalised again: the one its <c>identities</c> document is
+    /// found by, even when today's normalisation would write it otherwise (a phone key from before E.164).
+    /// </summary>
+    public static Identifier? AsStored(string key) =>
+        TryParseKey(key) is not { } parsed ? null
+        : string.Equals(parsed.Key, key, StringComparison.Ordinal) ? parsed
+        : parsed with { Value = key[(key.IndexOf(':', StringComparison.Ordinal) + 1)..] };
+
     /// <summary>Parses a key such as <c>email:Ann@Example.com</c>, normalising the value; null when it is not usable.</summary>
     public static Identifier? TryParseKey(string key)
     {

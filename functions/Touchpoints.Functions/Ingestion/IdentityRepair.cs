@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Touchpoints.Core.Identity;
 using Touchpoints.Core.Views;
 using Touchpoints.Functions.Storage;
@@ -14,7 +15,11 @@ public sealed record RepairReport(
     int OrphansMerged,
     int CyclesBroken,
     int LeftApart,
-    string? Continuation);
+    string? Continuation)
+{
+    /// <summary>Identifiers an earlier version stored in another form (a phone number before E.164), claimed in today's form.</summary>
+    public int IdentifiersRekeyed { get; init; }
+}
 
 /// <summary>
 /// Heals identity data that earlier versions wrote, without new traffic, one page of customer documents at a time
@@ -28,17 +33,21 @@ public sealed record RepairReport(
 /// <item>a live profile listing an identifier that resolves to another live profile (a split): resolved as an event naming
 /// both would be — joined, or kept apart with the conflict recorded when they hold different user ids;</item>
 /// <item>a live profile nothing resolves to (an orphan) that lists identifiers of another live profile: merged into it;</item>
-/// <item>a loop of tombstones (opposite merges): the oldest member is made live again, the others fold into it.</item>
+/// <item>a loop of tombstones (opposite merges): the oldest member is made live again, the others fold into it;</item>
+/// <item>an identifier stored in a form ingestion no longer makes (a phone number before E.164, read in
+/// <c>Identity__DefaultPhoneRegion</c> when it was written without its country): claimed for the profile in today's form,
+/// the old key left where it is, so both forms find the customer.</item>
 /// </list>
 /// </summary>
-public sealed partial class IdentityRepair(CustomerStore customers, IdentityStore identities, IngestionHandler ingestion, TimeProvider clock, ILogger<IdentityRepair> logger)
+public sealed partial class IdentityRepair(
+    CustomerStore customers, IdentityStore identities, IngestionHandler ingestion, IOptions<IdentityOptions> identity, TimeProvider clock, ILogger<IdentityRepair> logger)
 {
     public const int DefaultPageSize = 100;
 
     public async Task<RepairReport> RepairPageAsync(string? continuation, int pageSize, CancellationToken ct)
     {
         var (page, next) = await customers.ScanAsync(continuation, pageSize, ct).ConfigureAwait(false);
-        int unfolded = 0, compressed = 0, reclaimed = 0, joined = 0, orphans = 0, cycles = 0, apart = 0;
+        int unfolded = 0, compressed = 0, reclaimed = 0, joined = 0, orphans = 0, cycles = 0, apart = 0, rekeyed = 0;
         foreach (var doc in page)
         {
             var profile = doc.Document;
@@ -69,16 +78,21 @@ public sealed partial class IdentityRepair(CustomerStore customers, IdentityStor
             foreach (var key in profile.Identities)
             {
                 if (Identifier.TryParseKey(key) is not { } identifier) continue;
+                if (Current(key, identifier) is { } current && anchor is not null)
+                {
+                    links.Add([current, Identifier.AsStored(anchor)!]);
+                    rekeyed++;
+                }
                 if (!owners.TryGetValue(key, out var owner))
                 {
-                    if (anchor is not null) { links.Add([identifier, Identifier.TryParseKey(anchor)!]); reclaimed++; }
+                    if (anchor is not null) { links.Add([identifier, Identifier.AsStored(anchor)!]); reclaimed++; }
                     continue;
                 }
                 if (owner.CustomerId == profile.Id) continue;
                 var (root, _) = await FollowAsync(owner.CustomerId, ct).ConfigureAwait(false);
                 if (root is null) continue;
                 if (root.Id == profile.Id) { visit.Add(owner.CustomerId); compressed++; continue; }
-                if (anchor is not null) { links.Add([identifier, Identifier.TryParseKey(anchor)!]); joined++; }
+                if (anchor is not null) { links.Add([identifier, Identifier.AsStored(anchor)!]); joined++; }
                 else orphanOf ??= root.Id;
             }
             if (anchor is null && orphanOf is not null)
@@ -90,10 +104,22 @@ public sealed partial class IdentityRepair(CustomerStore customers, IdentityStor
             }
             if (links.Count > 0 || visit.Count > 0) await ingestion.ReconcileAsync(links, visit, ct).ConfigureAwait(false);
         }
-        var report = new RepairReport(page.Count, unfolded, compressed, reclaimed, joined, orphans, cycles, apart, next);
-        if (unfolded + compressed + reclaimed + joined + orphans + cycles + apart > 0)
+        var report = new RepairReport(page.Count, unfolded, compressed, reclaimed, joined, orphans, cycles, apart, next) { IdentifiersRekeyed = rekeyed };
+        if (unfolded + compressed + reclaimed + joined + orphans + cycles + apart + rekeyed > 0)
             LogRepaired(logger, page.Count, unfolded, compressed, reclaimed, joined, orphans, cycles, apart);
         return report;
+    }
+
+    /// <summary>
+    /// The identifier in the form ingestion makes today, when <paramref name="key"/> was stored in another: a phone key
+    /// whose normalisation changed (an international number kept with its trunk 0), or a national one that the default
+    /// region now reads. Null when the key is current.
+    /// </summary>
+    private Identifier? Current(string key, Identifier identifier)
+    {
+        if (!string.Equals(identifier.Key, key, StringComparison.Ordinal)) return identifier;
+        return identifier.Kind == IdentifierKind.Phone && !identifier.Value.StartsWith('+')
+            && Identifiers.Phone(identifier.Value, identity.Value.PhoneRegion) is { } e164 ? e164 : null;
     }
 
     /// <summary>The live profile a profile id resolves to, or the loop of tombstones it is caught in.</summary>

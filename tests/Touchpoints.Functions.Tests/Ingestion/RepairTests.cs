@@ -77,6 +77,30 @@ public sealed class RepairTests(HandlerFixture fixture) : IClassFixture<HandlerF
     private Task<(string? Customer, int Hops)> ResolveAsync(string key) =>
         Resolution.ResolveAsync((container, id) => fixture.ReadAsync(container, id, id), Key(key));
 
+    [Theory]
+    [InlineData("0207946", "+44207946")] // national, as the website form stored it before E.164; the default region (GB) reads it
+    [InlineData("+440207946", "+44207946")] // international with its trunk 0, as the earlier normaliser kept it
+    public async Task A_phone_key_stored_before_e164_is_claimed_in_e164_for_its_customer_and_the_old_key_still_finds_him(string oldPrefix, string newPrefix)
+    {
+        var digits = (Math.Abs(run.GetHashCode(StringComparison.Ordinal)) % 1000).ToString("000", System.Globalization.CultureInfo.InvariantCulture);
+        var (legacy, current) = ($"phone:{oldPrefix}0{digits}", $"phone:{newPrefix}0{digits}");
+        var customer = Id("phone");
+        await UpsertAsync("customers", new JsonObject
+        {
+            ["id"] = customer, ["createdAt"] = T0, ["updatedAt"] = T0, ["version"] = 1,
+            ["identities"] = new JsonArray(JsonValue.Create(legacy)), ["counters"] = new JsonObject { ["crm.call.logged"] = 1 },
+        });
+        var id = IdentityDocument.IdFor(legacy);
+        await UpsertAsync("identities", new JsonObject { ["id"] = id, ["key"] = legacy, ["customerId"] = customer, ["claimedAt"] = T0 });
+
+        var reports = await RepairAsync();
+
+        Assert.True(Sum(reports, "identifiersRekeyed") >= 1);
+        Assert.Equal(customer, (await Resolution.ResolveAsync((container, key) => fixture.ReadAsync(container, key, key), current)).Customer);
+        Assert.Equal(customer, (await Resolution.ResolveAsync((container, key) => fixture.ReadAsync(container, key, key), legacy)).Customer);
+        Assert.Contains(current, (await fixture.ReadAsync("customers", customer, customer))!["identities"]!.AsArray().Select(k => (string)k!));
+    }
+
     private async Task<JsonObject> OneCustomerAsync(long pages, params string[] keys)
     {
         var resolved = new List<(string Key, string? Customer, int Hops)>();
