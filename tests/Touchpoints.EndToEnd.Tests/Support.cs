@@ -48,12 +48,17 @@ public sealed class LocalHostFixture : IAsyncLifetime
         return new DemoRun(report, text.ToString());
     }
 
+    /// <summary>Where the browser test serves its page: an origin the collector allows.</summary>
+    public string BrowserOrigin { get; } = "http://127.0.0.1:" + Touchpoints.FunctionsHost.Runtime.LoopbackPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     public async Task InitializeAsync()
     {
         await NodeScript.EnsurePackagesAsync();
         loggerFactory = LoggerFactory.Create(b => b.AddProvider(Logs));
         var options = new LocalHostOptions { Port = 0, RetryDelayScale = 0.01, LoggerFactory = loggerFactory };
         LocalEmulators.UseFresh(options.Settings);
+        // The sample's origins, and the page the browser test serves (on a port of its own).
+        options.Settings["Collector__AllowedOrigins"] = "http://localhost:3000,http://127.0.0.1:3000," + BrowserOrigin;
         Host = await LocalFunctionsHost.StartAsync(options);
         Http = new HttpClient { BaseAddress = Host.BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
     }
@@ -121,12 +126,15 @@ public static class NodeScript
     public static Task EnsurePackagesAsync() => NodeTooling.EnsureNodeModulesAsync();
 
     /// <summary>Runs a step of the script; its one line of JSON output.</summary>
-    public static async Task<JsonObject> RunAsync(string step, JsonObject options)
+    public static Task<JsonObject> RunAsync(string step, JsonObject options) =>
+        step == "browser" ? RunScriptAsync(Path.Combine(Path.GetDirectoryName(ScriptPath)!, "browser.mjs"), [], options) : RunScriptAsync(ScriptPath, [step], options);
+
+    private static async Task<JsonObject> RunScriptAsync(string script, string[] arguments, JsonObject options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var (code, output, error) = await NodeTooling.RunAsync(NodeTooling.NodeExecutable, [ScriptPath, step, options.ToJsonString()], NodeTooling.RepoRoot,
+        var (code, output, error) = await NodeTooling.RunAsync(NodeTooling.NodeExecutable, [script, .. arguments, options.ToJsonString()], NodeTooling.RepoRoot,
             TimeSpan.FromMinutes(2));
-        Assert.True(code == 0, $"node traffic.mjs {step} exited with {code}:\n{error}\n{output}");
+        Assert.True(code == 0, $"node {Path.GetFileName(script)} {string.Join(' ', arguments)} exited with {code}:\n{error}\n{output}");
         var last = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault();
         return JsonNode.Parse(last ?? "{}")!.AsObject();
     }
