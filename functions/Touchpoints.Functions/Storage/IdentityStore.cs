@@ -1,12 +1,5 @@
-using System.Text.Json;
 using System.Net;
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.Azure.Cosmos;
-using Touchpoints.Core;
-using Touchpoints.Core.Events;
-using Touchpoints.Core.Ingestion;
-using Touchpoints.Core.Views;
 
 namespace Touchpoints.Functions.Storage;
 
