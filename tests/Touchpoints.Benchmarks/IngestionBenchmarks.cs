@@ -1,3 +1,4 @@
+using Touchpoints.Core.Identity;
 using System.Collections.Immutable;
 using System.Text.Json;
 using BenchmarkDotNet.Attributes;
@@ -79,7 +80,7 @@ public class IngestionBenchmarks
         {
             var identities = events.SelectMany(a => a.Event.Identifiers).Select(i => i.Key).Distinct(StringComparer.Ordinal).ToImmutableArray();
             var update = IngestionBatch.Apply(
-                current: null, new CustomerSlice(customerId, events[0].Event.OccurredAt, Losers: [], events, identities, Conflicts: []), now);
+                current: null, new CustomerSlice(new CustomerId(customerId), events[0].Event.OccurredAt, Losers: [], events, identities, Conflicts: []), now);
             journalEntries += update.View.Journal.Length;
         }
         return journalEntries;

@@ -1,3 +1,4 @@
+using Touchpoints.Core.Identity;
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.Json.Nodes;
@@ -128,7 +129,7 @@ internal static class RulesWorkload
         };
         return new CustomerView
         {
-            Id = $"c-{index}",
+            Id = new CustomerId($"c-{index}"),
             CreatedAt = created,
             UpdatedAt = Now,
             Identities = identities,

@@ -6,7 +6,7 @@ using Touchpoints.Core.Views;
 namespace Touchpoints.Core.Identity;
 
 /// <summary>What the store knows of an existing profile: enough to apply the merge policy.</summary>
-public sealed record ProfileFacts(string Id, DateTimeOffset CreatedAt, IReadOnlyCollection<string> IdentityKeys);
+public sealed record ProfileFacts(CustomerId Id, DateTimeOffset CreatedAt, IReadOnlyCollection<string> IdentityKeys);
 
 /// <summary>The identifiers of one event of a batch, and when it happened.</summary>
 public sealed record EventIdentity(IReadOnlyList<Identifier> Identifiers, DateTimeOffset OccurredAt);
@@ -15,16 +15,16 @@ public sealed record EventIdentity(IReadOnlyList<Identifier> Identifiers, DateTi
 public sealed record ResolutionPlan
 {
     /// <summary>The customer each event of the batch belongs to, by position.</summary>
-    public required IReadOnlyList<string> Targets { get; init; }
+    public required IReadOnlyList<CustomerId> Targets { get; init; }
     /// <summary>New identity documents: identifier key → customer id (conditional creates).</summary>
-    public required IReadOnlyDictionary<string, string> Claims { get; init; }
+    public required IReadOnlyDictionary<string, CustomerId> Claims { get; init; }
     /// <summary>Merged-away profiles → their survivor.</summary>
-    public required IReadOnlyDictionary<string, string> Merges { get; init; }
+    public required IReadOnlyDictionary<CustomerId, CustomerId> Merges { get; init; }
     /// <summary>Profiles that do not exist yet, with their creation (first-seen) time.</summary>
-    public required IReadOnlyDictionary<string, DateTimeOffset> NewProfiles { get; init; }
+    public required IReadOnlyDictionary<CustomerId, DateTimeOffset> NewProfiles { get; init; }
     /// <summary>Every affected surviving profile's identifier keys after resolution.</summary>
-    public required IReadOnlyDictionary<string, ImmutableArray<string>> Identities { get; init; }
-    public required IReadOnlyDictionary<string, ImmutableArray<IdentityConflict>> Conflicts { get; init; }
+    public required IReadOnlyDictionary<CustomerId, ImmutableArray<string>> Identities { get; init; }
+    public required IReadOnlyDictionary<CustomerId, ImmutableArray<IdentityConflict>> Conflicts { get; init; }
 }
 
 /// <summary>
@@ -49,14 +49,14 @@ public static class IdentityResolver
 {
     public static ResolutionPlan Resolve(
         IReadOnlyList<EventIdentity> events,
-        IReadOnlyDictionary<string, string> owners,
-        IReadOnlyDictionary<string, ProfileFacts> profiles)
+        IReadOnlyDictionary<string, CustomerId> owners,
+        IReadOnlyDictionary<CustomerId, ProfileFacts> profiles)
     {
         // A refused claim is as good as none: the identifier is resolved afresh, and its claim re-pointed (see Refuted).
         var refuted = Refuted(owners, profiles);
         var state = new State(refuted.Count == 0 ? owners : owners.Where(o => !refuted.Contains(o.Key)).ToDictionary(), profiles,
             refuted.ToDictionary(k => k, k => owners[k]));
-        var targets = new string[events.Count];
+        var targets = new CustomerId[events.Count];
         for (var i = 0; i < events.Count; i++) targets[i] = state.Resolve(events[i]);
         return state.ToPlan(targets.Select(state.Find).ToArray());
     }
@@ -67,7 +67,7 @@ public static class IdentityResolver
     /// of their writes of the profile succeeds, and a profile never takes a second user id, so the other claim can never
     /// come true. Its identifier belongs to a profile of its own, and its claim is re-pointed there.
     /// </summary>
-    public static IReadOnlySet<string> Refuted(IReadOnlyDictionary<string, string> owners, IReadOnlyDictionary<string, ProfileFacts> profiles)
+    public static IReadOnlySet<string> Refuted(IReadOnlyDictionary<string, CustomerId> owners, IReadOnlyDictionary<CustomerId, ProfileFacts> profiles)
     {
         HashSet<string>? refuted = null;
         foreach (var (key, id) in owners)
@@ -101,15 +101,15 @@ public static class IdentityResolver
     private static readonly HashSet<string> FrozenEmpty = [];
 
     /// <summary>A deterministic profile id: the same first identifier always yields the same customer.</summary>
-    public static string NewCustomerId(Identifier first) =>
-        "c-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(first.Key)).AsSpan(0, 12));
+    public static CustomerId NewCustomerId(Identifier first) =>
+        new("c-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(first.Key)).AsSpan(0, 12)));
 
     /// <summary>
     /// The profile of an identifier whose claim for <paramref name="refusedBy"/> was refused: its plain id may already be a
     /// tombstone (the profile first planned for it, merged away), so it gets another one — the same for every resolver.
     /// </summary>
-    public static string NewCustomerId(Identifier first, string refusedBy) =>
-        "c-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(first.Key + "\n" + refusedBy)).AsSpan(0, 12));
+    public static CustomerId NewCustomerId(Identifier first, CustomerId refusedBy) =>
+        new("c-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(first.Key + "\n" + refusedBy.Value)).AsSpan(0, 12)));
 
     /// <summary>Stronger identifiers first: they anchor an event to its profile.</summary>
     public static int Strength(Identifier identifier) => identifier.Kind switch
@@ -128,7 +128,7 @@ public static class IdentityResolver
     /// anonymous-only; then older; then the smaller id. Every input only moves one way as a profile is rewritten, so a
     /// profile's rank never falls.
     /// </summary>
-    public static bool Outranks(ProfileFacts? a, string aId, ProfileFacts? b, string bId)
+    public static bool Outranks(ProfileFacts? a, CustomerId aId, ProfileFacts? b, CustomerId bId)
     {
         if ((a is null) != (b is null)) return a is not null;
         if (a is not null && b is not null)
@@ -137,30 +137,30 @@ public static class IdentityResolver
             if (knownA != knownB) return knownA;
             if (a.CreatedAt != b.CreatedAt) return a.CreatedAt < b.CreatedAt;
         }
-        return string.CompareOrdinal(aId, bId) < 0;
+        return aId.CompareTo(bId) < 0;
     }
 
     private static bool IsKnown(ProfileFacts profile) => IdentifierKey.AnyKnown(profile.IdentityKeys);
 
     private sealed class State
     {
-        private readonly Dictionary<string, string> owner;
-        private readonly Dictionary<string, HashSet<string>> keys = [];
-        private readonly Dictionary<string, DateTimeOffset> created = [];
-        private readonly Dictionary<string, DateTimeOffset> newProfiles = [];
-        private readonly HashSet<string> born = [];
-        private readonly IReadOnlyDictionary<string, ProfileFacts> written;
-        private readonly Dictionary<string, string> mergedInto = [];
-        private readonly Dictionary<string, string> claims = [];
-        private readonly Dictionary<string, List<IdentityConflict>> conflicts = [];
-        private readonly HashSet<string> touched = [];
+        private readonly Dictionary<string, CustomerId> owner;
+        private readonly Dictionary<CustomerId, HashSet<string>> keys = [];
+        private readonly Dictionary<CustomerId, DateTimeOffset> created = [];
+        private readonly Dictionary<CustomerId, DateTimeOffset> newProfiles = [];
+        private readonly HashSet<CustomerId> born = [];
+        private readonly IReadOnlyDictionary<CustomerId, ProfileFacts> written;
+        private readonly Dictionary<CustomerId, CustomerId> mergedInto = [];
+        private readonly Dictionary<string, CustomerId> claims = [];
+        private readonly Dictionary<CustomerId, List<IdentityConflict>> conflicts = [];
+        private readonly HashSet<CustomerId> touched = [];
 
-        private readonly Dictionary<string, string> refusedBy;
+        private readonly Dictionary<string, CustomerId> refusedBy;
 
-        public State(IReadOnlyDictionary<string, string> owners, IReadOnlyDictionary<string, ProfileFacts> profiles, Dictionary<string, string> refusedBy)
+        public State(IReadOnlyDictionary<string, CustomerId> owners, IReadOnlyDictionary<CustomerId, ProfileFacts> profiles, Dictionary<string, CustomerId> refusedBy)
         {
             this.refusedBy = refusedBy;
-            owner = new Dictionary<string, string>(owners);
+            owner = new Dictionary<string, CustomerId>(owners);
             written = profiles;
             foreach (var (id, facts) in profiles)
             {
@@ -181,13 +181,13 @@ public static class IdentityResolver
             }
         }
 
-        public string Find(string id)
+        public CustomerId Find(CustomerId id)
         {
             while (mergedInto.TryGetValue(id, out var next)) id = next;
             return id;
         }
 
-        public string Resolve(EventIdentity e)
+        public CustomerId Resolve(EventIdentity e)
         {
             // An unwritten profile is first seen with the earliest event that names it.
             foreach (var id in e.Identifiers)
@@ -197,34 +197,34 @@ public static class IdentityResolver
             var ids = e.Identifiers.OrderBy(Strength).ThenBy(i => i.Key, StringComparer.Ordinal).ToArray();
             var primary = ids[0];
             var exclusives = ids.Where(i => i.IsExclusive).ToArray();
-            string? target = null;
-            var keptApart = new List<(string Key, string Other, Identifier Clash)>();
+            CustomerId? found = null;
+            var keptApart = new List<(string Key, CustomerId Other, Identifier Clash)>();
             foreach (var id in ids)
             {
                 if (!owner.TryGetValue(id.Key, out var raw)) continue;
                 var other = Find(raw);
                 // identify(userId: u2, anonymousId: A) where A belongs to u1: the event is u2's, A stays with u1.
-                if (other != target && Clash(other, exclusives) is { } clash)
+                if (other != found && Clash(other, exclusives) is { } clash)
                 {
                     keptApart.Add((id.Key, other, clash));
                     continue;
                 }
-                if (target is null)
+                if (found is not { } current)
                 {
-                    target = other;
+                    found = other;
                 }
-                else if (other != target)
+                else if (other != current)
                 {
-                    if (CanMerge(target, other)) target = Merge(target, other);
+                    if (CanMerge(current, other)) found = Merge(current, other);
                     else
                     {
-                        Conflict(target, id.Key, other, e.OccurredAt, "profiles hold different exclusive identifiers");
-                        Conflict(other, id.Key, target, e.OccurredAt, "profiles hold different exclusive identifiers");
+                        Conflict(current, id.Key, other, e.OccurredAt, "profiles hold different exclusive identifiers");
+                        Conflict(other, id.Key, current, e.OccurredAt, "profiles hold different exclusive identifiers");
                     }
                 }
             }
 
-            if (target is null)
+            if (found is not { } target)
             {
                 target = refusedBy.TryGetValue(primary.Key, out var refuser) ? NewCustomerId(primary, refuser) : NewCustomerId(primary);
                 if (!keys.ContainsKey(target))
@@ -265,7 +265,7 @@ public static class IdentityResolver
         /// already holds a stronger one of the event's: such a profile is someone else's, so it is neither the event's
         /// target nor merged on the event's evidence.
         /// </summary>
-        private Identifier? Clash(string profile, Identifier[] exclusives)
+        private Identifier? Clash(CustomerId profile, Identifier[] exclusives)
         {
             foreach (var x in exclusives)
             {
@@ -275,15 +275,15 @@ public static class IdentityResolver
             return null;
         }
 
-        private bool HoldsOther(string profile, Identifier id) => keys[profile].Any(k => new IdentifierKey(k).IsOtherValueOf(id));
+        private bool HoldsOther(CustomerId profile, Identifier id) => keys[profile].Any(k => new IdentifierKey(k).IsOtherValueOf(id));
 
-        private bool CanMerge(string a, string b)
+        private bool CanMerge(CustomerId a, CustomerId b)
         {
             var held = keys[a];
             return !keys[b].Any(key => Clashes(held, new IdentifierKey(key)));
         }
 
-        private string Merge(string a, string b)
+        private CustomerId Merge(CustomerId a, CustomerId b)
         {
             var (survivor, loser) = Outranks(written.GetValueOrDefault(a), a, written.GetValueOrDefault(b), b) ? (a, b) : (b, a);
             if (created[loser] < created[survivor]) created[survivor] = created[loser];
@@ -304,14 +304,14 @@ public static class IdentityResolver
             return survivor;
         }
 
-        private void Conflict(string profile, string identifier, string? other, DateTimeOffset at, string reason)
+        private void Conflict(CustomerId profile, string identifier, CustomerId? other, DateTimeOffset at, string reason)
         {
             if (!conflicts.TryGetValue(profile, out var list)) conflicts[profile] = list = [];
-            list.Add(new IdentityConflict(at, identifier, other ?? "", reason));
+            list.Add(new IdentityConflict(at, identifier, other, reason));
             touched.Add(profile);
         }
 
-        public ResolutionPlan ToPlan(string[] targets)
+        public ResolutionPlan ToPlan(CustomerId[] targets)
         {
             var survivors = touched.Select(Find).ToHashSet();
             return new ResolutionPlan

@@ -31,7 +31,7 @@ public sealed record Rejection(EventSource Source, string? EventId, EventPositio
 /// profile that does not exist yet is taken to begin (its earliest merged-away profile's, else the batch's).
 /// </summary>
 public sealed record CustomerSlice(
-    string CustomerId,
+    CustomerId CustomerId,
     DateTimeOffset CreatedAt,
     IReadOnlyList<CustomerView> Losers,
     IReadOnlyList<AcceptedEvent> Events,
@@ -39,7 +39,7 @@ public sealed record CustomerSlice(
     ImmutableArray<IdentityConflict> Conflicts)
 {
     /// <summary>A slice of events alone, nothing merged, no identifiers or conflicts to record.</summary>
-    public static CustomerSlice Of(string customerId, DateTimeOffset createdAt, IReadOnlyList<AcceptedEvent> events) =>
+    public static CustomerSlice Of(CustomerId customerId, DateTimeOffset createdAt, IReadOnlyList<AcceptedEvent> events) =>
         new(customerId, createdAt, [], events, [], []);
 }
 
@@ -47,7 +47,7 @@ public sealed record CustomerSlice(
 public sealed record CustomerUpdate(CustomerView View, bool Changed, IReadOnlyList<string> Causes);
 
 /// <summary>The message on <c>customer-changes</c> for every customer whose view a batch changed.</summary>
-public sealed record CustomerChanged(string CustomerId, long Version, IReadOnlyList<string> Causes, DateTimeOffset ChangedAt);
+public sealed record CustomerChanged(CustomerId CustomerId, long Version, IReadOnlyList<string> Causes, DateTimeOffset ChangedAt);
 
 /// <summary>The pure steps of an ingestion batch: parse and validate, then fold a customer's events into its view.</summary>
 public static class IngestionBatch
@@ -86,8 +86,8 @@ public static class IngestionBatch
     /// </summary>
     public static (ResolutionPlan Plan, IReadOnlyList<AcceptedEvent> Fresh) Resolve(
         IReadOnlyList<AcceptedEvent> accepted,
-        IReadOnlyDictionary<string, string> owners,
-        IReadOnlyDictionary<string, CustomerView> views,
+        IReadOnlyDictionary<string, CustomerId> owners,
+        IReadOnlyDictionary<CustomerId, CustomerView> views,
         IReadOnlyList<EventIdentity>? links = null)
     {
         var profiles = views.Values.ToDictionary(v => v.Id, v => new ProfileFacts(v.Id, v.CreatedAt, v.Identities));

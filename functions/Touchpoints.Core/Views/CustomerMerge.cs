@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Touchpoints.Core.Identity;
 
 namespace Touchpoints.Core.Views;
 
@@ -44,7 +45,7 @@ public static class CustomerMerge
     /// The tombstone a merged-away profile becomes: its data as read, so that whoever meets it unfolded can finish the merge,
     /// and <see cref="CustomerView.MergedInto"/> so that its id keeps resolving. Tombstones are immutable once written.
     /// </summary>
-    public static CustomerView Tombstone(CustomerView loser, string survivorId, DateTimeOffset now) =>
+    public static CustomerView Tombstone(CustomerView loser, CustomerId survivorId, DateTimeOffset now) =>
         loser with { MergedInto = survivorId, Version = loser.Version + 1, UpdatedAt = now };
 
     /// <summary>

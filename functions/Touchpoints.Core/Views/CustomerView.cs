@@ -1,5 +1,7 @@
 using System.Collections.Immutable;
+using System.Text.Json.Serialization;
 using Touchpoints.Core.Events;
+using Touchpoints.Core.Identity;
 
 namespace Touchpoints.Core.Views;
 
@@ -20,15 +22,15 @@ public sealed record CustomerView
     public const int IdentifiersPerKindLimit = 20;
     public const int ConflictLimit = 10;
 
-    public required string Id { get; init; }
+    public required CustomerId Id { get; init; }
     public required DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
     /// <summary>Incremented by every write; consumers of <c>customer-changes</c> compare it.</summary>
     public long Version { get; init; }
     /// <summary>Set on a tombstone: the profile this one was merged into.</summary>
-    public string? MergedInto { get; init; }
-    public ImmutableArray<string> MergedFrom { get => mergedFrom; init => mergedFrom = value.IsDefault ? [] : value; }
-    private readonly ImmutableArray<string> mergedFrom = [];
+    public CustomerId? MergedInto { get; init; }
+    public ImmutableArray<CustomerId> MergedFrom { get => mergedFrom; init => mergedFrom = value.IsDefault ? [] : value; }
+    private readonly ImmutableArray<CustomerId> mergedFrom = [];
 
     /// <summary>Identifier keys (<c>{type}:{value}</c>) that resolve to this customer.</summary>
     public ImmutableArray<string> Identities { get => identities; init => identities = value.IsDefault ? [] : value; }
@@ -60,7 +62,7 @@ public sealed record CustomerView
 
     public bool IsTombstone => MergedInto is not null;
 
-    public static CustomerView Create(string id, DateTimeOffset createdAt) => new() { Id = id, CreatedAt = createdAt, UpdatedAt = createdAt };
+    public static CustomerView Create(CustomerId id, DateTimeOffset createdAt) => new() { Id = id, CreatedAt = createdAt, UpdatedAt = createdAt };
 }
 
 /// <summary>
@@ -129,7 +131,8 @@ public sealed record ConsentBook
 
 public sealed record JournalEntry(DateTimeOffset At, Touchpoint Touchpoint, string Summary, string EventId);
 
-public sealed record IdentityConflict(DateTimeOffset At, string Identifier, string OtherCustomerId, string Reason);
+public sealed record IdentityConflict(DateTimeOffset At, string Identifier,
+    [property: JsonConverter(typeof(OptionalCustomerIdJsonConverter))] CustomerId? OtherCustomerId, string Reason);
 
 /// <summary>Where an event sits in its Event Hubs partition: the basis of replay detection.</summary>
 public sealed record EventPosition(string Partition, long SequenceNumber);

@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using System.Collections.Immutable;
 using Touchpoints.Core.Events;
+using Touchpoints.Core.Identity;
 
 namespace Touchpoints.Core.Views;
 
@@ -13,7 +14,7 @@ public sealed record ContactDetails(string? Name, string? Email, string? Phone, 
 /// </summary>
 public sealed record TouchpointView
 {
-    public required string CustomerId { get; init; }
+    public required CustomerId CustomerId { get; init; }
     public required Touchpoint Touchpoint { get; init; }
     public required LifecycleStage Lifecycle { get; init; }
     public string? Locale { get; init; }

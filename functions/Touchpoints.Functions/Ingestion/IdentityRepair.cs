@@ -73,8 +73,8 @@ public sealed partial class IdentityRepair(
             var owners = await identities.LookupAsync(profile.Identities, ct).ConfigureAwait(false);
             var anchor = owners.FirstOrDefault(o => o.Value.CustomerId == profile.Id).Key;
             var links = new List<IReadOnlyList<Identifier>>();
-            var visit = new List<string>();
-            string? orphanOf = null;
+            var visit = new List<CustomerId>();
+            CustomerId? orphanOf = null;
             foreach (var key in profile.Identities)
             {
                 if (Identifier.TryParseKey(key) is not { } identifier) continue;
@@ -95,11 +95,11 @@ public sealed partial class IdentityRepair(
                 if (anchor is not null) { links.Add([identifier, Identifier.AsStored(anchor)!]); joined++; }
                 else orphanOf ??= root.Id;
             }
-            if (anchor is null && orphanOf is not null)
+            if (anchor is null && orphanOf is { } into)
             {
                 // Nothing resolves to this profile, so no batch can reach it: merging it into the profile its identifiers
                 // resolve to cannot race an opposite merge. Its tombstone is folded in by the reconciliation below.
-                if (await MergeOrphanAsync(doc, orphanOf, ct).ConfigureAwait(false)) { orphans++; visit.Add(profile.Id); }
+                if (await MergeOrphanAsync(doc, into, ct).ConfigureAwait(false)) { orphans++; visit.Add(profile.Id); }
                 else apart++;
             }
             if (links.Count > 0 || visit.Count > 0) await ingestion.ReconcileAsync(links, visit, ct).ConfigureAwait(false);
@@ -123,7 +123,7 @@ public sealed partial class IdentityRepair(
     }
 
     /// <summary>The live profile a profile id resolves to, or the loop of tombstones it is caught in.</summary>
-    private async Task<(CustomerView? Root, IReadOnlyList<Versioned<CustomerView>>? Loop)> FollowAsync(string id, CancellationToken ct)
+    private async Task<(CustomerView? Root, IReadOnlyList<Versioned<CustomerView>>? Loop)> FollowAsync(CustomerId id, CancellationToken ct)
     {
         var graph = await ProfileGraph.ReadAsync(customers, [id], ct).ConfigureAwait(false);
         return graph.LoopFrom(id) is { } loop ? (null, loop) : (graph.Live.GetValueOrDefault(graph.Root(id))?.Document, null);
@@ -149,7 +149,7 @@ public sealed partial class IdentityRepair(
         }
     }
 
-    private async Task<bool> MergeOrphanAsync(Versioned<CustomerView> orphan, string into, CancellationToken ct)
+    private async Task<bool> MergeOrphanAsync(Versioned<CustomerView> orphan, CustomerId into, CancellationToken ct)
     {
         var survivor = await customers.ReadAsync(into, ct).ConfigureAwait(false);
         if (survivor is null || survivor.Document.MergedInto is not null) return false;

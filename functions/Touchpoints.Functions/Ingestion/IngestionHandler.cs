@@ -79,7 +79,7 @@ public sealed partial class IngestionHandler(
     /// point at it are moved on. Retries a lost race as ingestion does.
     /// </summary>
     public async Task<IReadOnlyList<CustomerChanged>> ReconcileAsync(
-        IReadOnlyList<IReadOnlyList<Identifier>> links, IReadOnlyCollection<string> visit, CancellationToken ct)
+        IReadOnlyList<IReadOnlyList<Identifier>> links, IReadOnlyCollection<CustomerId> visit, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         for (var attempt = 1; ; attempt++)
@@ -98,7 +98,7 @@ public sealed partial class IngestionHandler(
     private async Task<IReadOnlyList<CustomerChanged>> ApplyAsync(
         IReadOnlyList<AcceptedEvent> accepted,
         IReadOnlyList<EventIdentity> links,
-        IReadOnlyCollection<string> visit,
+        IReadOnlyCollection<CustomerId> visit,
         ConcurrentQueue<Rejection> refused,
         CancellationToken ct)
     {
@@ -124,11 +124,11 @@ public sealed partial class IngestionHandler(
 
         // 3. Survivors: fold in this batch's losers and every unfolded tombstone met on the way (finishing a merge another
         //    batch committed but did not complete), then the events; one conditional write each.
-        string SurvivorOf(string profile) => plan.Merges.GetValueOrDefault(profile, profile);
+        CustomerId SurvivorOf(CustomerId profile) => plan.Merges.GetValueOrDefault(profile, profile);
         var folds = tombstones.Concat(graph.Tombstones.Values.Select(t => t.Document))
-            .ToLookup(t => SurvivorOf(graph.Root(t.Id)), StringComparer.Ordinal);
-        var eventsByCustomer = fresh.Select((a, i) => (a, target: plan.Targets[i])).ToLookup(x => x.target, x => x.a, StringComparer.Ordinal);
-        var affected = plan.Identities.Keys.Union(plan.Targets).Union(folds.Select(f => f.Key)).Distinct(StringComparer.Ordinal).ToArray();
+            .ToLookup(t => SurvivorOf(graph.Root(t.Id)));
+        var eventsByCustomer = fresh.Select((a, i) => (a, target: plan.Targets[i])).ToLookup(x => x.target, x => x.a);
+        var affected = plan.Identities.Keys.Union(plan.Targets).Union(folds.Select(f => f.Key)).ToArray();
         // Scores and segments derive from the active rules, read once per batch (cached).
         var compiled = await rules.GetAsync(ct).ConfigureAwait(false);
         var writes = await Task.WhenAll(affected.Select(id => WriteCustomerAsync(
@@ -162,7 +162,7 @@ public sealed partial class IngestionHandler(
     /// </summary>
     private async Task ReserveExclusivesAsync(ResolutionPlan plan, ProfileGraph graph, DateTimeOffset now, CancellationToken ct)
     {
-        foreach (var merges in plan.Merges.GroupBy(m => m.Value, StringComparer.Ordinal))
+        foreach (var merges in plan.Merges.GroupBy(m => m.Value))
         {
             if (!graph.Live.TryGetValue(merges.Key, out var survivor)) continue;
             var reserved = merges.Select(m => graph.Live.GetValueOrDefault(m.Key)?.Document).OfType<CustomerView>()
@@ -190,7 +190,7 @@ public sealed partial class IngestionHandler(
     }
 
     private async Task<CustomerView> CommitMergeAsync(
-        string loser, string survivor, ProfileGraph graph, Dictionary<string, string> owners, DateTimeOffset now, CancellationToken ct)
+        CustomerId loser, CustomerId survivor, ProfileGraph graph, Dictionary<string, CustomerId> owners, DateTimeOffset now, CancellationToken ct)
     {
         var read = graph.Live.GetValueOrDefault(loser);
         var content = read?.Document ?? CustomerView.Create(loser, now) with
@@ -214,12 +214,12 @@ public sealed partial class IngestionHandler(
         ProfileGraph graph,
         Dictionary<string, IdentityOwner> lookups,
         IReadOnlyList<CustomerView> committed,
-        Func<string, string> survivorOf,
+        Func<CustomerId, CustomerId> survivorOf,
         CancellationToken ct)
     {
         // Every profile that now resolves elsewhere: this batch's losers, the tombstones met, and whatever each had absorbed.
         var gone = committed.Concat(graph.Tombstones.Values.Select(t => t.Document)).ToArray();
-        var moves = new Dictionary<string, (IdentityOwner? Known, string To)>(StringComparer.Ordinal);
+        var moves = new Dictionary<string, (IdentityOwner? Known, CustomerId To)>(StringComparer.Ordinal);
         foreach (var tombstone in gone)
         {
             var to = survivorOf(graph.Root(tombstone.Id));
@@ -231,7 +231,7 @@ public sealed partial class IngestionHandler(
             if (owner.CustomerId != to) moves[key] = (owner, to);
         }
         if (moves.Count == 0) return;
-        var from = gone.SelectMany(t => t.MergedFrom.Append(t.Id)).ToHashSet(StringComparer.Ordinal);
+        var from = gone.SelectMany(t => t.MergedFrom.Append(t.Id)).ToHashSet();
         await Task.WhenAll(moves.Select(m => identities.MoveAsync(m.Key, m.Value.Known, from, m.Value.To, ct))).ConfigureAwait(false);
     }
 
@@ -363,16 +363,16 @@ public sealed partial class IngestionHandler(
     private static partial void LogRace(ILogger logger, int attempt, string why);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Customer {CustomerId} changed concurrently (attempt {Attempt}); re-reading")]
-    private static partial void LogConcurrentWrite(ILogger logger, string customerId, int attempt);
+    private static partial void LogConcurrentWrite(ILogger logger, CustomerId customerId, int attempt);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Event {EventId} could not be applied to customer {CustomerId}; it is refused and the rest of the batch goes on")]
     private static partial void LogPoison(ILogger logger, string eventId, string? customerId, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Cosmos DB refused the document of customer {CustomerId} ({Status}); its {Count} events of this batch are refused")]
-    private static partial void LogRefusedWrite(ILogger logger, string customerId, int status, int count);
+    private static partial void LogRefusedWrite(ILogger logger, CustomerId customerId, int status, int count);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Merged customer {Loser} into {Survivor}")]
-    private static partial void LogMerged(ILogger logger, string loser, string survivor);
+    private static partial void LogMerged(ILogger logger, CustomerId loser, CustomerId survivor);
 }
 
 /// <summary>The store changed under a resolution (an identifier claimed, a profile merged): resolve the batch again.</summary>

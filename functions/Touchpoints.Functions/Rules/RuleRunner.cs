@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Text.Json;
 using Touchpoints.Core;
+using Touchpoints.Core.Identity;
 using Touchpoints.Core.Rules;
 using Touchpoints.Core.Views;
 using Touchpoints.Functions.Hosting;
@@ -9,9 +10,9 @@ using Touchpoints.Functions.Storage;
 namespace Touchpoints.Functions.Rules;
 
 /// <summary>What evaluating one customer did.</summary>
-public sealed record CustomerEvaluation(string CustomerId, bool Evaluated, int Sent, int Recorded, int Replayed)
+public sealed record CustomerEvaluation(CustomerId CustomerId, bool Evaluated, int Sent, int Recorded, int Replayed)
 {
-    public static CustomerEvaluation Skipped(string customerId) => new(customerId, false, 0, 0, 0);
+    public static CustomerEvaluation Skipped(CustomerId customerId) => new(customerId, false, 0, 0, 0);
 }
 
 /// <summary>
@@ -51,7 +52,7 @@ public sealed partial class RuleRunner(
     /// <summary>Evaluation over the view and state read; null: nothing to do (a replay).</summary>
     public delegate EvaluationResult? Evaluate(CustomerView view, RuleState state, DateTimeOffset now);
 
-    public async Task<CustomerEvaluation> RunAsync(string customerId, Evaluate evaluate, CancellationToken ct)
+    public async Task<CustomerEvaluation> RunAsync(CustomerId customerId, Evaluate evaluate, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(evaluate);
         for (var attempt = 1; ; attempt++)
@@ -181,7 +182,7 @@ public sealed partial class RuleRunner(
     }
 
     /// <summary>Marks a merged-away profile's state as handed over (once; its content stays for the survivor to absorb).</summary>
-    private async Task<string?> CloseAsync(Versioned<RuleState> loser, string survivor, CancellationToken ct) =>
+    private async Task<string?> CloseAsync(Versioned<RuleState> loser, CustomerId survivor, CancellationToken ct) =>
         loser.Document.MergedInto is not null
             ? loser.ETag
             : await states.WriteAsync(loser.Document with { MergedInto = survivor }, loser.ETag, ct).ConfigureAwait(false);
@@ -190,7 +191,7 @@ public sealed partial class RuleRunner(
     /// A merged-away profile met by an evaluation or a wake-up: its state, if it holds anything, is closed and absorbed by the
     /// live survivor; an abandoned outbox entry of it is carried out.
     /// </summary>
-    private async Task HandOverAsync(string customerId, string survivorId, Versioned<RuleState>? stored, DateTimeOffset now, CancellationToken ct)
+    private async Task HandOverAsync(CustomerId customerId, CustomerId survivorId, Versioned<RuleState>? stored, DateTimeOffset now, CancellationToken ct)
     {
         if (stored is null) return;
         var (_, abandoned, inFlight) = await ClassifyAsync(stored.Document.Outbox, now, ct).ConfigureAwait(false);
@@ -235,7 +236,7 @@ public sealed partial class RuleRunner(
     /// its earliest armed schedule, or the end of the lease of an entry another writer left in the outbox (to carry it out
     /// if that writer died). A writer's own claim needs none: if it dies, the host's retry or the timer's next run meets it.
     /// </summary>
-    private async Task EnsureWakeUpAsync(string customerId, RuleState? before, RuleState after, ImmutableArray<PendingEvaluation> others, DateTimeOffset now,
+    private async Task EnsureWakeUpAsync(CustomerId customerId, RuleState? before, RuleState after, ImmutableArray<PendingEvaluation> others, DateTimeOffset now,
         CancellationToken ct)
     {
         var due = others.Select(o => (DateTimeOffset?)(o.At + PendingEvaluation.Lease)).Append(after.WakeUpAt).Min();
@@ -270,14 +271,14 @@ public sealed partial class RuleRunner(
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Customer {CustomerId}: {Decisions} decisions, {Sent} messages sent, {Replayed} already recorded")]
-    private static partial void LogDecided(ILogger logger, string customerId, int decisions, int sent, int replayed);
+    private static partial void LogDecided(ILogger logger, CustomerId customerId, int decisions, int sent, int replayed);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Rule state of {CustomerId} changed concurrently (attempt {Attempt}); evaluating again")]
-    private static partial void LogConcurrent(ILogger logger, string customerId, int attempt);
+    private static partial void LogConcurrent(ILogger logger, CustomerId customerId, int attempt);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Customer {CustomerId}: carried out {Abandoned} evaluations whose writer stopped before finishing them ({Done} found finished)")]
-    private static partial void LogAbandoned(ILogger logger, string customerId, int abandoned, int done);
+    private static partial void LogAbandoned(ILogger logger, CustomerId customerId, int abandoned, int done);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Rule state of merged-away {LoserId} handed to {SurvivorId} ({Armed} armed schedules)")]
-    private static partial void LogHandedOver(ILogger logger, string loserId, string survivorId, int armed);
+    private static partial void LogHandedOver(ILogger logger, CustomerId loserId, CustomerId survivorId, int armed);
 }

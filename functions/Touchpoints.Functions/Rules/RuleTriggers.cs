@@ -3,6 +3,7 @@ using System.Text.Json;
 using Azure;
 using Microsoft.Azure.Cosmos;
 using Microsoft.Extensions.Options;
+using Touchpoints.Core.Identity;
 using Touchpoints.Core.Ingestion;
 using Touchpoints.Core.Rules;
 using Touchpoints.Functions.Storage;
@@ -26,7 +27,7 @@ public sealed partial class ChangeEvaluator(RulesProvider provider, RuleRunner r
 {
     public const int Parallelism = 16;
 
-    public sealed record CustomerChanges(string CustomerId, IReadOnlyList<Arbiter.ChangeMessage> Messages)
+    public sealed record CustomerChanges(CustomerId CustomerId, IReadOnlyList<Arbiter.ChangeMessage> Messages)
     {
         public long Version => Messages.Max(m => m.Version);
 
@@ -55,7 +56,7 @@ public sealed partial class ChangeEvaluator(RulesProvider provider, RuleRunner r
     {
         ArgumentNullException.ThrowIfNull(bodies);
         var ignored = new List<string>();
-        var byCustomer = new Dictionary<string, List<Arbiter.ChangeMessage>>(StringComparer.Ordinal);
+        var byCustomer = new Dictionary<CustomerId, List<Arbiter.ChangeMessage>>();
         foreach (var body in bodies)
         {
             CustomerChanged? change;
@@ -67,7 +68,7 @@ public sealed partial class ChangeEvaluator(RulesProvider provider, RuleRunner r
             {
                 change = null;
             }
-            if (change is null || string.IsNullOrWhiteSpace(change.CustomerId) || change.Version <= 0)
+            if (change is null || change.CustomerId.IsDefault || string.IsNullOrWhiteSpace(change.CustomerId.Value) || change.Version <= 0)
             {
                 ignored.Add(body);
                 continue;
@@ -136,7 +137,7 @@ public sealed partial class ScheduledRules(
             // In an open minute, a wake-up due later than now is the timer's: evaluated now it would find nothing due,
             // and its deletion would lose the schedule.
             var open = minute > lastComplete;
-            var due = read.SelectMany(r => r).Where(w => !open || w.DueAt <= now).GroupBy(w => w.CustomerId, StringComparer.Ordinal).ToArray();
+            var due = read.SelectMany(r => r).Where(w => !open || w.DueAt <= now).Where(w => !w.CustomerId.IsDefault).GroupBy(w => w.CustomerId).ToArray();
             if (due.Length == 0) continue;
             found += due.Sum(d => d.Count());
             var results = await RuleRunner.ForEachAsync(due, Parallelism, async (wakeUp, token) =>
@@ -160,7 +161,7 @@ public sealed partial class ScheduledRules(
     /// One customer. A transient failure fails the run (the cursor stays, the next run retries); anything else (a document
     /// that cannot be read, a bug) is logged and the wake-up dropped, so one bad customer never stops the scheduler.
     /// </summary>
-    private async Task<CustomerEvaluation?> EvaluateAsync(CompiledRules rules, string customerId, CancellationToken ct)
+    private async Task<CustomerEvaluation?> EvaluateAsync(CompiledRules rules, CustomerId customerId, CancellationToken ct)
     {
         try
         {
@@ -179,5 +180,5 @@ public sealed partial class ScheduledRules(
     private static partial void LogRun(ILogger logger, int buckets, int wakeUps, int customers, int sent);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Dropped the wake-up of customer {CustomerId}: its evaluation failed for a reason a retry would not fix")]
-    private static partial void LogDropped(ILogger logger, string customerId, Exception exception);
+    private static partial void LogDropped(ILogger logger, CustomerId customerId, Exception exception);
 }

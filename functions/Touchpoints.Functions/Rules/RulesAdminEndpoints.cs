@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Azure.Cosmos;
+using Touchpoints.Core.Identity;
 using Touchpoints.Core.Rules;
 using Touchpoints.Core.Views;
 using Touchpoints.Functions.Storage;
@@ -162,7 +163,7 @@ public static class RulesAdminEndpoints
         }
         else rules = await provider.GetAsync(ct).ConfigureAwait(false);
 
-        var ids = (body.CustomerIds ?? []).Where(id => !string.IsNullOrWhiteSpace(id)).Select(id => id.Trim()).Distinct(StringComparer.Ordinal).ToList();
+        var ids = (body.CustomerIds ?? []).Where(id => !string.IsNullOrWhiteSpace(id)).Select(id => new CustomerId(id.Trim())).Distinct().ToList();
         if (ids.Count > MaxPreviewCustomers) return Error(400, "bad_request", $"at most {MaxPreviewCustomers} customerIds");
         string? note = null;
         if (ids.Count == 0)

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Net;
 using Microsoft.Azure.Cosmos;
 using Touchpoints.Core;
+using Touchpoints.Core.Identity;
 using Touchpoints.Core.Views;
 
 namespace Touchpoints.Functions.Storage;
@@ -11,7 +12,7 @@ public sealed class CustomerStore(Database database)
 {
     private readonly Container container = database.GetContainer(Containers.Customers);
 
-    public async Task<Versioned<CustomerView>?> ReadAsync(string id, CancellationToken ct)
+    public async Task<Versioned<CustomerView>?> ReadAsync(CustomerId id, CancellationToken ct)
     {
         // An id Cosmos DB could not hold (from a URL, say) names no customer: not a request to send, nor a 400 to surface.
         if (!IsPossibleId(id)) return null;
@@ -31,7 +32,7 @@ public sealed class CustomerStore(Database database)
         id.Length is > 0 and <= 255 && id.AsSpan().IndexOfAny("/\\?#%") < 0 && !id.Any(char.IsControl);
 
     /// <summary>The customer's current view, following <c>mergedInto</c> from a merged-away id to its survivor.</summary>
-    public async Task<CustomerView?> ReadCurrentAsync(string id, CancellationToken ct)
+    public async Task<CustomerView?> ReadCurrentAsync(CustomerId id, CancellationToken ct)
     {
         for (var hop = 0; hop <= ProfileGraph.MaxHops; hop++)
         {

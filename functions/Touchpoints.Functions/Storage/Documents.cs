@@ -1,11 +1,12 @@
 using System.Security.Cryptography;
 using System.Text;
 using Touchpoints.Core.Events;
+using Touchpoints.Core.Identity;
 
 namespace Touchpoints.Functions.Storage;
 
 /// <summary>A document of the <c>identities</c> container: one identifier and the customer it resolves to.</summary>
-public sealed record IdentityDocument(string Id, string Key, string CustomerId, DateTimeOffset ClaimedAt)
+public sealed record IdentityDocument(string Id, string Key, CustomerId CustomerId, DateTimeOffset ClaimedAt)
 {
     /// <summary>
     /// The document id: the identifier key (<c>{type}:{value}</c>) itself, readable in the portal, unless it holds a

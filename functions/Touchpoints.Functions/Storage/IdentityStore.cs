@@ -1,10 +1,11 @@
 using System.Net;
 using Microsoft.Azure.Cosmos;
+using Touchpoints.Core.Identity;
 
 namespace Touchpoints.Functions.Storage;
 
 /// <summary>An identity document as read: the customer it names and the ETag a conditional move is made on.</summary>
-public sealed record IdentityOwner(string CustomerId, string ETag);
+public sealed record IdentityOwner(CustomerId CustomerId, string ETag);
 
 /// <summary>
 /// The identifier → customer map. Claims are conditional creates: the first writer of an identifier owns it, and a claim is
@@ -40,7 +41,7 @@ public sealed class IdentityStore(Database database, TimeProvider clock)
     /// claims this call did make stay: the batch resolves again and counts them like anyone else's. An identifier that
     /// <paramref name="existing"/> shows already has a document (a refused claim) is re-pointed on the version looked up.
     /// </summary>
-    public async Task<bool> ClaimAsync(IReadOnlyDictionary<string, string> claims, IReadOnlyDictionary<string, IdentityOwner> existing, CancellationToken ct)
+    public async Task<bool> ClaimAsync(IReadOnlyDictionary<string, CustomerId> claims, IReadOnlyDictionary<string, IdentityOwner> existing, CancellationToken ct)
     {
         var won = await Task.WhenAll(claims.Select(async claim =>
         {
@@ -78,7 +79,7 @@ public sealed class IdentityStore(Database database, TimeProvider clock)
     /// writer moved it meanwhile, it is read again and moved only if it still points at one of <paramref name="from"/>:
     /// identifiers only ever move from a loser towards its survivor. Returns whether this call moved it.
     /// </summary>
-    public async Task<bool> MoveAsync(string key, IdentityOwner? known, IReadOnlySet<string> from, string to, CancellationToken ct)
+    public async Task<bool> MoveAsync(string key, IdentityOwner? known, IReadOnlySet<CustomerId> from, CustomerId to, CancellationToken ct)
     {
         var current = known ?? await ReadAsync(key, ct).ConfigureAwait(false);
         for (var attempt = 0; attempt < MaxMoveAttempts && current is not null && current.CustomerId != to && from.Contains(current.CustomerId); attempt++)

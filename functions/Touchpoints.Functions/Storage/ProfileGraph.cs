@@ -1,3 +1,4 @@
+using Touchpoints.Core.Identity;
 using Touchpoints.Core.Views;
 
 namespace Touchpoints.Functions.Storage;
@@ -11,17 +12,17 @@ public sealed class ProfileGraph
     /// <summary>Chains only grow while merges are being completed; past this the store holds a loop or a bug, not data.</summary>
     public const int MaxHops = 32;
 
-    public Dictionary<string, Versioned<CustomerView>> Live { get; } = new(StringComparer.Ordinal);
+    public Dictionary<CustomerId, Versioned<CustomerView>> Live { get; } = [];
 
-    public Dictionary<string, Versioned<CustomerView>> Tombstones { get; } = new(StringComparer.Ordinal);
+    public Dictionary<CustomerId, Versioned<CustomerView>> Tombstones { get; } = [];
 
     /// <summary>The live (or unwritten) profile a profile id resolves to.</summary>
-    public string Root(string id)
+    public CustomerId Root(CustomerId id)
     {
         for (var hop = 0; hop <= MaxHops; hop++)
         {
             if (!Tombstones.TryGetValue(id, out var tombstone)) return id;
-            id = tombstone.Document.MergedInto!;
+            id = tombstone.Document.MergedInto!.Value;
         }
         throw new InvalidOperationException($"Merge chain from {id} is longer than {MaxHops} hops: a loop of tombstones.");
     }
@@ -30,29 +31,29 @@ public sealed class ProfileGraph
     /// The tombstones the chain from <paramref name="id"/> loops through (opposite merges written before merges committed
     /// on the loser's version), or null when it reaches a live or unwritten profile.
     /// </summary>
-    public IReadOnlyList<Versioned<CustomerView>>? LoopFrom(string id)
+    public IReadOnlyList<Versioned<CustomerView>>? LoopFrom(CustomerId id)
     {
-        var path = new List<string>();
+        var path = new List<CustomerId>();
         while (Tombstones.TryGetValue(id, out var tombstone))
         {
             var seen = path.IndexOf(id);
             if (seen >= 0) return [.. path.Skip(seen).Select(p => Tombstones[p])];
             path.Add(id);
-            id = tombstone.Document.MergedInto!;
+            id = tombstone.Document.MergedInto!.Value;
         }
         return null;
     }
 
     /// <summary>Reads every profile named, then the survivors of the tombstones among them, a hop at a time (in parallel).</summary>
-    public static async Task<ProfileGraph> ReadAsync(CustomerStore store, IEnumerable<string> ids, CancellationToken ct)
+    public static async Task<ProfileGraph> ReadAsync(CustomerStore store, IEnumerable<CustomerId> ids, CancellationToken ct)
     {
         var graph = new ProfileGraph();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var seen = new HashSet<CustomerId>();
         var pending = ids.Where(seen.Add).ToList();
         for (var hop = 0; pending.Count > 0 && hop <= MaxHops; hop++)
         {
             var read = await Task.WhenAll(pending.Select(id => store.ReadAsync(id, ct))).ConfigureAwait(false);
-            var next = new List<string>();
+            var next = new List<CustomerId>();
             for (var i = 0; i < pending.Count; i++)
             {
                 if (read[i] is not { } doc) continue;

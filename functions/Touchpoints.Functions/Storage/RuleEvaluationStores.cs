@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.Azure.Cosmos;
+using Touchpoints.Core.Identity;
 using Touchpoints.Core.Rules;
 
 namespace Touchpoints.Functions.Storage;
@@ -11,7 +12,7 @@ public sealed class RuleStateStore(Database database)
 {
     private readonly Container container = database.GetContainer(Containers.Communications);
 
-    public async Task<Versioned<RuleState>?> ReadAsync(string customerId, CancellationToken ct)
+    public async Task<Versioned<RuleState>?> ReadAsync(CustomerId customerId, CancellationToken ct)
     {
         try
         {
@@ -48,7 +49,7 @@ public sealed class RuleStateStore(Database database)
     /// Up to <paramref name="n"/> customer ids with a rule state: a cross-partition query (one state document per customer).
     /// A failed page is a failure (<see cref="CosmosException"/>), not an empty sample.
     /// </summary>
-    public async Task<IReadOnlyList<string>> SampleCustomerIdsAsync(int n, CancellationToken ct)
+    public async Task<IReadOnlyList<CustomerId>> SampleCustomerIdsAsync(int n, CancellationToken ct)
     {
         var query = new QueryDefinition("SELECT TOP @n VALUE c.customerId FROM c WHERE c.id = @state")
             .WithParameter("@n", n).WithParameter("@state", RuleState.DocumentId);
@@ -59,9 +60,9 @@ public sealed class RuleStateStore(Database database)
             using var page = await feed.ReadNextAsync(ct).ConfigureAwait(false);
             page.EnsureSuccessStatusCode();
             var node = await JsonNode.ParseAsync(page.Content, cancellationToken: ct).ConfigureAwait(false);
-            ids.AddRange((node?["Documents"]?.AsArray() ?? []).Select(d => d?.GetValue<string>()).OfType<string>());
+            ids.AddRange((node?["Documents"]?.AsArray() ?? []).Select(d => d?.GetValue<string>()).Where(id => !string.IsNullOrEmpty(id)).OfType<string>());
         }
-        return [.. ids.Distinct(StringComparer.Ordinal).Take(n)];
+        return [.. ids.Distinct(StringComparer.Ordinal).Take(n).Select(id => new CustomerId(id))];
     }
 
     private static readonly ItemRequestOptions Quiet = new() { EnableContentResponseOnWrite = false };
@@ -89,7 +90,7 @@ public sealed class LedgerStore(Database database)
         }
     }
 
-    public async Task<Decision?> ReadAsync(string customerId, string decisionId, CancellationToken ct)
+    public async Task<Decision?> ReadAsync(CustomerId customerId, string decisionId, CancellationToken ct)
     {
         try
         {
@@ -184,7 +185,7 @@ public sealed class WakeUpStore(Database database)
 
     private readonly Container container = database.GetContainer(Containers.WakeUps);
 
-    public static WakeUpDocument For(string customerId, DateTimeOffset dueAt, DateTimeOffset now)
+    public static WakeUpDocument For(CustomerId customerId, DateTimeOffset dueAt, DateTimeOffset now)
     {
         var minute = WakeUpBuckets.MinuteFor(dueAt, now);
         var bucket = WakeUpBuckets.Bucket(minute, WakeUpBuckets.ShardOf(customerId));

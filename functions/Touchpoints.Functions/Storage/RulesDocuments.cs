@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Globalization;
+using Touchpoints.Core.Identity;
 using Touchpoints.Core.Rules;
 
 namespace Touchpoints.Functions.Storage;
@@ -34,7 +35,7 @@ public sealed record SchedulerCursorDocument(string Id, string LastBucket, DateT
 }
 
 /// <summary>A customer to evaluate at a due time, in <c>wakeups</c> (partition key <c>/bucket</c>: due minute and shard).</summary>
-public sealed record WakeUpDocument(string Id, string Bucket, string CustomerId, DateTimeOffset DueAt, DateTimeOffset WrittenAt, int Ttl);
+public sealed record WakeUpDocument(string Id, string Bucket, CustomerId CustomerId, DateTimeOffset DueAt, DateTimeOffset WrittenAt, int Ttl);
 
 /// <summary>Per rule and day (id <c>{ruleId}:{yyyy-MM-dd}</c>, partition key <c>/ruleId</c>): counters patched by increments.</summary>
 public sealed record RuleStatsDocument(string Id, string RuleId, string Day, Dictionary<string, long> Counters)
@@ -45,4 +46,4 @@ public sealed record RuleStatsDocument(string Id, string RuleId, string Day, Dic
 }
 
 /// <summary>A customer's <see cref="RuleState"/> in <c>communications</c> (id <c>state</c>, partition key <c>/customerId</c>).</summary>
-public sealed record RuleStateDocument(string Id, string CustomerId, RuleState State);
+public sealed record RuleStateDocument(string Id, CustomerId CustomerId, RuleState State);

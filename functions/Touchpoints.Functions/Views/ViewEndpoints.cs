@@ -15,7 +15,7 @@ public static class ViewEndpoints
     public static IEndpointRouteBuilder MapViews(this IEndpointRouteBuilder app)
     {
         app.MapGet("/api/customers/{id}", async (string id, CustomerStore customers, CancellationToken ct) =>
-            await customers.ReadCurrentAsync(id, ct) is { } view
+            await customers.ReadCurrentAsync(new CustomerId(id), ct) is { } view
                 ? Results.Json(view, CoreJsonContext.Default.CustomerView)
                 : NotFound($"no customer '{id}'"));
 
@@ -34,7 +34,7 @@ public static class ViewEndpoints
         {
             if (!TouchpointViews.TryParse(touchpoint, out var which))
                 return NotFound($"no touch point '{touchpoint}': use {string.Join(", ", Enum.GetNames<Core.Events.Touchpoint>().Select(JsonName))}");
-            return await customers.ReadCurrentAsync(id, ct) is { } view
+            return await customers.ReadCurrentAsync(new CustomerId(id), ct) is { } view
                 ? Results.Json(TouchpointViews.For(which, view), CoreJsonContext.Default.TouchpointView)
                 : NotFound($"no customer '{id}'");
         });

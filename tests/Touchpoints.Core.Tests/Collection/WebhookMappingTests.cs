@@ -1,3 +1,4 @@
+using Touchpoints.Core.Identity;
 using System.Text.Json.Nodes;
 using Touchpoints.Core.Collection;
 using Touchpoints.Core.Events;
@@ -116,7 +117,7 @@ public class WebhookMappingTests
             .Deliveries.Select(d => Touchpoints.Core.Events.EventParser.Parse(Touchpoints.Core.Events.EventSource.Crm, d.Event!.ToJsonString(), arrival).Event!).ToArray();
         if (reversed) Array.Reverse(events);
 
-        var view = events.Aggregate(Touchpoints.Core.Views.CustomerView.Create("c-hedda", Now), (v, e) => Touchpoints.Core.Views.CustomerProjection.Apply(v, e));
+        var view = events.Aggregate(Touchpoints.Core.Views.CustomerView.Create(new CustomerId("c-hedda"), Now), (v, e) => Touchpoints.Core.Views.CustomerProjection.Apply(v, e));
 
         Assert.Equal("Hedda Hub", view.Traits.Name?.Value);
         Assert.Equal("Hedda", view.Traits.FirstName?.Value);

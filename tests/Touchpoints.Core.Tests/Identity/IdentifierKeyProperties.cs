@@ -1,6 +1,7 @@
 using FsCheck;
 using FsCheck.Fluent;
 using Touchpoints.Core.Identity;
+using Touchpoints.Core.Tests.Support;
 
 namespace Touchpoints.Core.Tests.Identity;
 

@@ -1,4 +1,5 @@
 using Touchpoints.Core.Identity;
+using Touchpoints.Core.Tests.Support;
 
 namespace Touchpoints.Core.Tests.Identity;
 

@@ -1,6 +1,7 @@
 using FsCheck;
 using FsCheck.Fluent;
 using Touchpoints.Core.Identity;
+using Touchpoints.Core.Tests.Support;
 
 namespace Touchpoints.Core.Tests.Identity;
 
@@ -23,10 +24,10 @@ public class IdentityResolverProperties
 
     internal sealed record World(IReadOnlyList<(string Id, int AgeDays, Identifier[] Keys)> Profiles, IReadOnlyList<EventIdentity> Events)
     {
-        public Dictionary<string, ProfileFacts> Facts =>
-            Profiles.ToDictionary(p => p.Id, p => new ProfileFacts(p.Id, T0.AddDays(-p.AgeDays), [.. p.Keys.Select(k => k.Key)]));
+        public Dictionary<CustomerId, ProfileFacts> Facts =>
+            Profiles.ToDictionary(p => new CustomerId(p.Id), p => new ProfileFacts(new CustomerId(p.Id), T0.AddDays(-p.AgeDays), [.. p.Keys.Select(k => k.Key)]));
 
-        public Dictionary<string, string> Owners => Profiles.SelectMany(p => p.Keys.Select(k => (k.Key, p.Id))).ToDictionary(x => x.Key, x => x.Id);
+        public Dictionary<string, CustomerId> Owners => Profiles.SelectMany(p => p.Keys.Select(k => (k.Key, p.Id))).ToDictionary(x => x.Key, x => new CustomerId(x.Id));
 
         public ResolutionPlan Resolve() => IdentityResolver.Resolve(Events, Owners, Facts);
 

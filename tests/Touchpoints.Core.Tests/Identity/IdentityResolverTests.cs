@@ -1,4 +1,5 @@
 using Touchpoints.Core.Identity;
+using Touchpoints.Core.Tests.Support;
 using Touchpoints.Core.Views;
 
 namespace Touchpoints.Core.Tests.Identity;
@@ -19,13 +20,13 @@ public class IdentityResolverTests
     /// <summary>What the store knows: profiles and, derived from them, the owner of every identifier.</summary>
     private sealed class Store
     {
-        public Dictionary<string, string> Owners { get; } = [];
-        public Dictionary<string, ProfileFacts> Profiles { get; } = [];
+        public Dictionary<string, CustomerId> Owners { get; } = [];
+        public Dictionary<CustomerId, ProfileFacts> Profiles { get; } = [];
 
         public Store With(string id, DateTimeOffset createdAt, params Identifier[] ids)
         {
-            Profiles[id] = new ProfileFacts(id, createdAt, [.. ids.Select(i => i.Key)]);
-            foreach (var i in ids) Owners[i.Key] = id;
+            Profiles[new CustomerId(id)] = new ProfileFacts(new CustomerId(id), createdAt, [.. ids.Select(i => i.Key)]);
+            foreach (var i in ids) Owners[i.Key] = new CustomerId(id);
             return this;
         }
 
@@ -38,10 +39,10 @@ public class IdentityResolverTests
         var plan = new Store().Resolve(Event(0, A, Ann, U1));
 
         var id = IdentityResolver.NewCustomerId(U1);
-        Assert.Equal([id], plan.Targets);
+        Assert.Equal([id], plan.Targets.Values());
         Assert.Equal(T0, plan.NewProfiles[id]);
-        Assert.Equal(new Dictionary<string, string> { [U1.Key] = id, [A.Key] = id, [Ann.Key] = id }, plan.Claims);
-        Assert.Empty(plan.Merges);
+        Assert.Equal(new Dictionary<string, string> { [U1.Key] = id, [A.Key] = id, [Ann.Key] = id }, plan.Claims.Values());
+        Assert.Empty(plan.Merges.Values());
         Assert.Equal([A.Key, Ann.Key, U1.Key], plan.Identities[id].Order(StringComparer.Ordinal));
     }
 
@@ -61,11 +62,11 @@ public class IdentityResolverTests
         var store = new Store().With("c-ann", T0.AddDays(-10), A);
         var plan = store.Resolve(Event(0, A, Ann));
 
-        Assert.Equal(["c-ann"], plan.Targets);
-        Assert.Equal(new Dictionary<string, string> { [Ann.Key] = "c-ann" }, plan.Claims);
+        Assert.Equal(["c-ann"], plan.Targets.Values());
+        Assert.Equal(new Dictionary<string, string> { [Ann.Key] = "c-ann" }, plan.Claims.Values());
         Assert.Empty(plan.NewProfiles);
-        Assert.Empty(plan.Merges);
-        Assert.Contains(Ann.Key, plan.Identities["c-ann"]);
+        Assert.Empty(plan.Merges.Values());
+        Assert.Contains(Ann.Key, plan.Identities[new CustomerId("c-ann")]);
     }
 
     [Fact]
@@ -76,10 +77,10 @@ public class IdentityResolverTests
             .With("c-ann", T0.AddDays(-1), U1, Ann);
         var plan = store.Resolve(Event(0, U1, A));
 
-        Assert.Equal(["c-ann"], plan.Targets);
-        Assert.Equal(new Dictionary<string, string> { ["c-visitor"] = "c-ann" }, plan.Merges);
-        Assert.Equal([A.Key, Ann.Key, U1.Key], plan.Identities["c-ann"].Order(StringComparer.Ordinal));
-        Assert.False(plan.Identities.ContainsKey("c-visitor"));
+        Assert.Equal(["c-ann"], plan.Targets.Values());
+        Assert.Equal(new Dictionary<string, string> { ["c-visitor"] = "c-ann" }, plan.Merges.Values());
+        Assert.Equal([A.Key, Ann.Key, U1.Key], plan.Identities[new CustomerId("c-ann")].Order(StringComparer.Ordinal));
+        Assert.False(plan.Identities.ContainsKey(new CustomerId("c-visitor")));
     }
 
     [Fact]
@@ -90,9 +91,9 @@ public class IdentityResolverTests
             .With("c-old", T0.AddDays(-90), Phone);
         var plan = store.Resolve(Event(0, U1, Phone));
 
-        Assert.Equal(["c-old"], plan.Targets);
-        Assert.Equal(new Dictionary<string, string> { ["c-young"] = "c-old" }, plan.Merges);
-        Assert.Contains(U1.Key, plan.Identities["c-old"]);
+        Assert.Equal(["c-old"], plan.Targets.Values());
+        Assert.Equal(new Dictionary<string, string> { ["c-young"] = "c-old" }, plan.Merges.Values());
+        Assert.Contains(U1.Key, plan.Identities[new CustomerId("c-old")]);
     }
 
     [Fact]
@@ -104,11 +105,11 @@ public class IdentityResolverTests
         // Bob signs in on a device and types Ann's email into a form.
         var plan = store.Resolve(Event(0, U2, Ann));
 
-        Assert.Equal(["c-bob"], plan.Targets);
-        Assert.Empty(plan.Merges);
-        Assert.Empty(plan.Claims);
-        Assert.Contains(plan.Conflicts["c-ann"], c => c.OtherCustomerId == "c-bob");
-        Assert.Contains(plan.Conflicts["c-bob"], c => c.OtherCustomerId == "c-ann" && c.Identifier == Ann.Key);
+        Assert.Equal(["c-bob"], plan.Targets.Values());
+        Assert.Empty(plan.Merges.Values());
+        Assert.Empty(plan.Claims.Values());
+        Assert.Contains(plan.Conflicts[new CustomerId("c-ann")], c => c.OtherCustomerId == new CustomerId("c-bob"));
+        Assert.Contains(plan.Conflicts[new CustomerId("c-bob")], c => c.OtherCustomerId == new CustomerId("c-ann") && c.Identifier == Ann.Key);
     }
 
     [Fact]
@@ -118,12 +119,12 @@ public class IdentityResolverTests
         var plan = store.Resolve(Event(0, U2, A));
 
         var bob = IdentityResolver.NewCustomerId(U2);
-        Assert.Equal([bob], plan.Targets);
-        Assert.Equal(new Dictionary<string, string> { [U2.Key] = bob }, plan.Claims);
+        Assert.Equal([bob], plan.Targets.Values());
+        Assert.Equal(new Dictionary<string, string> { [U2.Key] = bob }, plan.Claims.Values());
         Assert.True(plan.NewProfiles.ContainsKey(bob));
-        Assert.Empty(plan.Merges);
+        Assert.Empty(plan.Merges.Values());
         Assert.DoesNotContain(A.Key, plan.Identities[bob]);
-        Assert.Contains(plan.Conflicts["c-ann"], c => c.Identifier == U2.Key);
+        Assert.Contains(plan.Conflicts[new CustomerId("c-ann")], c => c.Identifier == U2.Key);
     }
 
     [Fact]
@@ -143,9 +144,9 @@ public class IdentityResolverTests
         var store = new Store().With("c-kiosk", T0.AddDays(-5), [Ann, .. anonymous]);
         var plan = store.Resolve(Event(0, Ann, B));
 
-        Assert.Equal(["c-kiosk"], plan.Targets);
+        Assert.Equal(["c-kiosk"], plan.Targets.Values());
         Assert.DoesNotContain(B.Key, plan.Claims.Keys);
-        Assert.DoesNotContain(B.Key, plan.Identities["c-kiosk"]);
+        Assert.DoesNotContain(B.Key, plan.Identities[new CustomerId("c-kiosk")]);
     }
 
     [Fact]
@@ -167,13 +168,13 @@ public class IdentityResolverTests
             Event(1, A, Ann),     // leaves her email in a form
             Event(2, U1, Ann));   // and signs in: she is Ann
 
-        Assert.Equal(["c-ann", "c-ann", "c-ann"], plan.Targets);
+        Assert.Equal(["c-ann", "c-ann", "c-ann"], plan.Targets.Values());
         // The visitor's profile was born and merged inside the batch: never written, so neither new nor tombstoned.
         Assert.Empty(plan.NewProfiles);
-        Assert.Empty(plan.Merges);
+        Assert.Empty(plan.Merges.Values());
         Assert.Equal("c-ann", plan.Claims[A.Key]);
         Assert.Equal("c-ann", plan.Claims[Ann.Key]);
-        Assert.Equal([A.Key, Ann.Key, U1.Key], plan.Identities["c-ann"].Order(StringComparer.Ordinal));
+        Assert.Equal([A.Key, Ann.Key, U1.Key], plan.Identities[new CustomerId("c-ann")].Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -191,9 +192,9 @@ public class IdentityResolverTests
     [Fact]
     public void An_identifier_claimed_for_a_profile_never_written_still_resolves_to_it()
     {
-        var owners = new Dictionary<string, string> { [A.Key] = "c-crashed" };
-        var plan = IdentityResolver.Resolve([Event(0, A, Ann)], owners, new Dictionary<string, ProfileFacts>());
-        Assert.Equal(["c-crashed"], plan.Targets);
+        var owners = new Dictionary<string, string> { [A.Key] = "c-crashed" }.Owners();
+        var plan = IdentityResolver.Resolve([Event(0, A, Ann)], owners, new Dictionary<CustomerId, ProfileFacts>());
+        Assert.Equal(["c-crashed"], plan.Targets.Values());
         Assert.Equal("c-crashed", plan.Claims[Ann.Key]);
     }
 }

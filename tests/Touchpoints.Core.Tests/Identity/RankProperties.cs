@@ -1,6 +1,7 @@
 using FsCheck;
 using FsCheck.Fluent;
 using Touchpoints.Core.Identity;
+using Touchpoints.Core.Tests.Support;
 
 namespace Touchpoints.Core.Tests.Identity;
 
@@ -32,7 +33,7 @@ public class RankProperties
     private static Gen<ProfileFacts> Facts(string id, string link, int minAge) =>
         from age in Gen.Choose(minAge, 10)
         from extras in Gen.SubListOf(Extras)
-        select new ProfileFacts(id, T0.AddDays(-age), [link, .. extras]);
+        select new ProfileFacts(new CustomerId(id), T0.AddDays(-age), [link, .. extras]);
 
     /// <summary>A later version only moves one way: written, more identifiers, an older creation time (absorbing older profiles).</summary>
     private static Gen<Evolution> Evolutions(string id, string link) =>
@@ -57,10 +58,10 @@ public class RankProperties
     private static string Survivor(Evolution a, int va, Evolution b, int vb)
     {
         // Only the linking identifiers are claimed, so the two always can merge: this is about who survives, not whether.
-        var owners = new Dictionary<string, string> { [a.Link] = a.Id, [b.Link] = b.Id };
-        var profiles = new Dictionary<string, ProfileFacts>();
-        if (a.At(va) is { } fa) profiles[a.Id] = fa with { IdentityKeys = [.. fa.IdentityKeys.Where(k => !k.StartsWith("userId:", StringComparison.Ordinal) && !k.StartsWith("crm.", StringComparison.Ordinal)).Append(a.Link).Distinct()] };
-        if (b.At(vb) is { } fb) profiles[b.Id] = fb with { IdentityKeys = [.. fb.IdentityKeys.Where(k => !k.StartsWith("userId:", StringComparison.Ordinal) && !k.StartsWith("crm.", StringComparison.Ordinal)).Append(b.Link).Distinct()] };
+        var owners = new Dictionary<string, string> { [a.Link] = a.Id, [b.Link] = b.Id }.Owners();
+        var profiles = new Dictionary<CustomerId, ProfileFacts>();
+        if (a.At(va) is { } fa) profiles[new CustomerId(a.Id)] = fa with { IdentityKeys = [.. fa.IdentityKeys.Where(k => !k.StartsWith("userId:", StringComparison.Ordinal) && !k.StartsWith("crm.", StringComparison.Ordinal)).Append(a.Link).Distinct()] };
+        if (b.At(vb) is { } fb) profiles[new CustomerId(b.Id)] = fb with { IdentityKeys = [.. fb.IdentityKeys.Where(k => !k.StartsWith("userId:", StringComparison.Ordinal) && !k.StartsWith("crm.", StringComparison.Ordinal)).Append(b.Link).Distinct()] };
         foreach (var (id, facts) in profiles) foreach (var key in facts.IdentityKeys) owners.TryAdd(key, id);
         var plan = IdentityResolver.Resolve(
             [new EventIdentity([Identifier.TryParseKey(a.Link)!, Identifier.TryParseKey(b.Link)!], T0)], owners, profiles);
@@ -96,8 +97,8 @@ public class RankProperties
             for (var va = 0; va < 2; va++)
                 for (var vb = 0; vb < 2; vb++)
                 {
-                    var forward = IdentityResolver.Outranks(a.At(va), a.Id, b.At(vb), b.Id);
-                    var backward = IdentityResolver.Outranks(b.At(vb), b.Id, a.At(va), a.Id);
+                    var forward = IdentityResolver.Outranks(a.At(va), new CustomerId(a.Id), b.At(vb), new CustomerId(b.Id));
+                    var backward = IdentityResolver.Outranks(b.At(vb), new CustomerId(b.Id), a.At(va), new CustomerId(a.Id));
                     if (forward == backward) return false.Label($"{a}\n{b}\nat ({va},{vb}) both or neither outrank");
                 }
             return true.ToProperty();
@@ -106,7 +107,7 @@ public class RankProperties
     [Fact]
     public void A_written_known_older_profile_survives_whoever_resolves_first()
     {
-        var known = new Evolution("c-z", "anonymousId:a", new ProfileFacts("c-z", T0.AddDays(-9), ["anonymousId:a", "crm.stripe:cus_1"]), null);
+        var known = new Evolution("c-z", "anonymousId:a", new ProfileFacts(new CustomerId("c-z"), T0.AddDays(-9), ["anonymousId:a", "crm.stripe:cus_1"]), null);
         var fresh = new Evolution("c-a", "email:b@example.com", null, null);
         Assert.Equal("c-z", Survivor(known, 0, fresh, 0));
     }

@@ -1,4 +1,5 @@
 using Touchpoints.Core.Identity;
+using Touchpoints.Core.Tests.Support;
 
 namespace Touchpoints.Core.Tests.Identity;
 
@@ -17,40 +18,40 @@ public class UnwrittenProfileTests
     [Fact]
     public void Events_of_an_unwritten_profile_go_to_it_and_it_is_created_at_its_first_event()
     {
-        var owners = new Dictionary<string, string> { [Crm.Key] = "c-inflight" };
+        var owners = new Dictionary<string, string> { [Crm.Key] = "c-inflight" }.Owners();
 
-        var plan = IdentityResolver.Resolve([new EventIdentity([Crm, Ann], T0.AddMinutes(5)), new EventIdentity([Crm], T0)], owners, new Dictionary<string, ProfileFacts>());
+        var plan = IdentityResolver.Resolve([new EventIdentity([Crm, Ann], T0.AddMinutes(5)), new EventIdentity([Crm], T0)], owners, new Dictionary<CustomerId, ProfileFacts>());
 
-        Assert.Equal(["c-inflight", "c-inflight"], plan.Targets);
-        Assert.Equal(T0, plan.NewProfiles["c-inflight"]);
+        Assert.Equal(["c-inflight", "c-inflight"], plan.Targets.Values());
+        Assert.Equal(T0, plan.NewProfiles[new CustomerId("c-inflight")]);
         Assert.Equal("c-inflight", plan.Claims[Ann.Key]);
-        Assert.Empty(plan.Merges);
+        Assert.Empty(plan.Merges.Values());
     }
 
     [Fact]
     public void A_written_profile_outranks_an_unwritten_one_whatever_their_ids_and_times()
     {
         // The in-flight profile gets a tombstone created in its place, so its writer's create fails and it resolves again.
-        var owners = new Dictionary<string, string> { [Crm.Key] = "c-aaa-inflight", [A.Key] = "c-old", [U1.Key] = "c-old" };
-        var profiles = new Dictionary<string, ProfileFacts> { ["c-old"] = new("c-old", T0.AddDays(3), [A.Key]) };
+        var owners = new Dictionary<string, string> { [Crm.Key] = "c-aaa-inflight", [A.Key] = "c-old", [U1.Key] = "c-old" }.Owners();
+        var profiles = new Dictionary<CustomerId, ProfileFacts> { [new CustomerId("c-old")] = new(new CustomerId("c-old"), T0.AddDays(3), [A.Key]) };
 
         var plan = IdentityResolver.Resolve([new EventIdentity([Crm, A], T0)], owners, profiles);
 
-        Assert.Equal(["c-old"], plan.Targets);
-        Assert.Equal("c-old", plan.Merges["c-aaa-inflight"]);
-        Assert.DoesNotContain("c-aaa-inflight", plan.NewProfiles.Keys);
-        Assert.Equal([A.Key, Crm.Key, U1.Key], plan.Identities["c-old"].Order(StringComparer.Ordinal));
+        Assert.Equal(["c-old"], plan.Targets.Values());
+        Assert.Equal("c-old", plan.Merges[new CustomerId("c-aaa-inflight")]);
+        Assert.DoesNotContain("c-aaa-inflight", plan.NewProfiles.Keys.Values());
+        Assert.Equal([A.Key, Crm.Key, U1.Key], plan.Identities[new CustomerId("c-old")].Order(StringComparer.Ordinal));
     }
 
     [Fact]
     public void Two_unwritten_profiles_merge_deterministically()
     {
-        var owners = new Dictionary<string, string> { [Crm.Key] = "c-b", [Ann.Key] = "c-a" };
+        var owners = new Dictionary<string, string> { [Crm.Key] = "c-b", [Ann.Key] = "c-a" }.Owners();
 
-        var plan = IdentityResolver.Resolve([new EventIdentity([Crm, Ann], T0)], owners, new Dictionary<string, ProfileFacts>());
+        var plan = IdentityResolver.Resolve([new EventIdentity([Crm, Ann], T0)], owners, new Dictionary<CustomerId, ProfileFacts>());
 
-        Assert.Equal(["c-a"], plan.Targets);
-        Assert.Equal("c-a", plan.Merges["c-b"]);
-        Assert.Equal(T0, plan.NewProfiles["c-a"]);
+        Assert.Equal(["c-a"], plan.Targets.Values());
+        Assert.Equal("c-a", plan.Merges[new CustomerId("c-b")]);
+        Assert.Equal(T0, plan.NewProfiles[new CustomerId("c-a")]);
     }
 }

@@ -53,7 +53,7 @@ public class IngestionBatchTests
             new AcceptedEvent(Page("p2", T0.AddMinutes(1), "/"), new EventPosition("web/0", 2)),
             new AcceptedEvent(Crm("c1", T0, CrmEventType.LeadStatusChanged) with { Status = "MQL" }, new EventPosition("crm/0", 9)),
         };
-        var update = IngestionBatch.Apply(null, new CustomerSlice("c-ann", T0, [], events, ["anonymousId:anon-7f3a", "email:ann@example.com"], []), Now);
+        var update = IngestionBatch.Apply(null, new CustomerSlice(new CustomerId("c-ann"), T0, [], events, ["anonymousId:anon-7f3a", "email:ann@example.com"], []), Now);
 
         Assert.True(update.Changed);
         Assert.Equal(["web.page", "crm.lead.status_changed"], update.Causes);
@@ -64,24 +64,24 @@ public class IngestionBatchTests
         Assert.Equal(["anonymousId:anon-7f3a", "email:ann@example.com"], update.View.Identities.ToArray());
 
         var next = IngestionBatch.Apply(update.View,
-            CustomerSlice.Of("c-ann", T0, [new AcceptedEvent(Page("p3", T0.AddMinutes(2), "/"), new EventPosition("web/0", 3))]), Now.AddMinutes(1));
+            CustomerSlice.Of(new CustomerId("c-ann"), T0, [new AcceptedEvent(Page("p3", T0.AddMinutes(2), "/"), new EventPosition("web/0", 3))]), Now.AddMinutes(1));
         Assert.Equal(2, next.View.Version);
     }
 
     [Fact]
     public void Apply_folds_losers_and_records_new_conflicts()
     {
-        var loser = ApplyAll(CustomerView.Create("c-visitor", T0.AddDays(-9)) with { Identities = ["anonymousId:a1"] }, [Page("p0", T0, "/")]);
-        var conflict = new IdentityConflict(T0, "email:ann@example.com", "c-bob", "profiles hold different exclusive identifiers");
-        var update = IngestionBatch.Apply(null, new CustomerSlice("c-ann", T0, [loser], [], ["userId:u-1"], [conflict]), Now);
+        var loser = ApplyAll(CustomerView.Create(new CustomerId("c-visitor"), T0.AddDays(-9)) with { Identities = ["anonymousId:a1"] }, [Page("p0", T0, "/")]);
+        var conflict = new IdentityConflict(T0, "email:ann@example.com", new CustomerId("c-bob"), "profiles hold different exclusive identifiers");
+        var update = IngestionBatch.Apply(null, new CustomerSlice(new CustomerId("c-ann"), T0, [loser], [], ["userId:u-1"], [conflict]), Now);
 
         Assert.Equal([IngestionBatch.MergeCause], update.Causes);
-        Assert.Equal(["c-visitor"], update.View.MergedFrom.ToArray());
+        Assert.Equal(["c-visitor"], update.View.MergedFrom.Values());
         Assert.Equal(T0.AddDays(-9), update.View.CreatedAt);
         Assert.Equal([conflict], update.View.Conflicts.ToArray());
         Assert.Contains("anonymousId:a1", update.View.Identities);
 
-        var again = IngestionBatch.Apply(update.View, new CustomerSlice("c-ann", T0, [loser], [], ["userId:u-1"], [conflict]), Now.AddMinutes(5));
+        var again = IngestionBatch.Apply(update.View, new CustomerSlice(new CustomerId("c-ann"), T0, [loser], [], ["userId:u-1"], [conflict]), Now.AddMinutes(5));
         Assert.False(again.Changed);
         Assert.Same(update.View, again.View);
         Assert.Empty(again.Causes);
@@ -90,8 +90,8 @@ public class IngestionBatchTests
     [Fact]
     public void A_tombstone_points_at_the_survivor_and_keeps_the_data_its_survivor_folds_in()
     {
-        var loser = Build.ApplyAll(CustomerView.Create("c-visitor", T0) with { Identities = ["anonymousId:a1"], Version = 4 }, [Page("p1", T0, "/pricing")]);
-        var tombstone = CustomerMerge.Tombstone(loser, "c-ann", Now);
+        var loser = Build.ApplyAll(CustomerView.Create(new CustomerId("c-visitor"), T0) with { Identities = ["anonymousId:a1"], Version = 4 }, [Page("p1", T0, "/pricing")]);
+        var tombstone = CustomerMerge.Tombstone(loser, new CustomerId("c-ann"), Now);
         Assert.True(tombstone.IsTombstone);
         Assert.Equal("c-ann", tombstone.MergedInto);
         Assert.Equal(5, tombstone.Version);
@@ -104,11 +104,11 @@ public class IngestionBatchTests
     public void Applying_a_batch_twice_changes_nothing_the_second_time() =>
         Check.One(Gens.Config, Prop.ForAll(Gens.TwoProfiles, pair =>
         {
-            var loser = ApplyAll(CustomerView.Create("c-visitor", T0.AddDays(-9)) with { Identities = ["anonymousId:a1"] }, pair.Loser.Select(s => s.Event));
+            var loser = ApplyAll(CustomerView.Create(new CustomerId("c-visitor"), T0.AddDays(-9)) with { Identities = ["anonymousId:a1"] }, pair.Loser.Select(s => s.Event));
             var events = pair.Survivor.Select((s, i) => new AcceptedEvent(s.Event, new EventPosition($"{IngestedEvent.SourceName(s.Event.Source)}/0", 100 + i))).ToArray();
             ImmutableArray<string> identities = ["userId:u-1", "email:ann@example.com"];
-            var first = IngestionBatch.Apply(null, new CustomerSlice("c-ann", T0, [loser], events, identities, []), Now);
-            var second = IngestionBatch.Apply(first.View, new CustomerSlice("c-ann", T0, [loser], events, identities, []), Now.AddMinutes(1));
+            var first = IngestionBatch.Apply(null, new CustomerSlice(new CustomerId("c-ann"), T0, [loser], events, identities, []), Now);
+            var second = IngestionBatch.Apply(first.View, new CustomerSlice(new CustomerId("c-ann"), T0, [loser], events, identities, []), Now.AddMinutes(1));
             return (!second.Changed && ReferenceEquals(first.View, second.View) && second.Causes.Count == 0)
                 .Label($"survivor:\n  {Gens.Show(pair.Survivor)}\nloser:\n  {Gens.Show(pair.Loser)}\ncauses: {string.Join(", ", second.Causes)}");
         }));

@@ -1,3 +1,4 @@
+using Touchpoints.Core.Identity;
 using System.Collections.Immutable;
 using Touchpoints.Core.Events;
 using Touchpoints.Core.Ingestion;
@@ -95,7 +96,7 @@ public class SegmentationTests
     {
         var events = new[] { new AcceptedEvent(Social("s1", T0, SocialEventType.Follow, followers: 25_000), new EventPosition("social/0", 1)) };
 
-        var update = IngestionBatch.Apply(null, new CustomerSlice("c-ann", T0, [], events, ["social.x:annlee"], []), Now, Rules);
+        var update = IngestionBatch.Apply(null, new CustomerSlice(new CustomerId("c-ann"), T0, [], events, ["social.x:annlee"], []), Now, Rules);
 
         Assert.True(update.Changed);
         Assert.Equal(1, update.View.Version);
@@ -107,14 +108,14 @@ public class SegmentationTests
     [Fact]
     public void Ingestion_reports_segments_left_and_entered_and_a_replay_changes_nothing()
     {
-        var first = IngestionBatch.Apply(null, new CustomerSlice("c-ann", T0, [],
+        var first = IngestionBatch.Apply(null, new CustomerSlice(new CustomerId("c-ann"), T0, [],
             [new AcceptedEvent(Order("o1", 50m), new EventPosition("crm/0", 1)), new AcceptedEvent(Refund("r1", 40m, 20m), new EventPosition("crm/0", 2))],
             ["crm.stripe:901"], []), Now, Rules);
         Assert.Contains("costly", first.View.Segments);
         Assert.Contains("segment.entered:costly", first.Causes);
 
         var batch = new[] { new AcceptedEvent(Order("o2", 400m, 30), new EventPosition("crm/0", 3)) };
-        var second = IngestionBatch.Apply(first.View, new CustomerSlice("c-ann", T0, [], batch, ["crm.stripe:901"], []), Now.AddMinutes(30), Rules);
+        var second = IngestionBatch.Apply(first.View, new CustomerSlice(new CustomerId("c-ann"), T0, [], batch, ["crm.stripe:901"], []), Now.AddMinutes(30), Rules);
 
         Assert.Equal(2, second.View.Version);
         Assert.DoesNotContain("costly", second.View.Segments);
@@ -123,7 +124,7 @@ public class SegmentationTests
         Assert.Contains("segment.entered:profitable", second.Causes);
         Assert.Contains("segment.left:costly", second.Causes);
 
-        var replay = IngestionBatch.Apply(second.View, new CustomerSlice("c-ann", T0, [], batch, ["crm.stripe:901"], []), Now.AddHours(2), Rules);
+        var replay = IngestionBatch.Apply(second.View, new CustomerSlice(new CustomerId("c-ann"), T0, [], batch, ["crm.stripe:901"], []), Now.AddHours(2), Rules);
         Assert.False(replay.Changed);
         Assert.Same(second.View, replay.View);
         Assert.Empty(replay.Causes);
@@ -132,7 +133,7 @@ public class SegmentationTests
     [Fact]
     public void Ingestion_without_rules_leaves_scores_and_segments_alone()
     {
-        var update = IngestionBatch.Apply(null, new CustomerSlice("c-ann", T0, [],
+        var update = IngestionBatch.Apply(null, new CustomerSlice(new CustomerId("c-ann"), T0, [],
             [new AcceptedEvent(Social("s1", T0, SocialEventType.Follow, followers: 25_000), null)], ["social.x:annlee"], []), Now);
 
         Assert.Null(update.View.Scores);

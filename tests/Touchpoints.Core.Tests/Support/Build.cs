@@ -17,7 +17,7 @@ internal static class Build
     public static readonly Identifier Anon = Identifiers.AnonymousId("anon-7f3a")!;
     public static readonly Identifier Email = Identifiers.Email("ann@example.com")!;
 
-    public static CustomerView NewView(string id = "c-test") => CustomerView.Create(id, T0.AddDays(-30));
+    public static CustomerView NewView(string id = "c-test") => CustomerView.Create(new CustomerId(id), T0.AddDays(-30));
 
     public static WebEvent Page(string id, DateTimeOffset at, string path, string? title = null, Campaign? campaign = null) => new()
     {

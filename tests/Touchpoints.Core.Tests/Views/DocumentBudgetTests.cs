@@ -1,3 +1,4 @@
+using Touchpoints.Core.Identity;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using FsCheck;
@@ -67,7 +68,7 @@ public class DocumentBudgetTests(Xunit.Abstractions.ITestOutputHelper output)
             // Identifiers attach as resolution lets them: at most the limits per kind.
             var allowed = identities.GroupBy(k => k.StartsWith("anonymousId:", StringComparison.Ordinal) ? "a" : k[..Math.Min(6, k.Length)])
                 .SelectMany(g => g.Take(g.Key == "a" ? CustomerView.AnonymousIdLimit : CustomerView.IdentifiersPerKindLimit)).ToArray();
-            view = IngestionBatch.Apply(view, new CustomerSlice("c-worst", T0, [], accepted, [.. allowed], []), T0.AddDays(30)).View;
+            view = IngestionBatch.Apply(view, new CustomerSlice(new CustomerId("c-worst"), T0, [], accepted, [.. allowed], []), T0.AddDays(30)).View;
         }
         return view!;
     }

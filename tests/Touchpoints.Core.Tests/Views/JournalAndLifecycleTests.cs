@@ -1,3 +1,5 @@
+using Touchpoints.Core.Identity;
+using Touchpoints.Core.Tests.Support;
 using Touchpoints.Core.Events;
 using Touchpoints.Core.Views;
 using static Touchpoints.Core.Tests.Support.Build;
@@ -128,13 +130,13 @@ public class JournalAndLifecycleTests
     public void Merge_folds_sections_identities_and_bookkeeping()
     {
         var survivor = ApplyAll(NewView("c-ann") with { Identities = ["userId:u-1"] }, [Page("p1", T0, "/"), Crm("b1", T0, CrmEventType.OrderPlaced) with { ObjectId = "o1", Amount = 10m }]);
-        var loser = ApplyAll(CustomerView.Create("c-visitor", T0.AddDays(-90)) with { Identities = ["anonymousId:a1"] },
+        var loser = ApplyAll(CustomerView.Create(new CustomerId("c-visitor"), T0.AddDays(-90)) with { Identities = ["anonymousId:a1"] },
             [Page("p2", T0.AddMinutes(1), "/pricing"), Crm("b2", T0, CrmEventType.OrderPlaced) with { ObjectId = "o2", Amount = 5m }]);
 
         var merged = CustomerMerge.Fold(survivor, loser);
         Assert.Equal("c-ann", merged.Id);
         Assert.Equal(T0.AddDays(-90), merged.CreatedAt);
-        Assert.Equal(["c-visitor"], merged.MergedFrom.ToArray());
+        Assert.Equal(["c-visitor"], merged.MergedFrom.Values());
         Assert.Equal(["anonymousId:a1", "userId:u-1"], merged.Identities.ToArray());
         Assert.Equal(2, merged.Touchpoints.Web!.PageViews);
         Assert.Equal(1, merged.Touchpoints.Web.PricingViews);

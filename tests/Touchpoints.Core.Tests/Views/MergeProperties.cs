@@ -1,3 +1,4 @@
+using Touchpoints.Core.Identity;
 using FsCheck;
 using FsCheck.Fluent;
 using Touchpoints.Core.Tests.Support;
@@ -9,8 +10,8 @@ namespace Touchpoints.Core.Tests.Views;
 public class MergeProperties
 {
     private static (CustomerView Survivor, CustomerView Loser) Profiles(Step[] survivor, Step[] loser) =>
-        (ApplyAll(CustomerView.Create("c-ann", T0.AddDays(-3)) with { Identities = ["userId:u-1001"] }, survivor.Select(s => s.Event)),
-         ApplyAll(CustomerView.Create("c-visitor", T0.AddDays(-9)) with { Identities = ["anonymousId:anon-7f3a"] }, loser.Select(s => s.Event)));
+        (ApplyAll(CustomerView.Create(new CustomerId("c-ann"), T0.AddDays(-3)) with { Identities = ["userId:u-1001"] }, survivor.Select(s => s.Event)),
+         ApplyAll(CustomerView.Create(new CustomerId("c-visitor"), T0.AddDays(-9)) with { Identities = ["anonymousId:anon-7f3a"] }, loser.Select(s => s.Event)));
 
     [Fact]
     public void Folding_a_loser_twice_equals_folding_it_once() =>
@@ -64,7 +65,7 @@ public class MergeProperties
     /// <summary>The fields a merge cannot reproduce from the events alone: whose id, and the merge bookkeeping.</summary>
     private static CustomerView Comparable(CustomerView v) => Canonical(v) with
     {
-        Id = "c",
+        Id = new CustomerId("c"),
         CreatedAt = T0,
         UpdatedAt = T0,
         MergedFrom = [],

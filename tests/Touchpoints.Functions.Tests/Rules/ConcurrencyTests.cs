@@ -49,8 +49,8 @@ public sealed class ConcurrencyTests(RulesFixture fixture) : IAsyncLifetime
             return Arbiter.OnChange(rules, view, state, causes, now);
         }
         var results = await Task.WhenAll(
-            Task.Run(() => Runner.RunAsync(ann.CustomerId, Evaluate, CancellationToken.None)),
-            Task.Run(() => Runner.RunAsync(ann.CustomerId, Evaluate, CancellationToken.None)));
+            Task.Run(() => Runner.RunAsync(new CustomerId(ann.CustomerId), Evaluate, CancellationToken.None)),
+            Task.Run(() => Runner.RunAsync(new CustomerId(ann.CustomerId), Evaluate, CancellationToken.None)));
 
         // The loser of the state write decided again, saw the winner's decision, and sent nothing.
         Assert.Equal(3, calls);

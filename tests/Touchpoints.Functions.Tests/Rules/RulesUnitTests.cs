@@ -70,9 +70,12 @@ public sealed class RulesUnitTests
             Change("c-1", 4, "identity.merged"),
             "{not json",
             Change("", 2, "web.page"),
+            """{"version":2,"causes":["web.page"]}""",
+            """{"customerId":null,"version":2}""",
+            """{"customerId":"   ","version":2}""",
         ]);
 
-        Assert.Equal(2, ignored.Count);
+        Assert.Equal(5, ignored.Count);
         var c1 = Assert.Single(changes, c => c.CustomerId == "c-1");
         Assert.Equal(5, c1.Version);
         Assert.Equal(["identity.merged", "web.page", "web.track.Order Completed"], c1.Causes);

@@ -1,3 +1,4 @@
+using Touchpoints.Core.Identity;
 using System.Globalization;
 using Microsoft.Azure.Cosmos;
 using Touchpoints.Core.Rules;
@@ -87,14 +88,14 @@ public sealed class ScheduleTests(RulesFixture fixture) : IAsyncLifetime
     {
         var now = new DateTimeOffset(2026, 11, 22, 10, 15, 50, TimeSpan.Zero);
 
-        var later = WakeUpStore.For("c-1", now.AddHours(4), now);
-        var overdue = WakeUpStore.For("c-1", now.AddMinutes(-30), now);
+        var later = WakeUpStore.For(new CustomerId("c-1"), now.AddHours(4), now);
+        var overdue = WakeUpStore.For(new CustomerId("c-1"), now.AddMinutes(-30), now);
 
-        Assert.Equal($"2026-11-22T14:15|{WakeUpBuckets.ShardOf("c-1")}", later.Bucket);
+        Assert.Equal($"2026-11-22T14:15|{WakeUpBuckets.ShardOf(new CustomerId("c-1"))}", later.Bucket);
         // Due now or before: the next bucket the timer has not read yet (now + margin).
-        Assert.Equal($"2026-11-22T10:16|{WakeUpBuckets.ShardOf("c-1")}", overdue.Bucket);
-        Assert.Equal(WakeUpBuckets.ShardOf("c-1"), WakeUpBuckets.ShardOf("c-1"));
-        Assert.Equal(8, Enumerable.Range(0, 1000).Select(i => WakeUpBuckets.ShardOf($"c-{i}")).Distinct().Count());
+        Assert.Equal($"2026-11-22T10:16|{WakeUpBuckets.ShardOf(new CustomerId("c-1"))}", overdue.Bucket);
+        Assert.Equal(WakeUpBuckets.ShardOf(new CustomerId("c-1")), WakeUpBuckets.ShardOf(new CustomerId("c-1")));
+        Assert.Equal(8, Enumerable.Range(0, 1000).Select(i => WakeUpBuckets.ShardOf(new CustomerId($"c-{i}"))).Distinct().Count());
     }
 
     [Fact]
@@ -146,7 +147,7 @@ public sealed class ScheduleTests(RulesFixture fixture) : IAsyncLifetime
 
     private async Task<List<WakeUpDocument>> WakeUpsAsync(DateTimeOffset dueAt, string customerId)
     {
-        var bucket = WakeUpBuckets.Bucket(dueAt, WakeUpBuckets.ShardOf(customerId));
+        var bucket = WakeUpBuckets.Bucket(dueAt, WakeUpBuckets.ShardOf(new CustomerId(customerId)));
         var query = new QueryDefinition("SELECT * FROM c WHERE c.bucket = @b").WithParameter("@b", bucket);
         var results = new List<WakeUpDocument>();
         using var feed = fixture.Client.GetContainer(fixture.Database, Containers.WakeUps).GetItemQueryStreamIterator(query,
@@ -158,7 +159,7 @@ public sealed class ScheduleTests(RulesFixture fixture) : IAsyncLifetime
             var node = await System.Text.Json.Nodes.JsonNode.ParseAsync(page.Content);
             results.AddRange(node!["Documents"]!.AsArray()
                 .Where(d => d!["customerId"]!.GetValue<string>() == customerId)
-                .Select(d => new WakeUpDocument(d!["id"]!.GetValue<string>(), bucket, customerId,
+                .Select(d => new WakeUpDocument(d!["id"]!.GetValue<string>(), bucket, new CustomerId(customerId),
                     DateTimeOffset.Parse(d["dueAt"]!.GetValue<string>(), CultureInfo.InvariantCulture), default, 0)));
         }
         return results;

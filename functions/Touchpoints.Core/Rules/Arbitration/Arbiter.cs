@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Touchpoints.Core.Events;
+using Touchpoints.Core.Identity;
 using Touchpoints.Core.Resources;
 using Touchpoints.Core.Views;
 
@@ -169,20 +170,20 @@ public static class Arbiter
     }
 
     /// <summary><c>d-</c> and 24 hex digits of SHA-256 over rule, customer and occurrence.</summary>
-    public static string DecisionId(string ruleId, string customerId, string occurrence)
+    public static string DecisionId(string ruleId, CustomerId customerId, string occurrence)
     {
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{ruleId}\n{customerId}\n{occurrence}"));
         return "d-" + Convert.ToHexStringLower(hash, 0, 12);
     }
 
     /// <summary>The id of the alert raised for the sales owner in place of a marketing decision.</summary>
-    public static string OwnerAlertId(string ruleId, string customerId, string occurrence) => DecisionId(ruleId + "#owner", customerId, occurrence);
+    public static string OwnerAlertId(string ruleId, CustomerId customerId, string occurrence) => DecisionId(ruleId + "#owner", customerId, occurrence);
 
     /// <summary>
     /// The customer's stable place in [0, 100) for a rule: the first 8 bytes of SHA-256 over customer and rule id. Below the
     /// rule's <see cref="RuleDefinition.Holdout"/> percentage the customer is held out of that rule, every time.
     /// </summary>
-    public static double HoldoutBucket(string customerId, string ruleId)
+    public static double HoldoutBucket(CustomerId customerId, string ruleId)
     {
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{customerId}\n{ruleId}"));
         return BitConverter.ToUInt64(hash, 0) / 18446744073709551616.0 * 100;

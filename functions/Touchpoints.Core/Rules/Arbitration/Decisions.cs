@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Touchpoints.Core.Identity;
 using Touchpoints.Core.Views;
 
 namespace Touchpoints.Core.Rules;
@@ -16,7 +17,7 @@ public enum SuppressionReason { Cooldown, Consent, NoAddress, SalesOwned, Freque
 public sealed record Decision
 {
     public required string Id { get; init; }
-    public required string CustomerId { get; init; }
+    public required CustomerId CustomerId { get; init; }
     public required string RuleId { get; init; }
     public required string RuleVersion { get; init; }
     public required RuleKind Kind { get; init; }
@@ -46,12 +47,12 @@ public sealed record Recipient(string? Name, string? Address, string? Locale, st
 
 /// <summary>A message on a communications queue (schema: <c>Schemas/communication-message.schema.json</c>).</summary>
 public sealed record CommunicationMessage(
-    string Id, string CustomerId, string RuleId, string RuleVersion, RuleKind Kind, Channel Channel, string Template, int Priority,
+    string Id, CustomerId CustomerId, string RuleId, string RuleVersion, RuleKind Kind, Channel Channel, string Template, int Priority,
     ImmutableArray<string> Reasons, Recipient Recipient, DateTimeOffset NotBefore, DateTimeOffset? ExpiresAt, DateTimeOffset CreatedAt);
 
 /// <summary>A message on <c>sales-alerts</c> (schema: <c>Schemas/sales-alert-message.schema.json</c>).</summary>
 public sealed record SalesAlertMessage(
-    string Id, string CustomerId, string RuleId, string RuleVersion, string Template, int Priority, ImmutableArray<string> Reasons,
+    string Id, CustomerId CustomerId, string RuleId, string RuleVersion, string Template, int Priority, ImmutableArray<string> Reasons,
     Recipient Customer, string? Owner, ImmutableArray<JournalEntry> RecentActivity, ImmutableArray<MarketingSent> RecentMarketing,
     string? NextStep, DateTimeOffset Due, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt);
 
@@ -67,7 +68,7 @@ public sealed record RuleState
 {
     public const string DocumentId = "state";
 
-    public required string CustomerId { get; init; }
+    public required CustomerId CustomerId { get; init; }
     /// <summary>The highest <c>customer-changes</c> version evaluated (0: never evaluated).</summary>
     public long LastVersion { get; init; }
     /// <summary>Every version at or below this was evaluated (or is too old to tell).</summary>
@@ -100,10 +101,10 @@ public sealed record RuleState
     /// Set once the customer was merged into another and this state handed over (<see cref="Absorb"/>): nobody evaluates it
     /// again; its content stays so that the survivor can still absorb it after a crash.
     /// </summary>
-    public string? MergedInto { get; init; }
+    public CustomerId? MergedInto { get; init; }
     /// <summary>Merged-away profiles whose states this one absorbed, so that the survivor reads each once.</summary>
-    public ImmutableArray<string> Absorbed { get => absorbed; init => absorbed = value.IsDefault ? [] : value; }
-    private readonly ImmutableArray<string> absorbed = [];
+    public ImmutableArray<CustomerId> Absorbed { get => absorbed; init => absorbed = value.IsDefault ? [] : value; }
+    private readonly ImmutableArray<CustomerId> absorbed = [];
     /// <summary>
     /// Evaluations whose decisions were claimed by writing them here, with the state, before anything left: whoever wrote
     /// them sends and records them; an entry older than <see cref="PendingEvaluation.Lease"/> that the ledger does not hold
@@ -114,7 +115,7 @@ public sealed record RuleState
 
     public const int EvaluatedLimit = 64;
 
-    public static RuleState Empty(string customerId) => new() { CustomerId = customerId };
+    public static RuleState Empty(CustomerId customerId) => new() { CustomerId = customerId };
 
     /// <summary>Whether the causes of change <paramref name="version"/> were evaluated already (a replay).</summary>
     public bool HasEvaluated(long version) => version <= Floor || Evaluated.Contains(version);
@@ -145,9 +146,8 @@ public sealed record RuleState
     /// conversion (one per rule and group, the longest), decided ids. Idempotent and order-independent, so absorbing twice,
     /// or by two writers, changes nothing. Versions and facts stay the survivor's: they describe its own view.
     /// </summary>
-    public RuleState Absorb(string loserId, RuleState loser)
+    public RuleState Absorb(CustomerId loserId, RuleState loser)
     {
-        ArgumentNullException.ThrowIfNull(loserId);
         ArgumentNullException.ThrowIfNull(loser);
         var sent = Sent.Concat(loser.Sent).GroupBy(s => s.DecisionId, StringComparer.Ordinal).Select(g => g.MinBy(s => s.At)!)
             .OrderBy(s => s.At).ThenBy(s => s.DecisionId, StringComparer.Ordinal).ToArray();
@@ -165,7 +165,7 @@ public sealed record RuleState
             Pending = [.. pending],
             Decided = [.. decided.Skip(Math.Max(0, decided.Length - Arbiter.DecidedLimit))],
             Since = Since is { } a && loser.Since is { } b ? (a < b ? a : b) : null,
-            Absorbed = [.. Absorbed.Union(loser.Absorbed.Append(loserId), StringComparer.Ordinal).Order(StringComparer.Ordinal)],
+            Absorbed = [.. Absorbed.Union(loser.Absorbed.Append(loserId)).Order()],
         };
     }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Touchpoints.Core.Identity;
 
 namespace Touchpoints.Core.Rules;
 
@@ -35,11 +36,10 @@ public static class WakeUpBuckets
             DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var t) ? t : null;
 
     /// <summary>A stable shard per customer (FNV-1a), so one customer's wake-ups of a minute share a partition.</summary>
-    public static int ShardOf(string customerId)
+    public static int ShardOf(CustomerId customerId)
     {
-        ArgumentNullException.ThrowIfNull(customerId);
         var hash = 2166136261u;
-        foreach (var c in customerId)
+        foreach (var c in customerId.Value)
         {
             hash ^= c;
             hash *= 16777619u;

@@ -1,3 +1,4 @@
+using Touchpoints.Core.Identity;
 using System.Text.RegularExpressions;
 using Touchpoints.Core.Events;
 using Touchpoints.Core.Rules;
@@ -250,14 +251,14 @@ public partial class ArbiterTests
     {
         var ids = Enumerable.Range(0, 4000).Select(i => $"c-{i}").ToArray();
 
-        var heldA = ids.Count(id => Arbiter.HoldoutBucket(id, "rule-a") < 20);
-        var heldB = ids.Where(id => Arbiter.HoldoutBucket(id, "rule-b") < 20).ToArray();
+        var heldA = ids.Count(id => Arbiter.HoldoutBucket(new CustomerId(id), "rule-a") < 20);
+        var heldB = ids.Where(id => Arbiter.HoldoutBucket(new CustomerId(id), "rule-b") < 20).ToArray();
 
         Assert.InRange(heldA, 700, 900);
         Assert.InRange(heldB.Length, 700, 900);
-        Assert.NotEqual(ids.Where(id => Arbiter.HoldoutBucket(id, "rule-a") < 20), heldB);
-        Assert.All(ids.Take(50), id => Assert.Equal(Arbiter.HoldoutBucket(id, "rule-a"), Arbiter.HoldoutBucket(id, "rule-a")));
-        Assert.All(ids, id => Assert.InRange(Arbiter.HoldoutBucket(id, "rule-a"), 0, 99.999999));
+        Assert.NotEqual(ids.Where(id => Arbiter.HoldoutBucket(new CustomerId(id), "rule-a") < 20), heldB);
+        Assert.All(ids.Take(50), id => Assert.Equal(Arbiter.HoldoutBucket(new CustomerId(id), "rule-a"), Arbiter.HoldoutBucket(new CustomerId(id), "rule-a")));
+        Assert.All(ids, id => Assert.InRange(Arbiter.HoldoutBucket(new CustomerId(id), "rule-a"), 0, 99.999999));
     }
 
     [Fact]
@@ -343,14 +344,14 @@ public partial class ArbiterTests
     [Fact]
     public void Decision_ids_derive_from_rule_customer_and_occurrence()
     {
-        var id = Arbiter.DecisionId("r", "c-1", "v3");
+        var id = Arbiter.DecisionId("r", new CustomerId("c-1"), "v3");
 
         Assert.Matches(IdFormat(), id);
-        Assert.Equal(id, Arbiter.DecisionId("r", "c-1", "v3"));
-        Assert.NotEqual(id, Arbiter.DecisionId("r", "c-1", "v4"));
-        Assert.NotEqual(id, Arbiter.DecisionId("r", "c-2", "v3"));
-        Assert.NotEqual(id, Arbiter.DecisionId("s", "c-1", "v3"));
-        Assert.Matches(IdFormat(), Arbiter.OwnerAlertId("r", "c-1", "v3"));
+        Assert.Equal(id, Arbiter.DecisionId("r", new CustomerId("c-1"), "v3"));
+        Assert.NotEqual(id, Arbiter.DecisionId("r", new CustomerId("c-1"), "v4"));
+        Assert.NotEqual(id, Arbiter.DecisionId("r", new CustomerId("c-2"), "v3"));
+        Assert.NotEqual(id, Arbiter.DecisionId("s", new CustomerId("c-1"), "v3"));
+        Assert.Matches(IdFormat(), Arbiter.OwnerAlertId("r", new CustomerId("c-1"), "v3"));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Touchpoints.Core.Identity;
 using Touchpoints.Core.Rules;
 using static Touchpoints.Core.Tests.Rules.Arbitration.Given;
 
@@ -49,7 +50,7 @@ public class ChangeOrderTests
     [Fact]
     public void The_evaluated_set_stays_bounded_and_compacts_into_its_floor()
     {
-        var state = RuleState.Empty("c-ann");
+        var state = RuleState.Empty(new CustomerId("c-ann"));
         state = state.WithEvaluated([1, 2, 3, 5]);
         Assert.Equal(3, state.EvaluatedThrough);
         Assert.Equal([5L], state.Evaluated.ToArray());
@@ -66,7 +67,7 @@ public class ChangeOrderTests
     [Fact]
     public void A_state_written_before_exact_tracking_counts_its_watermark_as_evaluated()
     {
-        var legacy = RuleState.Empty("c-ann") with { LastVersion = 7 };
+        var legacy = RuleState.Empty(new CustomerId("c-ann")) with { LastVersion = 7 };
         Assert.True(legacy.HasEvaluated(7));
         Assert.False(legacy.HasEvaluated(8));
         var next = legacy.WithEvaluated([9]);

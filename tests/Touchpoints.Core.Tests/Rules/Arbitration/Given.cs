@@ -1,3 +1,4 @@
+using Touchpoints.Core.Identity;
 using System.Collections.Immutable;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -63,7 +64,7 @@ internal static class Given
     public static Stamped<string> S(string value) => new(value, Now.AddDays(-10));
 
     /// <summary>Ann: email, phone, name, locale, user id; consent unknown everywhere; no time zone of her own.</summary>
-    public static CustomerView Ann(string id = "c-ann") => CustomerView.Create(id, Now.AddDays(-60)) with
+    public static CustomerView Ann(string id = "c-ann") => CustomerView.Create(new CustomerId(id), Now.AddDays(-60)) with
     {
         Version = 7,
         Identities = ["email:ann@example.com", "userId:u-1001"],

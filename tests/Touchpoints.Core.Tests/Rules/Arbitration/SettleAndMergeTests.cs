@@ -1,3 +1,5 @@
+using Touchpoints.Core.Identity;
+using Touchpoints.Core.Tests.Support;
 using System.Collections.Immutable;
 using System.Text.Json;
 using FsCheck;
@@ -100,11 +102,11 @@ public class SettleAndMergeTests
             .WithSent(Sent("thanks", Now.AddMinutes(-5)));
         var survivor = Fresh(Ann("c-survivor")).WithSent(Sent("other", Now.AddHours(-1)));
 
-        var absorbed = survivor.Absorb("c-loser", loser);
+        var absorbed = survivor.Absorb(new CustomerId("c-loser"), loser);
 
         Assert.Equal("cart", Assert.Single(absorbed.Armed).RuleId);
         Assert.Equal(2, absorbed.Sent.Length);
-        Assert.Equal(["c-loser"], absorbed.Absorbed.ToArray());
+        Assert.Equal(["c-loser"], absorbed.Absorbed.Values());
         Assert.Equal(Now.AddHours(4), absorbed.WakeUpAt);
         // The survivor's cart reminder fires from the loser's cart, against the survivor's view.
         var due = Arbiter.OnSchedule(Rules, Ann("c-survivor").WithCart(40), absorbed, Now.AddHours(4));
@@ -116,10 +118,10 @@ public class SettleAndMergeTests
     {
         Check.One(Config.QuickThrowOnFailure.WithMaxTest(300), Prop.ForAll(States.ToArbitrary(), States.ToArbitrary(), States.ToArbitrary(), (s, a, b) =>
         {
-            var once = s.Absorb("c-a", a);
-            Assert.Equal(Show(once), Show(once.Absorb("c-a", a)));
-            var ab = once.Absorb("c-b", b);
-            var ba = s.Absorb("c-b", b).Absorb("c-a", a);
+            var once = s.Absorb(new CustomerId("c-a"), a);
+            Assert.Equal(Show(once), Show(once.Absorb(new CustomerId("c-a"), a)));
+            var ab = once.Absorb(new CustomerId("c-b"), b);
+            var ba = s.Absorb(new CustomerId("c-b"), b).Absorb(new CustomerId("c-a"), a);
             Assert.Equal(Show(ab), Show(ba));
 
             var all = new[] { s, a, b };
@@ -144,7 +146,7 @@ public class SettleAndMergeTests
         from since in Gen.Elements<DateTimeOffset?>(null, Now, Now.AddDays(-3))
         select new RuleState
         {
-            CustomerId = "c-any",
+            CustomerId = new CustomerId("c-any"),
             Sent = [.. sent.DistinctBy(x => x.DecisionId)],
             Armed = [.. armed.DistinctBy(x => x.RuleId)],
             Pending = [.. pending.DistinctBy(x => (x.RuleId, x.Treated))],
