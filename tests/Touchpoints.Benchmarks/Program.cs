@@ -6,18 +6,21 @@ namespace Touchpoints.Benchmarks;
 
 /// <summary>
 /// Entry point: <c>dotnet run -c Release --project tests/Touchpoints.Benchmarks -- --filter '*'</c>.
-/// <c>-- --describe</c> prints the shape of the generated batch instead of running benchmarks.
+/// <c>-- --describe</c> prints the shape of the generated batch instead of running benchmarks; <c>-- cost</c> runs the
+/// cost meter (<see cref="Cost.CostMeter"/>) instead.
 /// </summary>
 public static class Program
 {
-    public static void Main(string[] args)
+    public static async Task<int> Main(string[] args)
     {
+        if (args is ["cost", ..]) return await Cost.CostMeter.RunAsync(args[1..]);
         if (args is ["--describe"])
         {
             Describe();
-            return;
+            return 0;
         }
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        return 0;
     }
 
     private static void Describe()
