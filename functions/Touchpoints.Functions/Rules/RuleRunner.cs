@@ -52,7 +52,13 @@ public sealed partial class RuleRunner(
     /// <summary>Evaluation over the view and state read; null: nothing to do (a replay).</summary>
     public delegate EvaluationResult? Evaluate(CustomerView view, RuleState state, DateTimeOffset now);
 
-    public async Task<CustomerEvaluation> RunAsync(CustomerId customerId, Evaluate evaluate, CancellationToken ct)
+    public Task<CustomerEvaluation> RunAsync(CustomerId customerId, Evaluate evaluate, CancellationToken ct) => RunAsync(customerId, evaluate, null, ct);
+
+    /// <summary>
+    /// Evaluates one customer; its stat increments go to <paramref name="tally"/> when given (a batch writes them together,
+    /// <see cref="FlushAsync"/>), else straight to the store.
+    /// </summary>
+    public async Task<CustomerEvaluation> RunAsync(CustomerId customerId, Evaluate evaluate, StatsTally? tally, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(evaluate);
         for (var attempt = 1; ; attempt++)
@@ -66,7 +72,7 @@ public sealed partial class RuleRunner(
                 // A tombstone: its state goes to the survivor, which is evaluated on its own change.
                 if (view.Document.MergedInto is { } survivor)
                 {
-                    await HandOverAsync(customerId, survivor, stored, now, ct).ConfigureAwait(false);
+                    await HandOverAsync(customerId, survivor, stored, now, tally, ct).ConfigureAwait(false);
                     return CustomerEvaluation.Skipped(customerId);
                 }
                 var state = stored?.Document ?? RuleState.Empty(customerId) with { Since = now };
@@ -81,13 +87,13 @@ public sealed partial class RuleRunner(
 
                 var claim = result is { Decisions.IsEmpty: false } ? PendingEvaluation.Of(result, now) : null;
                 var next = (result?.State ?? absorbed) with { Outbox = claim is null ? inFlight : inFlight.Add(claim) };
-                await EnsureWakeUpAsync(customerId, stored?.Document, next, inFlight, now, ct).ConfigureAwait(false);
+                next = await EnsureWakeUpAsync(customerId, stored?.Document, next, inFlight, now, ct).ConfigureAwait(false);
                 await states.WriteAsync(next, stored?.ETag, ct).ConfigureAwait(false);
 
                 // Claimed: carry out what was abandoned, then this evaluation's own decisions.
                 var outcome = new Outcome();
-                foreach (var pending in abandoned) await CarryOutAsync(pending, null, outcome, ct).ConfigureAwait(false);
-                if (result is not null) await CarryOutAsync(claim, result.Stats, outcome, ct).ConfigureAwait(false);
+                foreach (var pending in abandoned) await CarryOutAsync(pending, null, outcome, tally, ct).ConfigureAwait(false);
+                if (result is not null) await CarryOutAsync(claim, result.Stats, outcome, tally, ct).ConfigureAwait(false);
                 if (abandoned.Length > 0) LogAbandoned(logger, customerId, abandoned.Length, done.Length);
                 if (outcome.Decisions > 0) LogDecided(logger, customerId, outcome.Decisions, outcome.Sent, outcome.Replayed);
                 return new CustomerEvaluation(customerId, result is not null, outcome.Sent, outcome.Recorded, outcome.Replayed);
@@ -112,7 +118,7 @@ public sealed partial class RuleRunner(
     /// decisions were recorded before (a replay); <paramref name="counting"/> instead of the pending evaluation's own when given (an
     /// evaluation that decided nothing still counts what it evaluated). An abandoned entry sends only what the ledger lacks.
     /// </summary>
-    private async Task CarryOutAsync(PendingEvaluation? pending, ImmutableArray<StatIncrement>? counting, Outcome outcome, CancellationToken ct)
+    private async Task CarryOutAsync(PendingEvaluation? pending, ImmutableArray<StatIncrement>? counting, Outcome outcome, StatsTally? tally, CancellationToken ct)
     {
         var decisions = pending?.Decisions ?? [];
         HashSet<string>? recordedBefore = null;
@@ -139,7 +145,9 @@ public sealed partial class RuleRunner(
             metrics.Decision(decision.RuleId, Names.CamelCase(decision.Outcome), decision.SuppressedBecause is { } why ? Names.CamelCase(why) : null);
         outcome.Replayed += recorded.Count(r => !r);
         var increments = (counting ?? pending?.Stats ?? []).Where(s => !replayedRules.Contains(s.RuleId)).ToList();
-        if (increments.Count > 0) await stats.IncrementAsync(increments, ct).ConfigureAwait(false);
+        if (increments.Count == 0) return;
+        if (tally is not null) tally.Add(increments);
+        else await stats.IncrementAsync(increments, ct).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -191,7 +199,8 @@ public sealed partial class RuleRunner(
     /// A merged-away profile met by an evaluation or a wake-up: its state, if it holds anything, is closed and absorbed by the
     /// live survivor; an abandoned outbox entry of it is carried out.
     /// </summary>
-    private async Task HandOverAsync(CustomerId customerId, CustomerId survivorId, Versioned<RuleState>? stored, DateTimeOffset now, CancellationToken ct)
+    private async Task HandOverAsync(CustomerId customerId, CustomerId survivorId, Versioned<RuleState>? stored, DateTimeOffset now, StatsTally? tally,
+        CancellationToken ct)
     {
         if (stored is null) return;
         var (_, abandoned, inFlight) = await ClassifyAsync(stored.Document.Outbox, now, ct).ConfigureAwait(false);
@@ -203,9 +212,9 @@ public sealed partial class RuleRunner(
                 Document = stored.Document with { Outbox = inFlight },
             };
             var outcome = new Outcome();
-            foreach (var pending in abandoned) await CarryOutAsync(pending, null, outcome, ct).ConfigureAwait(false);
+            foreach (var pending in abandoned) await CarryOutAsync(pending, null, outcome, tally, ct).ConfigureAwait(false);
         }
-        await EnsureWakeUpAsync(customerId, stored.Document, stored.Document, inFlight, now, ct).ConfigureAwait(false);
+        await EnsureLeaseWakeUpAsync(customerId, stored.Document, inFlight, now, ct).ConfigureAwait(false);
         if (stored.Document.MergedInto is not null || !stored.Document.HasHistory) return;
 
         await CloseAsync(stored, survivorId, ct).ConfigureAwait(false);
@@ -219,7 +228,7 @@ public sealed partial class RuleRunner(
             var next = current.Absorb(customerId, stored.Document);
             try
             {
-                await EnsureWakeUpAsync(live.Id, target?.Document, next, [], now, ct).ConfigureAwait(false);
+                next = await EnsureWakeUpAsync(live.Id, target?.Document, next, [], now, ct).ConfigureAwait(false);
                 await states.WriteAsync(next, target?.ETag, ct).ConfigureAwait(false);
                 LogHandedOver(logger, customerId, live.Id, stored.Document.Armed.Length);
                 return;
@@ -232,16 +241,40 @@ public sealed partial class RuleRunner(
     }
 
     /// <summary>
-    /// Writes a wake-up when the time the timer must look at the customer moved (before the state, so none is ever missing):
-    /// its earliest armed schedule, or the end of the lease of an entry another writer left in the outbox (to carry it out
-    /// if that writer died). A writer's own claim needs none: if it dies, the host's retry or the timer's next run meets it.
+    /// Writes a wake-up when the timer must look at the customer sooner than any wake-up written and not reached yet (before
+    /// the state, so none is ever missing): at its earliest armed schedule, or at the end of the lease of an entry another
+    /// writer left in the outbox (to carry it out if that writer died). A writer's own claim needs none: if it dies, the
+    /// host's retry or the timer's next run meets it. Returns <paramref name="after"/> knowing the wake-up written
+    /// (<see cref="RuleState.WakeUpWritten"/>): a schedule that only moves later costs no write.
     /// </summary>
-    private async Task EnsureWakeUpAsync(CustomerId customerId, RuleState? before, RuleState after, ImmutableArray<PendingEvaluation> others, DateTimeOffset now,
-        CancellationToken ct)
+    private async Task<RuleState> EnsureWakeUpAsync(CustomerId customerId, RuleState? before, RuleState after, ImmutableArray<PendingEvaluation> others,
+        DateTimeOffset now, CancellationToken ct)
     {
         var due = others.Select(o => (DateTimeOffset?)(o.At + PendingEvaluation.Lease)).Append(after.WakeUpAt).Min();
-        if (due is { } at && at != before?.WakeUpAt)
+        var write = before is null ? due : before.WakeUpToWrite(due, now);
+        if (write is not { } at) return after with { WakeUpWritten = before?.WakeUpWritten };
+        await wakeUps.WriteAsync(WakeUpStore.For(customerId, at, now), ct).ConfigureAwait(false);
+        return after with { WakeUpWritten = at };
+    }
+
+    /// <summary>
+    /// A merged-away profile's state needs a wake-up only for the lease of an outbox entry left by another writer: its
+    /// schedules are the survivor's once handed over, and its own wake-ups, met, lead to this hand-over again.
+    /// </summary>
+    private async Task EnsureLeaseWakeUpAsync(CustomerId customerId, RuleState state, ImmutableArray<PendingEvaluation> others, DateTimeOffset now,
+        CancellationToken ct)
+    {
+        var due = others.Select(o => (DateTimeOffset?)(o.At + PendingEvaluation.Lease)).Append(state.WakeUpAt).Min();
+        if (due is { } at && at != state.WakeUpAt)
             await wakeUps.WriteAsync(WakeUpStore.For(customerId, at, now), ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Writes a batch's stat increments: one patch per rule and day for the whole batch instead of one per customer.</summary>
+    public Task FlushAsync(StatsTally tally, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(tally);
+        var increments = tally.Drain();
+        return increments.Count == 0 ? Task.CompletedTask : stats.IncrementAsync(increments, ct);
     }
 
     /// <summary>The JSON of each message by its decision id.</summary>
@@ -281,4 +314,29 @@ public sealed partial class RuleRunner(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Rule state of merged-away {LoserId} handed to {SurvivorId} ({Armed} armed schedules)")]
     private static partial void LogHandedOver(ILogger logger, CustomerId loserId, CustomerId survivorId, int armed);
+}
+
+/// <summary>
+/// The stat increments of one batch's evaluations, summed in memory and written once per rule and day when the batch is
+/// done (<see cref="RuleRunner.FlushAsync"/>) — also when it fails, so that what the evaluations that finished recorded is
+/// counted. Stats are counted when a decision is first recorded, so an increment lost to a killed process is never
+/// recounted: the figures are exact but for a crash between a batch's ledger writes and its flush.
+/// </summary>
+public sealed class StatsTally
+{
+    private readonly System.Collections.Concurrent.ConcurrentQueue<StatIncrement> increments = new();
+
+    public void Add(IEnumerable<StatIncrement> more)
+    {
+        ArgumentNullException.ThrowIfNull(more);
+        foreach (var increment in more) increments.Enqueue(increment);
+    }
+
+    /// <summary>Everything added since the last drain, summed per rule, day and counter.</summary>
+    public IReadOnlyList<StatIncrement> Drain()
+    {
+        var taken = new List<StatIncrement>();
+        while (increments.TryDequeue(out var increment)) taken.Add(increment);
+        return [.. taken.GroupBy(i => (i.RuleId, i.Day, i.Counter)).Select(g => g.First() with { By = g.Sum(i => i.By) })];
+    }
 }

@@ -43,8 +43,17 @@ public sealed partial class ChangeEvaluator(RulesProvider provider, RuleRunner r
 
         var rules = await provider.GetAsync(ct).ConfigureAwait(false);
         var settle = options.Value.SettleWindow;
-        var results = await RuleRunner.ForEachAsync(changes, Parallelism, (change, token) => runner.RunAsync(change.CustomerId,
-            (view, state, now) => Arbiter.OnChanges(rules, view, state, change.Messages, now, settle), token), ct).ConfigureAwait(false);
+        var tally = new StatsTally();
+        IReadOnlyList<CustomerEvaluation> results;
+        try
+        {
+            results = await RuleRunner.ForEachAsync(changes, Parallelism, (change, token) => runner.RunAsync(change.CustomerId,
+                (view, state, now) => Arbiter.OnChanges(rules, view, state, change.Messages, now, settle), tally, token), ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            await runner.FlushAsync(tally, ct).ConfigureAwait(false);
+        }
         var outcome = new ChangeBatchOutcome(bodies.Count, ignored.Count, changes.Count, results.Count(r => r.Evaluated), results.Sum(r => r.Sent),
             results.Sum(r => r.Replayed));
         LogBatch(logger, outcome.Messages, outcome.Customers, outcome.Evaluated, outcome.Sent, rules.Version);
@@ -140,12 +149,21 @@ public sealed partial class ScheduledRules(
             var due = read.SelectMany(r => r).Where(w => !open || w.DueAt <= now).Where(w => !w.CustomerId.IsDefault).GroupBy(w => w.CustomerId).ToArray();
             if (due.Length == 0) continue;
             found += due.Sum(d => d.Count());
-            var results = await RuleRunner.ForEachAsync(due, Parallelism, async (wakeUp, token) =>
+            var tally = new StatsTally();
+            IReadOnlyList<CustomerEvaluation?> results;
+            try
             {
-                var result = await EvaluateAsync(rules, wakeUp.Key, token).ConfigureAwait(false);
-                foreach (var w in wakeUp) await wakeUps.DeleteAsync(w, token).ConfigureAwait(false);
-                return result;
-            }, ct).ConfigureAwait(false);
+                results = await RuleRunner.ForEachAsync(due, Parallelism, async (wakeUp, token) =>
+                {
+                    var result = await EvaluateAsync(rules, wakeUp.Key, tally, token).ConfigureAwait(false);
+                    foreach (var w in wakeUp) await wakeUps.DeleteAsync(w, token).ConfigureAwait(false);
+                    return result;
+                }, ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                await runner.FlushAsync(tally, ct).ConfigureAwait(false);
+            }
             customers += results.Count(r => r is { Evaluated: true });
             sent += results.Sum(r => r?.Sent ?? 0);
             dropped += results.Count(r => r is null);
@@ -161,11 +179,11 @@ public sealed partial class ScheduledRules(
     /// One customer. A transient failure fails the run (the cursor stays, the next run retries); anything else (a document
     /// that cannot be read, a bug) is logged and the wake-up dropped, so one bad customer never stops the scheduler.
     /// </summary>
-    private async Task<CustomerEvaluation?> EvaluateAsync(CompiledRules rules, CustomerId customerId, CancellationToken ct)
+    private async Task<CustomerEvaluation?> EvaluateAsync(CompiledRules rules, CustomerId customerId, StatsTally tally, CancellationToken ct)
     {
         try
         {
-            return await runner.RunAsync(customerId, (view, state, now) => Arbiter.OnSchedule(rules, view, state, now), ct).ConfigureAwait(false);
+            return await runner.RunAsync(customerId, (view, state, now) => Arbiter.OnSchedule(rules, view, state, now), tally, ct).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not (CosmosException or RequestFailedException or HttpRequestException or OperationCanceledException or ConcurrentUpdateException))
         {

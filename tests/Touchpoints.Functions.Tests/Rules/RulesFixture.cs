@@ -54,6 +54,9 @@ public sealed class RulesFixture : IAsyncLifetime
     /// </summary>
     public FakeTimeProvider Clock { get; } = new(Start);
 
+    /// <summary>Counts the app's Cosmos DB requests by method and container.</summary>
+    public Touchpoints.Functions.Tests.Ingestion.Concurrency.StoreGate Gate { get; } = new();
+
     /// <summary>Every message the app's queue client sent: the queue, and the visibility delay and time to live it asked for.</summary>
     public SentMessages Sent { get; } = new();
 
@@ -76,6 +79,15 @@ public sealed class RulesFixture : IAsyncLifetime
             var queueOptions = new QueueClientOptions();
             queueOptions.AddPolicy(Sent, HttpPipelinePosition.PerCall);
             builder.Services.AddSingleton(queueOptions);
+            // The app's Cosmos DB client with the gate in its HTTP pipeline: tests pin what a batch costs in requests.
+            var cosmosOptions = new CosmosOptions
+            {
+                AccountEndpoint = cosmos!.Endpoint.ToString(), AccountKey = cosmos.Key, DatabaseName = Database,
+                ConnectionMode = ConnectionMode.Gateway, LimitToEndpoint = true,
+            };
+            var clientOptions = StorageRegistration.ClientOptions(cosmosOptions);
+            clientOptions.HttpClientFactory = () => new HttpClient(Gate, disposeHandler: false);
+            builder.Services.AddSingleton(StorageRegistration.CreateClient(cosmosOptions, clientOptions));
             builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
             {
                 ["Cosmos:AccountEndpoint"] = cosmos!.Endpoint.ToString(),
@@ -103,6 +115,7 @@ public sealed class RulesFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         Http?.Dispose();
+        Gate.Dispose();
         if (app is not null) await app.DisposeAsync();
         if (Client is not null)
         {

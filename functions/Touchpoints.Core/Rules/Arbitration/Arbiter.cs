@@ -101,6 +101,12 @@ public static class Arbiter
                     var acted = Facts.LastInteraction(view) is { } at && at < now ? at : now;
                     run.Arm(rule, acted + delay.After, $"delay:{occurrence}");
                     break;
+                case InactivityTrigger when run.OutsideAudience(rule):
+                    // Not armed for a customer outside the audience (an anonymous visitor, for a rule about customers): the
+                    // audience is read from the view, which changes only with a write, and every write brings a change
+                    // evaluation that arms it then. Saves a wake-up per visitor who never becomes one.
+                    run.Disarm(rule);
+                    break;
                 case InactivityTrigger idle when Facts.LastInteraction(view) is { } last:
                     // Once per absence: not again after it went out since the last interaction.
                     if (!state.Sent.Any(s => s.RuleId == rule.Definition.Id && s.At >= last))
@@ -311,6 +317,9 @@ public static class Arbiter
         public DateTimeOffset? SettleUntil { get; init; }
 
         public void Disarm(CompiledRule rule) => armed.RemoveAll(a => a.RuleId == rule.Definition.Id);
+
+        /// <summary>Whether the customer is outside the rule's audience (segments, lifecycle) as the view stands.</summary>
+        public bool OutsideAudience(CompiledRule rule) => AudienceMiss(rule.Definition) is not null;
 
         public void Unarm(ArmedSchedule schedule) => armed.Remove(schedule);
 

@@ -137,6 +137,20 @@ public sealed record RuleState
     /// <summary>When the timer must look at this customer for its schedules: the earliest armed one (null: none).</summary>
     public DateTimeOffset? WakeUpAt => Armed.IsEmpty ? null : Armed.Min(a => a.DueAt);
 
+    /// <summary>
+    /// The due time of the earliest wake-up written for this customer that the timer has not reached yet (null: none known,
+    /// as in states written before this was recorded). A schedule that moves later — an inactivity rule re-armed by every
+    /// interaction — needs no new wake-up: the timer meets the earlier one, finds nothing due, and writes the next then.
+    /// </summary>
+    public DateTimeOffset? WakeUpWritten { get; init; }
+
+    /// <summary>
+    /// The wake-up to write, if any, for a customer the timer must look at by <paramref name="due"/>: none when a wake-up
+    /// at or before it is already written and still ahead of <paramref name="now"/> (reaching it, the timer writes the next).
+    /// </summary>
+    public DateTimeOffset? WakeUpToWrite(DateTimeOffset? due, DateTimeOffset now) =>
+        due is { } at && (WakeUpWritten is not { } written || written > at || written <= now) ? at : null;
+
     /// <summary>Whether a merge has anything of this state to hand over to the survivor.</summary>
     public bool HasHistory => !Armed.IsEmpty || !Pending.IsEmpty || !Sent.IsEmpty || !Decided.IsEmpty;
 

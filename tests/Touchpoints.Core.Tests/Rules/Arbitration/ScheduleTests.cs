@@ -196,3 +196,43 @@ public class ScheduleTests
         Assert.Empty(late.State.Pending);
     }
 }
+
+/// <summary>What schedules cost: wake-ups written only when the timer must look sooner, inactivity armed only within the audience.</summary>
+public class WakeUpCostTests
+{
+    private static readonly CompiledRules CustomersOnly = Doc("""
+        { "id": "win-back", "kind": "marketing", "channel": "email", "template": "win-back", "priority": 20,
+          "audience": { "lifecycle": ["customer"] }, "trigger": { "on": "inactivity", "after": "30d" } }
+        """);
+
+    [Fact]
+    public void An_inactivity_rule_is_not_armed_for_a_customer_outside_its_audience_and_is_disarmed_when_one_leaves_it()
+    {
+        var visitor = Change(CustomersOnly, Ann() with { Lifecycle = Touchpoints.Core.Views.LifecycleStage.Anonymous }, causes: "web.page");
+        var customer = Change(CustomersOnly, Ann() with { Lifecycle = Touchpoints.Core.Views.LifecycleStage.Customer }, causes: "web.page");
+        var churned = Change(CustomersOnly, Ann() with { Lifecycle = Touchpoints.Core.Views.LifecycleStage.Churned, Version = 8 }, customer.State,
+            causes: "web.page");
+
+        Assert.Empty(visitor.State.Armed);
+        Assert.Null(visitor.NextWakeUp);
+        Assert.Equal("win-back", Assert.Single(customer.State.Armed).RuleId);
+        Assert.Empty(churned.State.Armed);
+    }
+
+    [Fact]
+    public void A_wake_up_is_written_only_when_the_timer_must_look_sooner_than_the_one_written()
+    {
+        var none = RuleState.Empty(new Touchpoints.Core.Identity.CustomerId("c-1"));
+        var written = none with { WakeUpWritten = Now.AddDays(30) };
+
+        Assert.Equal(Now.AddDays(30), none.WakeUpToWrite(Now.AddDays(30), Now));
+        Assert.Null(none.WakeUpToWrite(null, Now));
+        // Moved later (another interaction): the timer meets the written one first, finds nothing due and writes the next.
+        Assert.Null(written.WakeUpToWrite(Now.AddDays(31), Now));
+        Assert.Null(written.WakeUpToWrite(Now.AddDays(30), Now));
+        // Sooner: a new one.
+        Assert.Equal(Now.AddHours(4), written.WakeUpToWrite(Now.AddHours(4), Now));
+        // The written one is reached (the timer is evaluating it, or about to): the next must be written.
+        Assert.Equal(Now.AddDays(61), written.WakeUpToWrite(Now.AddDays(61), Now.AddDays(30)));
+    }
+}

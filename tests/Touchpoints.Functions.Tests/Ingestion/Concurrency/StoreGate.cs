@@ -32,6 +32,9 @@ public sealed partial class StoreGate() : DelegatingHandler(new SocketsHttpHandl
 
     public int Count(string method, string container) => counts.GetValueOrDefault((method, container));
 
+    /// <summary>Creates and upserts (POSTs that are not queries) to <paramref name="container"/>.</summary>
+    public int Writes(string container) => counts.GetValueOrDefault(("CREATE", container));
+
     /// <summary>The next request matching <paramref name="match"/> waits, before it is sent, until released.</summary>
     public Hold HoldNext(Func<StoreRequest, bool> match)
     {
@@ -62,6 +65,7 @@ public sealed partial class StoreGate() : DelegatingHandler(new SocketsHttpHandl
             : request.Headers.TryGetValues("x-ms-documentdb-partitionkey", out var pk) ? PartitionKeyValue(pk.First()) : null;
         var info = new StoreRequest(request.Method.Method, match.Groups["container"].Value, id, body);
         counts.AddOrUpdate((info.Method, info.Container), 1, (_, n) => n + 1);
+        if (info.IsCreate) counts.AddOrUpdate(("CREATE", info.Container), 1, (_, n) => n + 1);
 
         Hold? hold;
         lock (holds)
