@@ -53,7 +53,10 @@ public sealed partial class IngestionHandler(
             try
             {
                 var refused = new ConcurrentQueue<Rejection>();
-                var changes = await ApplyAsync(accepted, [], [], refused, ct).ConfigureAwait(false);
+                // Attempts start from what this instance knows: losing a race forgot what it found stale (a refused write
+                // forgets its view, a refused claim reads its owner), so a second attempt costs reads only of that. A third
+                // reads everything again, in case something stale was not where the race was lost.
+                var changes = await ApplyAsync(accepted, [], [], refused, cached: attempt <= 2, ct).ConfigureAwait(false);
                 if (!refused.IsEmpty)
                 {
                     foreach (var r in refused) LogRejected(logger, source, r.EventId, r.Errors);
@@ -86,7 +89,7 @@ public sealed partial class IngestionHandler(
         {
             try
             {
-                return await ApplyAsync([], [.. links.Select(l => new EventIdentity(l, now))], visit, new ConcurrentQueue<Rejection>(), ct).ConfigureAwait(false);
+                return await ApplyAsync([], [.. links.Select(l => new EventIdentity(l, now))], visit, new ConcurrentQueue<Rejection>(), cached: false, ct).ConfigureAwait(false);
             }
             catch (StaleResolutionException e) when (attempt < MaxAttempts)
             {
@@ -100,13 +103,14 @@ public sealed partial class IngestionHandler(
         IReadOnlyList<EventIdentity> links,
         IReadOnlyCollection<CustomerId> visit,
         ConcurrentQueue<Rejection> refused,
+        bool cached,
         CancellationToken ct)
     {
         // 1. Identities: one lookup per distinct identifier, then every profile they name, tombstones followed to their roots.
         var keys = accepted.SelectMany(a => a.Event.Identifiers).Concat(links.SelectMany(l => l.Identifiers))
             .Select(i => i.Key).Distinct(StringComparer.Ordinal).ToArray();
-        var lookups = await identities.LookupAsync(keys, ct).ConfigureAwait(false);
-        var graph = await ProfileGraph.ReadAsync(customers, lookups.Values.Select(o => o.CustomerId).Concat(visit), ct).ConfigureAwait(false);
+        var lookups = await identities.LookupAsync(keys, ct, cached).ConfigureAwait(false);
+        var graph = await ProfileGraph.ReadAsync(customers, lookups.Values.Select(o => o.CustomerId).Concat(visit), ct, cached).ConfigureAwait(false);
         var owners = lookups.ToDictionary(l => l.Key, l => graph.Root(l.Value.CustomerId), StringComparer.Ordinal);
 
         var (plan, fresh) = IngestionBatch.Resolve(accepted, owners, graph.Live.ToDictionary(d => d.Key, d => d.Value.Document), links);

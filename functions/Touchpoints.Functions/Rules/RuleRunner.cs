@@ -56,14 +56,18 @@ public sealed partial class RuleRunner(
 
     /// <summary>
     /// Evaluates one customer; its stat increments go to <paramref name="tally"/> when given (a batch writes them together,
-    /// <see cref="FlushAsync"/>), else straight to the store.
+    /// <see cref="FlushAsync"/>), else straight to the store. A change evaluation names the view version it was told of
+    /// (<paramref name="atLeastVersion"/>): a view this instance holds at that version or later (ingestion just wrote it) is
+    /// not read again.
     /// </summary>
-    public async Task<CustomerEvaluation> RunAsync(CustomerId customerId, Evaluate evaluate, StatsTally? tally, CancellationToken ct)
+    public async Task<CustomerEvaluation> RunAsync(CustomerId customerId, Evaluate evaluate, StatsTally? tally, CancellationToken ct, long atLeastVersion = 0)
     {
         ArgumentNullException.ThrowIfNull(evaluate);
         for (var attempt = 1; ; attempt++)
         {
-            var view = await customers.ReadAsync(customerId, ct).ConfigureAwait(false);
+            var view = atLeastVersion > 0 && attempt == 1
+                ? await customers.ReadCachedAsync(customerId, ct, atLeastVersion).ConfigureAwait(false)
+                : await customers.ReadAsync(customerId, ct).ConfigureAwait(false);
             if (view is null) return CustomerEvaluation.Skipped(customerId);
             var stored = await states.ReadAsync(customerId, ct).ConfigureAwait(false);
             var now = clock.GetUtcNow();

@@ -48,7 +48,7 @@ public sealed partial class ChangeEvaluator(RulesProvider provider, RuleRunner r
         try
         {
             results = await RuleRunner.ForEachAsync(changes, Parallelism, (change, token) => runner.RunAsync(change.CustomerId,
-                (view, state, now) => Arbiter.OnChanges(rules, view, state, change.Messages, now, settle), tally, token), ct).ConfigureAwait(false);
+                (view, state, now) => Arbiter.OnChanges(rules, view, state, change.Messages, now, settle), tally, token, change.Version), ct).ConfigureAwait(false);
         }
         finally
         {

@@ -28,4 +28,15 @@ public sealed class CosmosOptions
 
     /// <summary>Talk only to the configured endpoint, not to the regions the account advertises (emulators, private links).</summary>
     public bool LimitToEndpoint { get; set; }
+
+    /// <summary>
+    /// Customer views (with their ETags) an instance keeps between batches (<see cref="StoreCache"/>; 0: none). A view is a
+    /// few KB of JSON and 10–20 KB in memory: the default keeps ~100 MB at most.
+    /// </summary>
+    [Range(0, 1_000_000, ErrorMessage = "Cosmos:CachedCustomers must be between 0 and 1000000.")]
+    public int CachedCustomers { get; set; } = 5_000;
+
+    /// <summary>Identifier → customer entries an instance keeps between batches (0: none); ~200 bytes each.</summary>
+    [Range(0, 10_000_000, ErrorMessage = "Cosmos:CachedIdentifiers must be between 0 and 10000000.")]
+    public int CachedIdentifiers { get; set; } = 100_000;
 }

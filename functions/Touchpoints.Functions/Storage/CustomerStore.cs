@@ -7,25 +7,42 @@ using Touchpoints.Core.Views;
 
 namespace Touchpoints.Functions.Storage;
 
-/// <summary>Point reads and conditional writes of customer views: the only access ingestion needs.</summary>
-public sealed class CustomerStore(Database database)
+/// <summary>
+/// Point reads and conditional writes of customer views: the only access ingestion needs. What is read or written is kept in
+/// the instance's <see cref="StoreCache"/>; <see cref="ReadCachedAsync"/> answers from it, <see cref="ReadAsync"/> never.
+/// </summary>
+public sealed class CustomerStore(Database database, StoreCache cache)
 {
     private readonly Container container = database.GetContainer(Containers.Customers);
 
+    /// <summary>The view as stored now (null: none), without an exception for a 404.</summary>
     public async Task<Versioned<CustomerView>?> ReadAsync(CustomerId id, CancellationToken ct)
     {
         // An id Cosmos DB could not hold (from a URL, say) names no customer: not a request to send, nor a 400 to surface.
         if (!IsPossibleId(id)) return null;
-        try
+        using var response = await container.ReadItemStreamAsync(id, new PartitionKey(id), cancellationToken: ct).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.NotFound)
         {
-            var response = await container.ReadItemAsync<CustomerView>(id, new PartitionKey(id), cancellationToken: ct).ConfigureAwait(false);
-            return new Versioned<CustomerView>(response.Resource, response.ETag);
-        }
-        catch (CosmosException e) when (e.StatusCode == HttpStatusCode.NotFound)
-        {
+            cache.ForgetView(id);
             return null;
         }
+        response.EnsureSuccessStatusCode();
+        var view = await JsonSerializer.DeserializeAsync(response.Content, CoreJsonContext.Default.CustomerView, ct).ConfigureAwait(false)
+            ?? throw new JsonException($"customer {id} reads as null");
+        var read = new Versioned<CustomerView>(view, response.Headers.ETag);
+        cache.SetView(read);
+        return read;
     }
+
+    /// <summary>
+    /// The view this instance last read or wrote, if it is at <paramref name="atLeastVersion"/> or later, else as stored now.
+    /// For work whose writes are conditional on the ETag (ingestion) or that needs no newer version than it was told of (a
+    /// change evaluation): a stale answer costs a refused write and a re-read, never a wrong one.
+    /// </summary>
+    public Task<Versioned<CustomerView>?> ReadCachedAsync(CustomerId id, CancellationToken ct, long atLeastVersion = 0) =>
+        cache.TryGetView(id, out var view) && view.Document.Version >= atLeastVersion
+            ? Task.FromResult<Versioned<CustomerView>?>(view)
+            : ReadAsync(id, ct);
 
     /// <summary>Cosmos DB ids: 1 to 255 characters, none of <c>/ \ ? #</c> (nor <c>%</c>, which gateways decode), no control characters.</summary>
     public static bool IsPossibleId(string id) =>
@@ -62,16 +79,19 @@ public sealed class CustomerStore(Database database)
     /// <summary>Creates the view when <paramref name="etag"/> is null, else replaces it if it is still at that ETag.</summary>
     public async Task<string> WriteAsync(CustomerView view, string? etag, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(view);
         try
         {
             var response = etag is null
                 ? await container.CreateItemAsync(view, new PartitionKey(view.Id), Quiet, ct).ConfigureAwait(false)
                 : await container.ReplaceItemAsync(view, view.Id, new PartitionKey(view.Id),
                     new ItemRequestOptions { IfMatchEtag = etag, EnableContentResponseOnWrite = false }, ct).ConfigureAwait(false);
+            cache.SetView(new Versioned<CustomerView>(view, response.ETag));
             return response.ETag;
         }
         catch (CosmosException e) when (e.StatusCode is HttpStatusCode.Conflict or HttpStatusCode.PreconditionFailed)
         {
+            cache.ForgetView(view.Id);
             throw new ConcurrentUpdateException(view.Id);
         }
     }

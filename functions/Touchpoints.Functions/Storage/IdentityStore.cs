@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 using Microsoft.Azure.Cosmos;
 using Touchpoints.Core.Identity;
 
@@ -12,28 +13,38 @@ public sealed record IdentityOwner(CustomerId CustomerId, string ETag);
 /// never withdrawn (others may already have built on it). After that an identifier only moves, by conditional replace, from
 /// a merged-away profile to its survivor.
 /// </summary>
-public sealed class IdentityStore(Database database, TimeProvider clock)
+public sealed class IdentityStore(Database database, StoreCache cache, TimeProvider clock)
 {
     private readonly Container container = database.GetContainer(Containers.Identities);
 
-    public async Task<Dictionary<string, IdentityOwner>> LookupAsync(IEnumerable<string> keys, CancellationToken ct)
+    /// <summary>
+    /// The owners of <paramref name="keys"/> that have one; with <paramref name="cached"/>, those this instance last read or
+    /// wrote are not read again. An identifier only ever moves from a merged-away profile towards its survivor, so a stale
+    /// owner still leads to the right profile (through its tombstone), and a write made on its ETag is refused, never wrong.
+    /// </summary>
+    public async Task<Dictionary<string, IdentityOwner>> LookupAsync(IEnumerable<string> keys, CancellationToken ct, bool cached = false)
     {
-        var found = await Task.WhenAll(keys.Select(async key => (key, owner: await ReadAsync(key, ct).ConfigureAwait(false)))).ConfigureAwait(false);
+        var found = await Task.WhenAll(keys.Select(async key =>
+            (key, owner: cached && cache.TryGetOwner(key, out var known) ? known : await ReadAsync(key, ct).ConfigureAwait(false)))).ConfigureAwait(false);
         return found.Where(f => f.owner is not null).ToDictionary(f => f.key, f => f.owner!, StringComparer.Ordinal);
     }
 
     private async Task<IdentityOwner?> ReadAsync(string key, CancellationToken ct)
     {
         var id = IdentityDocument.IdFor(key);
-        try
+        // The stream API: an unknown identifier (most of a new visitor's) is a 404 to read, not an exception to throw.
+        using var response = await container.ReadItemStreamAsync(id, new PartitionKey(id), cancellationToken: ct).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.NotFound)
         {
-            var response = await container.ReadItemAsync<IdentityDocument>(id, new PartitionKey(id), cancellationToken: ct).ConfigureAwait(false);
-            return new IdentityOwner(response.Resource.CustomerId, response.ETag);
-        }
-        catch (CosmosException e) when (e.StatusCode == HttpStatusCode.NotFound)
-        {
+            cache.ForgetOwner(key);
             return null;
         }
+        response.EnsureSuccessStatusCode();
+        var document = await JsonSerializer.DeserializeAsync(response.Content, StorageJsonContext.Default.IdentityDocument, ct).ConfigureAwait(false)
+            ?? throw new JsonException($"identity document {id} reads as null");
+        var owner = new IdentityOwner(document.CustomerId, response.Headers.ETag);
+        cache.SetOwner(key, owner);
+        return owner;
     }
 
     /// <summary>
@@ -50,18 +61,21 @@ public sealed class IdentityStore(Database database, TimeProvider clock)
             {
                 try
                 {
-                    await container.ReplaceItemAsync(document, document.Id, new PartitionKey(document.Id),
+                    var replaced = await container.ReplaceItemAsync(document, document.Id, new PartitionKey(document.Id),
                         new ItemRequestOptions { IfMatchEtag = refused.ETag, EnableContentResponseOnWrite = false }, ct).ConfigureAwait(false);
+                    cache.SetOwner(claim.Key, new IdentityOwner(claim.Value, replaced.ETag));
                     return true;
                 }
                 catch (CosmosException e) when (e.StatusCode is HttpStatusCode.PreconditionFailed or HttpStatusCode.NotFound)
                 {
+                    cache.ForgetOwner(claim.Key);
                     return false;
                 }
             }
             try
             {
-                await container.CreateItemAsync(document, new PartitionKey(document.Id), Quiet, ct).ConfigureAwait(false);
+                var created = await container.CreateItemAsync(document, new PartitionKey(document.Id), Quiet, ct).ConfigureAwait(false);
+                cache.SetOwner(claim.Key, new IdentityOwner(claim.Value, created.ETag));
                 return true;
             }
             catch (CosmosException e) when (e.StatusCode == HttpStatusCode.Conflict)
@@ -87,8 +101,9 @@ public sealed class IdentityStore(Database database, TimeProvider clock)
             var document = new IdentityDocument(IdentityDocument.IdFor(key), key, to, clock.GetUtcNow());
             try
             {
-                await container.ReplaceItemAsync(document, document.Id, new PartitionKey(document.Id),
+                var moved = await container.ReplaceItemAsync(document, document.Id, new PartitionKey(document.Id),
                     new ItemRequestOptions { IfMatchEtag = current.ETag, EnableContentResponseOnWrite = false }, ct).ConfigureAwait(false);
+                cache.SetOwner(key, new IdentityOwner(to, moved.ETag));
                 return true;
             }
             catch (CosmosException e) when (e.StatusCode is HttpStatusCode.PreconditionFailed or HttpStatusCode.NotFound)

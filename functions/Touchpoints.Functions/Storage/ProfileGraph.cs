@@ -44,15 +44,18 @@ public sealed class ProfileGraph
         return null;
     }
 
-    /// <summary>Reads every profile named, then the survivors of the tombstones among them, a hop at a time (in parallel).</summary>
-    public static async Task<ProfileGraph> ReadAsync(CustomerStore store, IEnumerable<CustomerId> ids, CancellationToken ct)
+    /// <summary>
+    /// Reads every profile named, then the survivors of the tombstones among them, a hop at a time (in parallel); with
+    /// <paramref name="cached"/>, from what this instance last read or wrote where it can (<see cref="CustomerStore.ReadCachedAsync"/>).
+    /// </summary>
+    public static async Task<ProfileGraph> ReadAsync(CustomerStore store, IEnumerable<CustomerId> ids, CancellationToken ct, bool cached = false)
     {
         var graph = new ProfileGraph();
         var seen = new HashSet<CustomerId>();
         var pending = ids.Where(seen.Add).ToList();
         for (var hop = 0; pending.Count > 0 && hop <= MaxHops; hop++)
         {
-            var read = await Task.WhenAll(pending.Select(id => store.ReadAsync(id, ct))).ConfigureAwait(false);
+            var read = await Task.WhenAll(pending.Select(id => cached ? store.ReadCachedAsync(id, ct) : store.ReadAsync(id, ct))).ConfigureAwait(false);
             var next = new List<CustomerId>();
             for (var i = 0; i < pending.Count; i++)
             {

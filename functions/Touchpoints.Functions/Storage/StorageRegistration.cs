@@ -32,6 +32,7 @@ public static class StorageRegistration
         services.TryAddSingleton(sp => CreateClient(sp.GetRequiredService<IOptions<CosmosOptions>>().Value));
         services.AddSingleton(sp => sp.GetRequiredService<CosmosClient>().GetDatabase(sp.GetRequiredService<IOptions<CosmosOptions>>().Value.DatabaseName));
         services.AddHostedService<CosmosResources>();
+        services.AddSingleton<StoreCache>();
         services.AddSingleton<CustomerStore>();
         services.AddSingleton<IdentityStore>();
         services.AddSingleton<RejectionStore>();

@@ -16,7 +16,7 @@ namespace Touchpoints.Benchmarks.Cost;
 
 /// <summary>
 /// <c>dotnet run -c Release --project tests/Touchpoints.Benchmarks -- cost [--customers N] [--events N] [--batch N]
-/// [--partitions N] [--seed N] [--warmup N]</c>: drives <see cref="CostWorkload"/> through the real handler (in process, as the
+/// [--partitions N] [--seed N] [--warmup N] [--cached-customers N] [--cached-identifiers N]</c>: drives <see cref="CostWorkload"/> through the real handler (in process, as the
 /// Functions host calls it) against the npm Cosmos DB server and Azurite, and prints what each ingested event costs:
 /// Cosmos DB requests by container and operation, bytes, request units (<see cref="RequestUnits"/>), 404s and refused
 /// conditional writes, and the handler process's CPU time, allocation and gen-2 collections.
@@ -52,6 +52,8 @@ internal static class CostMeter
             ["Identity:DefaultPhoneRegion"] = "GB",
             ["Logging:LogLevel:Default"] = "Warning",
         };
+        if (options.CachedCustomers is { } views) settings["Cosmos:CachedCustomers"] = views.ToString(CultureInfo.InvariantCulture);
+        if (options.CachedIdentifiers is { } owners) settings["Cosmos:CachedIdentifiers"] = owners.ToString(CultureInfo.InvariantCulture);
         await using var app = HandlerApp.Build([], builder =>
         {
             builder.WebHost.UseTestServer();
@@ -88,7 +90,7 @@ internal static class CostMeter
         return 0;
     }
 
-    internal sealed record Options(int Customers, int Events, int Batch, int Partitions, int Seed, int Warmup)
+    internal sealed record Options(int Customers, int Events, int Batch, int Partitions, int Seed, int Warmup, int? CachedCustomers, int? CachedIdentifiers)
     {
         public static Options Parse(string[] args)
         {
@@ -97,8 +99,9 @@ internal static class CostMeter
                 var i = Array.IndexOf(args, "--" + name);
                 return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
             }
-            var events = Arg("events", 20_000);
-            return new Options(Arg("customers", 10_000), events, Arg("batch", 500), Arg("partitions", 8), Arg("seed", 1), Arg("warmup", 10_000));
+            int? Optional(string name) => Array.IndexOf(args, "--" + name) >= 0 ? Arg(name, 0) : null;
+            return new Options(Arg("customers", 10_000), Arg("events", 20_000), Arg("batch", 500), Arg("partitions", 8), Arg("seed", 1), Arg("warmup", 10_000),
+                Optional("cached-customers"), Optional("cached-identifiers"));
         }
     }
 
