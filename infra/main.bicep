@@ -4,6 +4,8 @@
 // partition keys, queues, settings, roles) is pinned against the code by tests/Touchpoints.Infrastructure.Tests.
 targetScope = 'subscription'
 
+import { requestUnitsFor, cosmosModeFor, throughputUnitsFor, partitionsFor, instancesFor } from 'sizing.bicep'
+
 @minLength(1)
 @maxLength(64)
 @description('Name of the azd environment: the resource group is rg-<name>, and every resource is tagged with it.')
@@ -19,6 +21,25 @@ param principalId string = ''
 @allowed([ 'User', 'ServicePrincipal' ])
 @description('What principalId is: a user (azd up from a workstation) or a service principal (a pipeline).')
 param principalType string = 'User'
+
+// ---- Sizing ----
+
+@minValue(0)
+@maxValue(30000)
+@description('The sustained events per second (web, CRM and social together) to size Cosmos DB, Event Hubs and the function app for. 0: use the individual settings below.')
+param targetEventsPerSecond int = 0
+
+@minValue(1)
+@description('Cosmos DB request units one ingested event costs, ingestion and rules together. The cost meter measures 5.5 (one instance, warm caches) to 6.6 (no caches) on its Zipf workload (README, "What an event costs"); 8 leaves room for caches that see less of each customer when many instances share the traffic.')
+param requestUnitsPerEvent int = 8
+
+// The arithmetic is in sizing.bicep (functions the tests evaluate with the Bicep compiler).
+var sized = targetEventsPerSecond > 0
+var requiredRequestUnits = requestUnitsFor(targetEventsPerSecond, requestUnitsPerEvent)
+var effectiveThroughputMode = sized ? cosmosModeFor(requiredRequestUnits) : cosmosThroughputMode
+var effectiveThroughputUnits = sized ? throughputUnitsFor(targetEventsPerSecond) : eventHubsThroughputUnits
+var effectivePartitionCount = sized ? partitionsFor(targetEventsPerSecond) : eventHubPartitionCount
+var effectiveMaximumInstanceCount = sized ? instancesFor(effectivePartitionCount) : maximumInstanceCount
 
 // ---- Function app (Flex Consumption) ----
 
@@ -109,15 +130,16 @@ var eventHubs = [
 // Containers with the partition key the code assumes, the paths its queries filter or sort on (everything else is not
 // indexed: point reads need no index), and the default TTL in seconds (0: off; -1: on, per-item ttl only).
 var cosmosContainers = [
-  { name: 'customers', partitionKey: '/id', indexedPaths: [], defaultTtl: 0 }
-  { name: 'identities', partitionKey: '/id', indexedPaths: [], defaultTtl: 0 }
-  { name: 'rejected', partitionKey: '/source', indexedPaths: [ '/source/?', '/partition/?', '/reason/?', '/rejectedAt/?' ], defaultTtl: rejectedRetentionDays * 86400 }
-  { name: 'webhooks', partitionKey: '/source', indexedPaths: [], defaultTtl: -1 }
-  { name: 'config', partitionKey: '/id', indexedPaths: [], defaultTtl: 0 }
-  { name: 'communications', partitionKey: '/customerId', indexedPaths: [ '/customerId/?', '/status/?', '/createdAt/?' ], defaultTtl: 0 }
+  // share: percent of the request units at the target rate (the cost meter's split), for autoscale sizing.
+  { name: 'customers', partitionKey: '/id', indexedPaths: [], defaultTtl: 0, share: 45 }
+  { name: 'identities', partitionKey: '/id', indexedPaths: [], defaultTtl: 0, share: 25 }
+  { name: 'rejected', partitionKey: '/source', indexedPaths: [ '/source/?', '/partition/?', '/reason/?', '/rejectedAt/?' ], defaultTtl: rejectedRetentionDays * 86400, share: 1 }
+  { name: 'webhooks', partitionKey: '/source', indexedPaths: [], defaultTtl: -1, share: 1 }
+  { name: 'config', partitionKey: '/id', indexedPaths: [], defaultTtl: 0, share: 1 }
+  { name: 'communications', partitionKey: '/customerId', indexedPaths: [ '/customerId/?', '/status/?', '/createdAt/?' ], defaultTtl: 0, share: 20 }
   // Wake-ups by due minute and shard ('2026-11-22T10:15|3'): the timer reads only the buckets that are due.
-  { name: 'wakeups', partitionKey: '/bucket', indexedPaths: [ '/bucket/?' ], defaultTtl: -1 }
-  { name: 'rulestats', partitionKey: '/ruleId', indexedPaths: [ '/ruleId/?', '/day/?' ], defaultTtl: 0 }
+  { name: 'wakeups', partitionKey: '/bucket', indexedPaths: [ '/bucket/?' ], defaultTtl: -1, share: 8 }
+  { name: 'rulestats', partitionKey: '/ruleId', indexedPaths: [ '/ruleId/?', '/day/?' ], defaultTtl: 0, share: 1 }
 ]
 
 // Storage queues the functions read or write.
@@ -198,8 +220,8 @@ module eventHubsNamespace './core/messaging/event-hubs.bicep' = {
     name: '${abbrs.eventHubNamespaces}${resourceToken}'
     location: location
     tags: tags
-    throughputUnits: eventHubsThroughputUnits
-    partitionCount: eventHubPartitionCount
+    throughputUnits: effectiveThroughputUnits
+    partitionCount: effectivePartitionCount
     retentionDays: eventHubRetentionDays
     hubs: eventHubs
     // Data Receiver on each hub the app consumes, Data Sender on each hub it writes (see eventHubs above).
@@ -218,8 +240,9 @@ module cosmos './core/database/cosmos-sql.bicep' = {
     location: location
     tags: tags
     databaseName: cosmosDatabaseName
-    throughputMode: cosmosThroughputMode
+    throughputMode: effectiveThroughputMode
     autoscaleMaxThroughput: cosmosAutoscaleMaxThroughput
+    requestUnitsPerSecond: sized ? requiredRequestUnits : 0
     containers: cosmosContainers
     // Cosmos DB Built-in Data Contributor (data plane) for the handler's client and, for debugging, the deploying user.
     dataContributorPrincipalIds: concat([ identity.outputs.principalId ], empty(principalId) ? [] : [ principalId ])
@@ -275,7 +298,7 @@ module functionApp './app/functions.bicep' = {
     eventHubsFullyQualifiedNamespace: eventHubsNamespace.outputs.fullyQualifiedNamespace
     applicationInsightsConnectionString: monitoring.outputs.applicationInsightsConnectionString
     instanceMemoryMB: instanceMemoryMB
-    maximumInstanceCount: maximumInstanceCount
+    maximumInstanceCount: effectiveMaximumInstanceCount
     alwaysReady: alwaysReady
     appSettings: union({
       Cosmos__AccountEndpoint: cosmos.outputs.endpoint
@@ -284,6 +307,10 @@ module functionApp './app/functions.bicep' = {
       Cosmos__CreateResources: 'false'
       Cosmos__ConnectionMode: 'Direct'
       Cosmos__LimitToEndpoint: 'false'
+      // What an instance keeps of views and identifier owners between batches (README, "What an event costs"): a view is
+      // 10–20 KB in memory, so ~100 MB of a 2 GB instance; an identifier ~200 bytes.
+      Cosmos__CachedCustomers: string(instanceMemoryMB >= 4096 ? 20000 : (instanceMemoryMB >= 2048 ? 5000 : 1000))
+      Cosmos__CachedIdentifiers: '100000'
       Collector__AllowedOrigins: collectorAllowedOrigins
       // The rules: how soon another instance's new rules version is used; the queues are infrastructure's (storageQueues).
       Rules__RefreshInterval: '00:00:30'

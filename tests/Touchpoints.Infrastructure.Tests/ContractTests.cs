@@ -459,8 +459,10 @@ public sealed class ContractTests(ITestOutputHelper output)
         Assert.Equal("instanceMemoryMB", Bicep.Text(scale["instanceMemoryMB"]));
         Assert.Equal("maximumInstanceCount", Bicep.Text(scale["maximumInstanceCount"]));
         Assert.Equal("alwaysReady", Bicep.Text(scale["alwaysReady"]));
-        foreach (var param in new[] { "instanceMemoryMB", "maximumInstanceCount", "alwaysReady" })
+        foreach (var param in new[] { "instanceMemoryMB", "alwaysReady" })
             Assert.Equal(param, Bicep.Text(infra.ModuleParam(InfraModel.FunctionAppModulePath, param)));
+        // The parameter, or what targetEventsPerSecond derives from it (sizing.bicep).
+        Assert.Equal("effectiveMaximumInstanceCount", Bicep.Text(infra.ModuleParam(InfraModel.FunctionAppModulePath, "maximumInstanceCount")));
         Assert.Equal("UserAssigned", Bicep.Text(site["identity"]!["type"]));
     }
 

@@ -1,5 +1,7 @@
 // Cosmos DB (NoSQL): serverless by default, autoscale as an option; keys off (disableLocalAuth), so only Entra
 // identities with a data-plane role (sqlRoleAssignments) get in.
+import { containerAutoscaleMax } from '../../sizing.bicep'
+
 param name string
 param location string
 param tags object = {}
@@ -11,8 +13,14 @@ param throughputMode string = 'serverless'
 @minValue(1000)
 param autoscaleMaxThroughput int = 1000
 
-@description('Containers: [{ name, partitionKey, indexedPaths: [paths], defaultTtl: seconds (0 off, -1 per item) }].')
+@description('Sized for a rate (autoscale): the RU/s the whole load needs, split over the containers by their share; 0: the database shares autoscaleMaxThroughput.')
+param requestUnitsPerSecond int = 0
+
+@description('Containers: [{ name, partitionKey, indexedPaths: [paths], defaultTtl: seconds (0 off, -1 per item), share: percent of requestUnitsPerSecond }].')
 param containers array
+
+// Per container when sized for a rate: its share of the load (containerAutoscaleMax in sizing.bicep).
+var perContainer = throughputMode == 'autoscale' && requestUnitsPerSecond > 0
 
 @description('Principals granted Cosmos DB Built-in Data Contributor on the account.')
 param dataContributorPrincipalIds array = []
@@ -52,7 +60,7 @@ resource database 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases@2024-11-15
     resource: {
       id: databaseName
     }
-    options: throughputMode == 'autoscale' ? { autoscaleSettings: { maxThroughput: autoscaleMaxThroughput } } : {}
+    options: throughputMode == 'autoscale' && !perContainer ? { autoscaleSettings: { maxThroughput: autoscaleMaxThroughput } } : {}
   }
 }
 
@@ -75,6 +83,7 @@ resource sqlContainers 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/conta
         excludedPaths: [ { path: '/*' } ]
       }
     }, c.defaultTtl == 0 ? {} : { defaultTtl: c.defaultTtl })
+    options: perContainer ? { autoscaleSettings: { maxThroughput: containerAutoscaleMax(requestUnitsPerSecond, c.share) } } : {}
   }
 }]
 
