@@ -69,7 +69,11 @@ public sealed partial class RuleRunner(
                 ? await customers.ReadCachedAsync(customerId, ct, atLeastVersion).ConfigureAwait(false)
                 : await customers.ReadAsync(customerId, ct).ConfigureAwait(false);
             if (view is null) return CustomerEvaluation.Skipped(customerId);
-            var stored = await states.ReadAsync(customerId, ct).ConfigureAwait(false);
+            // A profile at its first version that absorbed nothing has no rule state yet (every evaluation comes after a view
+            // write): its state is created, conditionally, without a read that would find nothing. If a replay of the same
+            // change created it meanwhile, the create is refused and the next attempt reads it.
+            var isNew = attempt == 1 && view.Document is { Version: 1, MergedInto: null, MergedFrom.IsEmpty: true };
+            var stored = isNew ? null : await states.ReadAsync(customerId, ct).ConfigureAwait(false);
             var now = clock.GetUtcNow();
             try
             {
