@@ -6,10 +6,12 @@
 @description('Cosmos DB request units per second the load needs: R × the request units one event costs.')
 func requestUnitsFor(eventsPerSecond int, requestUnitsPerEvent int) int => eventsPerSecond * requestUnitsPerEvent
 
-// Serverless serves at most 5,000 RU/s per container and bills every request: chosen only while the whole load fits
-// under that (R ≤ 625 at 8 RU/event). Above, provisioned autoscale is both possible and cheaper for steady traffic.
+// Serverless bills every request ($0.25 per million RU): sustained, a RU/s costs ~$0.66 a month, against ~$0.09 on
+// autoscale ($0.012 per 100 RU/s-hour), whose floor is a tenth of each container's maximum (8 containers × 100 RU/s,
+// ~$70 a month). So serverless only for a trickle (≤ 100 RU/s, ~12 events/s at 8 RU/event); it also caps a container at
+// 5,000 RU/s. A deployment whose traffic comes in rare bursts can still choose it with cosmosThroughputMode.
 @export()
-func cosmosModeFor(requestUnitsPerSecond int) ('serverless' | 'autoscale') => requestUnitsPerSecond <= 5000 ? 'serverless' : 'autoscale'
+func cosmosModeFor(requestUnitsPerSecond int) ('serverless' | 'autoscale') => requestUnitsPerSecond <= 100 ? 'serverless' : 'autoscale'
 
 // Each container gets autoscale for its share (percent) of the load, in the 1,000 RU/s steps autoscale takes; it scales
 // down to a tenth of that when idle.

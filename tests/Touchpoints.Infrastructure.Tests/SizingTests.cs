@@ -24,8 +24,9 @@ public sealed class SizingTests
 
     [Theory]
     // events/s, RU/event → RU/s, Cosmos mode, customers' autoscale max, throughput units, partitions, instances
-    [InlineData(100, 8, 800, "'serverless'", 1000, 1, 4, 40)]
-    [InlineData(600, 8, 4800, "'serverless'", 3000, 1, 4, 40)]
+    [InlineData(10, 8, 80, "'serverless'", 1000, 1, 4, 40)]
+    [InlineData(100, 8, 800, "'autoscale'", 1000, 1, 4, 40)]
+    [InlineData(600, 8, 4800, "'autoscale'", 3000, 1, 4, 40)]
     [InlineData(1000, 8, 8000, "'autoscale'", 4000, 2, 4, 40)]
     [InlineData(5000, 8, 40000, "'autoscale'", 18000, 7, 10, 50)]
     [InlineData(10000, 8, 80000, "'autoscale'", 36000, 13, 20, 90)]
