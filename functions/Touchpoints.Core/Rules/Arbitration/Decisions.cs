@@ -146,10 +146,12 @@ public sealed record RuleState
 
     /// <summary>
     /// The wake-up to write, if any, for a customer the timer must look at by <paramref name="due"/>: none when a wake-up
-    /// at or before it is already written and still ahead of <paramref name="now"/> (reaching it, the timer writes the next).
+    /// at or before it is already written and still ahead of <paramref name="now"/> (reaching it, the timer writes the next),
+    /// nor when the one written is for exactly that time (not reached yet: the timer's evaluation would have consumed every
+    /// schedule due by then and recorded the next wake-up).
     /// </summary>
     public DateTimeOffset? WakeUpToWrite(DateTimeOffset? due, DateTimeOffset now) =>
-        due is { } at && (WakeUpWritten is not { } written || written > at || written <= now) ? at : null;
+        due is { } at && (WakeUpWritten is not { } written || written > at || (written <= now && written != at)) ? at : null;
 
     /// <summary>Whether a merge has anything of this state to hand over to the survivor.</summary>
     public bool HasHistory => !Armed.IsEmpty || !Pending.IsEmpty || !Sent.IsEmpty || !Decided.IsEmpty;

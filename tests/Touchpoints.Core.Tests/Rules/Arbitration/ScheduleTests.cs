@@ -234,5 +234,7 @@ public class WakeUpCostTests
         Assert.Equal(Now.AddHours(4), written.WakeUpToWrite(Now.AddHours(4), Now));
         // The written one is reached (the timer is evaluating it, or about to): the next must be written.
         Assert.Equal(Now.AddDays(61), written.WakeUpToWrite(Now.AddDays(61), Now.AddDays(30)));
+        // Still due at the time written, past it: the timer has not come by yet (it would have consumed the schedule).
+        Assert.Null(written.WakeUpToWrite(Now.AddDays(30), Now.AddDays(30).AddMinutes(1)));
     }
 }
