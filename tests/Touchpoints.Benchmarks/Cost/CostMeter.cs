@@ -50,6 +50,9 @@ internal static class CostMeter
             ["AzureWebJobsStorage"] = azurite.ConnectionString,
             ["Rules:CreateQueues"] = "true",
             ["Identity:DefaultPhoneRegion"] = "GB",
+            // The settle window, shortened from a minute so that the decisions it defers come due within the run, where
+            // the timer (run after every round, as RunDueSchedules runs it) carries them out.
+            ["Rules:SettleWindow"] = "00:00:05",
             ["Logging:LogLevel:Default"] = "Warning",
         };
         if (options.CachedCustomers is { } views) settings["Cosmos:CachedCustomers"] = views.ToString(CultureInfo.InvariantCulture);
@@ -84,9 +87,17 @@ internal static class CostMeter
         meter.Reset();
         var ingestion = new Phase();
         var rules = new Phase();
-        await driver.DeliverAsync(measured, meter, ingestion, rules).ConfigureAwait(false);
+        var timer = new Phase();
+        await driver.DeliverAsync(measured, meter, ingestion, rules, timer).ConfigureAwait(false);
 
-        Report.Print(options, measured, ingestion, rules);
+        Report.Print(options, measured, ingestion, rules, timer);
+        // What the rules queued, beside the ledger's creates above: the rest of the decisions were suppressed or held out.
+        var queues = new Azure.Storage.Queues.QueueServiceClient(azurite.ConnectionString);
+        var queued = 0;
+        foreach (var queue in new[] { Touchpoints.Core.Resources.Queues.CommunicationsHigh, Touchpoints.Core.Resources.Queues.CommunicationsNormal,
+                     Touchpoints.Core.Resources.Queues.CommunicationsLow, Touchpoints.Core.Resources.Queues.SalesAlerts })
+            queued += (await queues.GetQueueClient(queue).GetPropertiesAsync().ConfigureAwait(false)).Value.ApproximateMessagesCount;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"messages queued by the rules: {queued:N0} over the whole run, warm-up included ({(double)queued / (options.Warmup + options.Events):0.000} per event)"));
         return 0;
     }
 
@@ -134,7 +145,8 @@ internal static class CostMeter
         private readonly Dictionary<(string Hub, int Partition), long> sequences = [];
         private int changeRound;
 
-        public async Task DeliverAsync(IReadOnlyList<PublishedEvent> events, RequestMeter? meter = null, Phase? ingestion = null, Phase? rules = null)
+        public async Task DeliverAsync(IReadOnlyList<PublishedEvent> events, RequestMeter? meter = null, Phase? ingestion = null, Phase? rules = null,
+            Phase? timer = null)
         {
             var queues = events.GroupBy(e => (e.Hub, e.Partition)).ToDictionary(g => g.Key, g => new Queue<PublishedEvent>(g));
             while (queues.Values.Any(q => q.Count > 0))
@@ -154,6 +166,10 @@ internal static class CostMeter
                     .SelectMany(g => g.Select(x => x.c).Chunk(options.Batch)).Select(Evaluation).ToArray();
                 await Measure(meter, rules, () => Task.WhenAll(evaluations.Select(e => InvokeAsync(e.Function, e.Payload)))).ConfigureAwait(false);
                 if (rules is not null) { rules.Invocations += evaluations.Length; rules.Messages += changes.Count; }
+
+                // The timer: schedules due by now (settled decisions, delays), as the scheduled function runs them.
+                await Measure(meter, timer, RunDueSchedulesAsync).ConfigureAwait(false);
+                if (timer is not null) timer.Invocations++;
             }
         }
 
@@ -200,6 +216,14 @@ internal static class CostMeter
             var first = sequences.GetValueOrDefault((hub, 0));
             sequences[(hub, 0)] = first + changes.Length;
             return ("EvaluateCustomerChanges", HostPayload.EventHubBatch(hub, 0, first, changes, "changes"));
+        }
+
+        private async Task<string> RunDueSchedulesAsync()
+        {
+            using var response = await http.PostAsync(Touchpoints.Functions.Rules.RulesAdminEndpoints.Prefix + "/schedules/run", null).ConfigureAwait(false);
+            var text = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"schedules/run failed with {(int)response.StatusCode}: {text}");
+            return text;
         }
 
         private static IEnumerable<string> Changes(string answer) =>
