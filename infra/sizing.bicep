@@ -8,7 +8,7 @@ func requestUnitsFor(eventsPerSecond int, requestUnitsPerEvent int) int => event
 
 // Serverless bills every request ($0.25 per million RU): sustained, a RU/s costs ~$0.66 a month, against ~$0.09 on
 // autoscale ($0.012 per 100 RU/s-hour), whose floor is a tenth of each container's maximum (8 containers × 100 RU/s,
-// ~$70 a month). So serverless only for a trickle (≤ 100 RU/s, ~12 events/s at 8 RU/event); it also caps a container at
+// ~$70 a month). So serverless only for a trickle (≤ 100 RU/s, 10 events/s at 10 RU/event); it also caps a container at
 // 5,000 RU/s. A deployment whose traffic comes in rare bursts can still choose it with cosmosThroughputMode.
 @export()
 func cosmosModeFor(requestUnitsPerSecond int) ('serverless' | 'autoscale') => requestUnitsPerSecond <= 100 ? 'serverless' : 'autoscale'

@@ -28,6 +28,7 @@ public sealed class SizingTests
     [InlineData(100, 8, 800, "'autoscale'", 1000, 1, 4, 40)]
     [InlineData(600, 8, 4800, "'autoscale'", 3000, 1, 4, 40)]
     [InlineData(1000, 8, 8000, "'autoscale'", 4000, 2, 4, 40)]
+    [InlineData(1000, 10, 10000, "'autoscale'", 5000, 2, 4, 40)]
     [InlineData(5000, 8, 40000, "'autoscale'", 18000, 7, 10, 50)]
     [InlineData(10000, 8, 80000, "'autoscale'", 36000, 13, 20, 90)]
     [InlineData(30000, 8, 240000, "'autoscale'", 108000, 39, 32, 138)]
