@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
@@ -60,13 +62,64 @@ public static class HostValue
     public static IReadOnlyList<string> Bodies(JsonElement? value)
     {
         if (value is null) return [];
+        if (value.Value.ValueKind == JsonValueKind.String && EncodedArray(value.Value) is { } decoded) return decoded;
         var array = Unwrap(value.Value);
         if (array.ValueKind != JsonValueKind.Array)
             return array.ValueKind == JsonValueKind.String ? [array.GetString() ?? ""] : [array.GetRawText()];
+        return Items(array);
+    }
+
+    private static List<string> Items(JsonElement array)
+    {
         var bodies = new List<string>(array.GetArrayLength());
         foreach (var item in array.EnumerateArray())
             bodies.Add(item.ValueKind == JsonValueKind.String ? item.GetString() ?? "" : item.GetRawText());
         return bodies;
+    }
+
+    /// <summary>
+    /// The host's double-encoded batch — a JSON string holding a JSON array — read in one pass: the string is unescaped from
+    /// its raw UTF-8 into a pooled buffer and the array read from there, so a batch of 500 events is not also built as a
+    /// UTF-16 string, a document and a copy of that document. Null when the string does not hold an array (the caller then
+    /// reads it as it is).
+    /// </summary>
+    private static List<string>? EncodedArray(JsonElement value)
+    {
+        var raw = JsonMarshal.GetRawUtf8Value(value);
+        var outer = new Utf8JsonReader(raw);
+        if (!outer.Read() || outer.TokenType != JsonTokenType.String) return null;
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(1, outer.ValueSpan.Length));
+        try
+        {
+            var length = outer.CopyString(buffer);
+            var text = buffer.AsSpan(0, length).TrimStart(" \t\r\n"u8);
+            if (text.IsEmpty || text[0] != (byte)'[') return null;
+            var reader = new Utf8JsonReader(text);
+            var bodies = new List<string>();
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartArray) return null;
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            {
+                if (reader.TokenType == JsonTokenType.String)
+                {
+                    bodies.Add(reader.GetString() ?? "");
+                }
+                else
+                {
+                    // An event that arrived as JSON (a binding without dataType): its raw text.
+                    using var item = JsonDocument.ParseValue(ref reader);
+                    bodies.Add(item.RootElement.GetRawText());
+                }
+            }
+            return bodies;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     public static IReadOnlyList<long> Longs(JsonElement? value)
