@@ -258,7 +258,7 @@ public sealed partial class RuleRunner(
     private async Task<RuleState> EnsureWakeUpAsync(CustomerId customerId, RuleState? before, RuleState after, ImmutableArray<PendingEvaluation> others,
         DateTimeOffset now, CancellationToken ct)
     {
-        var due = others.Select(o => (DateTimeOffset?)(o.At + PendingEvaluation.Lease)).Append(after.WakeUpAt).Min();
+        var due = DueOf(after, others);
         var write = before is null ? due : before.WakeUpToWrite(due, now);
         if (write is not { } at) return after with { WakeUpWritten = before?.WakeUpWritten };
         await wakeUps.WriteAsync(WakeUpStore.For(customerId, at, now), ct).ConfigureAwait(false);
@@ -272,10 +272,13 @@ public sealed partial class RuleRunner(
     private async Task EnsureLeaseWakeUpAsync(CustomerId customerId, RuleState state, ImmutableArray<PendingEvaluation> others, DateTimeOffset now,
         CancellationToken ct)
     {
-        var due = others.Select(o => (DateTimeOffset?)(o.At + PendingEvaluation.Lease)).Append(state.WakeUpAt).Min();
-        if (due is { } at && at != state.WakeUpAt)
+        if (DueOf(state, others) is { } at && at != state.WakeUpAt)
             await wakeUps.WriteAsync(WakeUpStore.For(customerId, at, now), ct).ConfigureAwait(false);
     }
+
+    /// <summary>When the timer must look at the customer: its earliest armed schedule or the end of another writer's lease.</summary>
+    private static DateTimeOffset? DueOf(RuleState state, ImmutableArray<PendingEvaluation> others) =>
+        others.Select(o => (DateTimeOffset?)(o.At + PendingEvaluation.Lease)).Append(state.WakeUpAt).Min();
 
     /// <summary>Writes a batch's stat increments: one patch per rule and day for the whole batch instead of one per customer.</summary>
     public Task FlushAsync(StatsTally tally, CancellationToken ct)

@@ -207,7 +207,7 @@ internal static class CostMeter
             };
             var first = sequences.GetValueOrDefault((hub, partition));
             sequences[(hub, partition)] = first + bodies.Count;
-            return (function, HostPayload.EventHubBatch(hub, partition, first, bodies, "events"));
+            return (function, Payload(hub, partition, first, bodies, "events"));
         }
 
         private (string Function, byte[] Payload) Evaluation(string[] changes)
@@ -215,7 +215,7 @@ internal static class CostMeter
             var hub = Touchpoints.Core.Resources.Hubs.CustomerChanges;
             var first = sequences.GetValueOrDefault((hub, 0));
             sequences[(hub, 0)] = first + changes.Length;
-            return ("EvaluateCustomerChanges", HostPayload.EventHubBatch(hub, 0, first, changes, "changes"));
+            return ("EvaluateCustomerChanges", Payload(hub, 0, first, changes, "changes"));
         }
 
         private async Task<string> RunDueSchedulesAsync()
@@ -225,6 +225,11 @@ internal static class CostMeter
             if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"schedules/run failed with {(int)response.StatusCode}: {text}");
             return text;
         }
+
+        /// <summary>The invocation as the Functions host sends it (<see cref="HostPayloads"/>), made before the measured window.</summary>
+        private static byte[] Payload(string hub, int partition, long first, IReadOnlyList<string> bodies, string binding) =>
+            System.Text.Encoding.UTF8.GetBytes(HostPayloads.EventHubBatch(hub, partition.ToString(CultureInfo.InvariantCulture), first, bodies,
+                enqueuedAt: DateTimeOffset.UtcNow, binding: binding).ToJsonString());
 
         private static IEnumerable<string> Changes(string answer) =>
             JsonNode.Parse(answer)?["Outputs"]?["changes"] is JsonArray changes
@@ -243,36 +248,5 @@ internal static class CostMeter
                 throw new InvalidOperationException($"{function} failed with {(int)response.StatusCode}: {text[..Math.Min(text.Length, 400)]}");
             return text;
         }
-    }
-}
-
-/// <summary>An Event Hubs trigger's invocation as the Functions host sends it: the batch and its metadata double-encoded.</summary>
-internal static class HostPayload
-{
-    public static byte[] EventHubBatch(string hub, int partition, long firstSequence, IReadOnlyList<string> bodies, string bindingName)
-    {
-        var enqueued = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
-        JsonNode Encode(JsonArray array) => JsonValue.Create(array.ToJsonString())!;
-        var payload = new JsonObject
-        {
-            ["Data"] = new JsonObject { [bindingName] = Encode(new JsonArray([.. bodies.Select(b => JsonValue.Create(b))])) },
-            ["Metadata"] = new JsonObject
-            {
-                ["PartitionContext"] = new JsonObject
-                {
-                    ["FullyQualifiedNamespace"] = "touchpoints-cost.servicebus.windows.net",
-                    ["EventHubName"] = hub,
-                    ["ConsumerGroup"] = "$Default",
-                    ["PartitionId"] = partition.ToString(CultureInfo.InvariantCulture),
-                },
-                ["SequenceNumberArray"] = Encode(new JsonArray([.. bodies.Select((_, i) => JsonValue.Create(firstSequence + i))])),
-                ["OffsetArray"] = Encode(new JsonArray([.. bodies.Select((_, i) => JsonValue.Create(((firstSequence + i) * 512).ToString(CultureInfo.InvariantCulture)))])),
-                ["PartitionKeyArray"] = Encode(new JsonArray([.. bodies.Select(_ => (JsonNode?)null)])),
-                ["EnqueuedTimeUtcArray"] = Encode(new JsonArray([.. bodies.Select(_ => JsonValue.Create(enqueued))])),
-                ["PropertiesArray"] = Encode(new JsonArray([.. bodies.Select(_ => new JsonObject())])),
-                ["SystemPropertiesArray"] = Encode(new JsonArray([.. bodies.Select(_ => new JsonObject())])),
-            },
-        };
-        return System.Text.Encoding.UTF8.GetBytes(payload.ToJsonString());
     }
 }

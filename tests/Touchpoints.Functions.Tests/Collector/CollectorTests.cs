@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using static Touchpoints.Functions.Tests.HttpPayloads;
+using static Touchpoints.Testing.HttpPayloads;
 
 namespace Touchpoints.Functions.Tests.Collector;
 

@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Touchpoints.Core.Collection;
 using Touchpoints.Core.Identity;
-using static Touchpoints.Functions.Tests.HttpPayloads;
+using static Touchpoints.Testing.HttpPayloads;
 
 namespace Touchpoints.Functions.Tests.Hostile;
 

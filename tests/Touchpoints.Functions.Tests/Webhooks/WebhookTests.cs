@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Touchpoints.Core.Collection;
 using Touchpoints.Functions.Tests.Collector;
-using static Touchpoints.Functions.Tests.HttpPayloads;
+using static Touchpoints.Testing.HttpPayloads;
 
 namespace Touchpoints.Functions.Tests.Webhooks;
 

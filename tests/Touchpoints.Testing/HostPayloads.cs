@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Touchpoints.Functions.Tests;
+namespace Touchpoints.Testing;
 
 /// <summary>Builds invocations exactly as the Functions host sends them for an Event Hubs trigger.</summary>
 public static class HostPayloads
@@ -12,8 +12,9 @@ public static class HostPayloads
     /// <paramref name="plain"/> sends them as plain JSON arrays instead, which the handler must accept too.
     /// </summary>
     public static JsonObject EventHubBatch(string hub, string partitionId, long firstSequence, IReadOnlyList<string> bodies, bool plain = false,
-        DateTimeOffset? enqueuedAt = null)
+        DateTimeOffset? enqueuedAt = null, string binding = "events")
     {
+        ArgumentNullException.ThrowIfNull(bodies);
         var enqueued = (enqueuedAt ?? DateTimeOffset.UtcNow).ToUniversalTime();
         var sequences = new JsonArray([.. bodies.Select((_, i) => JsonValue.Create(firstSequence + i))]);
         var offsets = new JsonArray([.. bodies.Select((_, i) => JsonValue.Create(((firstSequence + i) * 512).ToString(System.Globalization.CultureInfo.InvariantCulture)))]);
@@ -24,7 +25,7 @@ public static class HostPayloads
         JsonNode Encode(JsonArray array) => plain ? array : JsonValue.Create(array.ToJsonString())!;
         return new JsonObject
         {
-            ["Data"] = new JsonObject { ["events"] = Encode(events) },
+            ["Data"] = new JsonObject { [binding] = Encode(events) },
             ["Metadata"] = new JsonObject
             {
                 ["PartitionContext"] = new JsonObject
