@@ -4,12 +4,10 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
-using Microsoft.Azure.Cosmos;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Touchpoints.Functions;
-using Touchpoints.Functions.Storage;
 using Touchpoints.Testing;
 
 namespace Touchpoints.Benchmarks.Cost;
@@ -63,17 +61,7 @@ internal static class CostMeter
             builder.Configuration.AddInMemoryCollection(settings);
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
             // The app's own client, with the meter in its pipeline: the stores are what is measured, not a copy of them.
-            builder.Services.AddSingleton(sp =>
-            {
-                var cosmosOptions = new CosmosOptions
-                {
-                    AccountEndpoint = cosmos.Endpoint.ToString(), AccountKey = cosmos.Key, DatabaseName = database,
-                    ConnectionMode = ConnectionMode.Gateway, LimitToEndpoint = true,
-                };
-                var clientOptions = StorageRegistration.ClientOptions(cosmosOptions);
-                clientOptions.HttpClientFactory = () => new HttpClient(meter, disposeHandler: false);
-                return StorageRegistration.CreateClient(cosmosOptions, clientOptions);
-            });
+            builder.Services.AddSingleton(_ => AppCosmosClient.Through(cosmos, meter));
         });
         await app.StartAsync().ConfigureAwait(false);
         using var http = app.GetTestClient();

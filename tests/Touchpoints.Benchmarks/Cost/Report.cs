@@ -8,13 +8,14 @@ internal static class Report
     public static void Print(CostMeter.Options options, IReadOnlyList<PublishedEvent> events, CostMeter.Phase ingestion, CostMeter.Phase rules, CostMeter.Phase timer)
     {
         double perEvent(double x) => x / events.Count;
+        var phases = new[] { ("ingestion", ingestion), ("rules", rules), ("timer", timer) };
         var w = Console.Out;
         w.WriteLine();
         w.WriteLine(Line($"measured: {events.Count:N0} events ({Mix(events)}) after {options.Warmup:N0} warm-up events"));
         w.WriteLine(Line($"  ingestion: {ingestion.Invocations:N0} invocations, {ingestion.Elapsed.TotalSeconds:0.0} s; rules: {rules.Messages:N0} customer-changes in {rules.Invocations:N0} invocations, {rules.Elapsed.TotalSeconds:0.0} s; timer: {timer.Invocations:N0} runs, {timer.Elapsed.TotalSeconds:0.0} s"));
         w.WriteLine();
         w.WriteLine(Line($"{"function",-10} {"container",-15} {"operation",-9} {"status",6} {"req/event",10} {"KB out/ev",10} {"KB in/ev",10} {"RU/event",9}"));
-        foreach (var (name, phase) in new[] { ("ingestion", ingestion), ("rules", rules), ("timer", timer) })
+        foreach (var (name, phase) in phases)
         {
             foreach (var (key, t) in phase.Requests.OrderByDescending(r => r.Value.RequestUnits))
             {
@@ -26,7 +27,7 @@ internal static class Report
         var all = ingestion.Requests.Concat(rules.Requests).Concat(timer.Requests).ToArray();
         double Sum(IEnumerable<KeyValuePair<string, RequestMeter.Tally>> tallies, Func<RequestMeter.Tally, double> f) => tallies.Sum(t => f(t.Value));
         bool Status(string key, params string[] codes) => codes.Contains(key.Split(' ')[2]);
-        foreach (var (name, phase) in new[] { ("ingestion", ingestion), ("rules", rules), ("timer", timer) })
+        foreach (var (name, phase) in phases)
         {
             w.WriteLine(Line($"{name,-10} {perEvent(Sum(phase.Requests, t => t.RequestUnits)),6:0.00} RU/event, {perEvent(Sum(phase.Requests, t => t.Count)),6:0.000} requests/event, {perEvent(Sum(phase.Requests, t => t.BytesSent)) / 1024,6:0.00} KB written/event, {perEvent(Sum(phase.Requests, t => t.BytesReceived)) / 1024,6:0.00} KB read/event"));
             w.WriteLine(Line($"{"",-10} {phase.Cpu.TotalMilliseconds / events.Count,6:0.000} ms CPU/event, {perEvent(phase.Allocated) / 1024,6:0.0} KB allocated/event, {phase.Gen2} gen-2 collections, {events.Count / Math.Max(0.001, phase.Elapsed.TotalSeconds),8:N0} events/s"));

@@ -80,14 +80,7 @@ public sealed class RulesFixture : IAsyncLifetime
             queueOptions.AddPolicy(Sent, HttpPipelinePosition.PerCall);
             builder.Services.AddSingleton(queueOptions);
             // The app's Cosmos DB client with the gate in its HTTP pipeline: tests pin what a batch costs in requests.
-            var cosmosOptions = new CosmosOptions
-            {
-                AccountEndpoint = cosmos!.Endpoint.ToString(), AccountKey = cosmos.Key, DatabaseName = Database,
-                ConnectionMode = ConnectionMode.Gateway, LimitToEndpoint = true,
-            };
-            var clientOptions = StorageRegistration.ClientOptions(cosmosOptions);
-            clientOptions.HttpClientFactory = () => new HttpClient(Gate, disposeHandler: false);
-            builder.Services.AddSingleton(StorageRegistration.CreateClient(cosmosOptions, clientOptions));
+            builder.Services.AddSingleton(AppCosmosClient.Through(cosmos!, Gate));
             builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
             {
                 ["Cosmos:AccountEndpoint"] = cosmos!.Endpoint.ToString(),

@@ -6,7 +6,6 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.Azure.Cosmos;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Touchpoints.Functions.Storage;
 using Touchpoints.Functions.Ingestion;
 using Touchpoints.FunctionsHost.Emulators;
 
@@ -38,14 +37,7 @@ public sealed class GatedHandlerFixture : IAsyncLifetime, IDisposable
         {
             builder.WebHost.UseTestServer();
             builder.Configuration.AddInMemoryCollection(settings);
-            var options = new CosmosOptions
-            {
-                AccountEndpoint = cosmos.Endpoint.ToString(), AccountKey = cosmos.Key,
-                ConnectionMode = ConnectionMode.Gateway, LimitToEndpoint = true,
-            };
-            var clientOptions = StorageRegistration.ClientOptions(options);
-            clientOptions.HttpClientFactory = () => new HttpClient(Gate, disposeHandler: false);
-            builder.Services.AddSingleton(StorageRegistration.CreateClient(options, clientOptions));
+            builder.Services.AddSingleton(AppCosmosClient.Through(cosmos, Gate));
         });
         await app.StartAsync();
         host = app.GetTestClient();
