@@ -51,7 +51,6 @@ public sealed partial class DecisionsJsonContext : JsonSerializerContext
     AllowDuplicateProperties = false,
     ReadCommentHandling = JsonCommentHandling.Skip,
     Converters = [typeof(UtcTimestampConverter)])]
-[JsonSerializable(typeof(SegmentMessage))]
 [JsonSerializable(typeof(SocialMessage))]
 [JsonSerializable(typeof(CrmMessage))]
 internal sealed partial class WireJsonContext : JsonSerializerContext;

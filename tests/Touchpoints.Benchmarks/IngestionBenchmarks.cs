@@ -1,6 +1,7 @@
 using Touchpoints.Core.Identity;
 using System.Collections.Immutable;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using BenchmarkDotNet.Attributes;
 using Touchpoints.Core;
 using Touchpoints.Core.Events;
@@ -41,14 +42,17 @@ public class IngestionBenchmarks
         }
     }
 
-    /// <summary>The floor: what System.Text.Json alone costs to turn the bodies into wire DTOs.</summary>
+    /// <summary>
+    /// The floor: what System.Text.Json alone costs to turn the bodies into wire DTOs (<see cref="SegmentWireShape"/>, the
+    /// shape the parser deserialized into before its one-pass reader, so the baseline stays the same measure).
+    /// </summary>
     [Benchmark(Baseline = true)]
     [BenchmarkCategory("Batch1000")]
     public int DeserializeOnly()
     {
         var count = 0;
         foreach (var item in incoming)
-            if (JsonSerializer.Deserialize(item.Body, WireJsonContext.Default.SegmentMessage) is not null) count++;
+            if (JsonSerializer.Deserialize(item.Body, BaselineJsonContext.Default.SegmentWireShape) is not null) count++;
         return count;
     }
 
@@ -86,3 +90,43 @@ public class IngestionBenchmarks
         return journalEntries;
     }
 }
+
+/// <summary>A Segment message deserialized with the doors' options and converters: the members read, property bags as elements.</summary>
+internal sealed class SegmentWireShape
+{
+    public string? Type { get; set; }
+    [JsonConverter(typeof(StringOrNumberConverter))] public string? MessageId { get; set; }
+    [JsonConverter(typeof(StringOrNumberConverter))] public string? AnonymousId { get; set; }
+    [JsonConverter(typeof(StringOrNumberConverter))] public string? UserId { get; set; }
+    [JsonConverter(typeof(StringOrNumberConverter))] public string? PreviousId { get; set; }
+    [JsonConverter(typeof(StringOrNumberConverter))] public string? GroupId { get; set; }
+    public string? Event { get; set; }
+    public string? Name { get; set; }
+    public Dictionary<string, JsonElement>? Properties { get; set; }
+    public Dictionary<string, JsonElement>? Traits { get; set; }
+    public SegmentWireContext? Context { get; set; }
+    public DateTimeOffset? Timestamp { get; set; }
+    public DateTimeOffset? OriginalTimestamp { get; set; }
+    public DateTimeOffset? SentAt { get; set; }
+    public DateTimeOffset? ReceivedAt { get; set; }
+}
+
+internal sealed class SegmentWireContext
+{
+    public Dictionary<string, JsonElement>? Page { get; set; }
+    public Dictionary<string, JsonElement>? Campaign { get; set; }
+    public Dictionary<string, JsonElement>? Traits { get; set; }
+    public string? UserAgent { get; set; }
+    public string? Ip { get; set; }
+    public string? Locale { get; set; }
+    public string? Timezone { get; set; }
+}
+
+[JsonSourceGenerationOptions(
+    JsonSerializerDefaults.Web,
+    AllowTrailingCommas = true,
+    AllowDuplicateProperties = false,
+    ReadCommentHandling = JsonCommentHandling.Skip,
+    Converters = [typeof(UtcTimestampConverter)])]
+[JsonSerializable(typeof(SegmentWireShape))]
+internal sealed partial class BaselineJsonContext : JsonSerializerContext;

@@ -149,11 +149,14 @@ internal sealed class UtcTimestampConverter : JsonConverter<DateTimeOffset>
     public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
         if (reader.TokenType != JsonTokenType.String) throw new JsonException($"expected an ISO 8601 time, found {reader.TokenType}");
-        var text = reader.GetString();
-        return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) && text!.Contains('T', StringComparison.OrdinalIgnoreCase)
+        return Parse(reader.GetString()!);
+    }
+
+    /// <summary>An ISO 8601 time (date and time, <c>T</c> between them); without an offset, UTC.</summary>
+    public static DateTimeOffset Parse(string text) =>
+        DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) && text.Contains('T', StringComparison.OrdinalIgnoreCase)
             ? at
             : throw new JsonException($"'{text}' is not an ISO 8601 time");
-    }
 
     public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) => writer.WriteStringValue(value);
 }

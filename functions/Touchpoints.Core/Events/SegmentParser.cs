@@ -5,38 +5,6 @@ using Touchpoints.Core.Identity;
 
 namespace Touchpoints.Core.Events;
 
-/// <summary>A Segment Spec message as it arrives (https://segment.com/docs/connections/spec/common/).</summary>
-internal sealed class SegmentMessage
-{
-    [System.Text.Json.Serialization.JsonPropertyName(IngestedEvent.ScopeMember)] public string? Scope { get; set; }
-    public string? Type { get; set; }
-    [JsonConverter(typeof(StringOrNumberConverter))] public string? MessageId { get; set; }
-    [JsonConverter(typeof(StringOrNumberConverter))] public string? AnonymousId { get; set; }
-    [JsonConverter(typeof(StringOrNumberConverter))] public string? UserId { get; set; }
-    [JsonConverter(typeof(StringOrNumberConverter))] public string? PreviousId { get; set; }
-    [JsonConverter(typeof(StringOrNumberConverter))] public string? GroupId { get; set; }
-    public string? Event { get; set; }
-    public string? Name { get; set; }
-    public Dictionary<string, JsonElement>? Properties { get; set; }
-    public Dictionary<string, JsonElement>? Traits { get; set; }
-    public SegmentContext? Context { get; set; }
-    public DateTimeOffset? Timestamp { get; set; }
-    public DateTimeOffset? OriginalTimestamp { get; set; }
-    public DateTimeOffset? SentAt { get; set; }
-    public DateTimeOffset? ReceivedAt { get; set; }
-}
-
-internal sealed class SegmentContext
-{
-    public Dictionary<string, JsonElement>? Page { get; set; }
-    public Dictionary<string, JsonElement>? Campaign { get; set; }
-    public Dictionary<string, JsonElement>? Traits { get; set; }
-    public string? UserAgent { get; set; }
-    public string? Ip { get; set; }
-    public string? Locale { get; set; }
-    public string? Timezone { get; set; }
-}
-
 /// <summary>Turns Segment Spec messages into <see cref="WebEvent"/>s, correcting device clock skew as Segment does.</summary>
 public static class SegmentParser
 {
@@ -59,7 +27,9 @@ public static class SegmentParser
 
     public static ParseResult Parse(string body, ArrivalContext arrival)
     {
-        var message = EventParser.Deserialize(body, WireJsonContext.Default.SegmentMessage, out var malformed);
+        if (string.IsNullOrWhiteSpace(body)) return ParseResult.Invalid(null, "$", "the body is empty");
+        if (JsonText.HasLoneSurrogate(body)) return ParseResult.Invalid(null, "$", JsonText.LoneSurrogateMessage);
+        var message = SegmentReader.Read(body, out var malformed);
         if (message is null) return ParseResult.Invalid(null, [malformed!]);
 
         var errors = new List<ValidationError>();
@@ -122,13 +92,13 @@ public static class SegmentParser
         if (commerce is not null)
         {
             // A number too large for a decimal reads as absent; it must be refused, not ignored.
-            foreach (var name in (ReadOnlySpan<string>)["price", "total", "revenue", "value", "quantity"])
-                if (message.Properties?.TryGetValue(name, out var raw) == true && raw.ValueKind == JsonValueKind.Number && !raw.TryGetDecimal(out _))
+            foreach (var (member, name) in AmountMembers)
+                if (message.Properties?.IsNumberOutOfRange(member) == true)
                     errors.Add(new($"$.properties.{name}", $"must be between -{EventParser.MaxAmount} and {EventParser.MaxAmount}"));
             EventParser.CheckAmount(commerce.Price, "$.properties.price", errors);
             EventParser.CheckAmount(commerce.Total, "$.properties.total", errors);
             EventParser.CheckAmount(commerce.Revenue, "$.properties.revenue", errors);
-            if (Loose.Decimal(message.Properties, "quantity") is < -EventParser.MaxQuantity or > EventParser.MaxQuantity)
+            if (message.Properties?.Decimal(BagMember.Quantity) is < -EventParser.MaxQuantity or > EventParser.MaxQuantity)
                 errors.Add(new("$.properties.quantity", $"must be between -{EventParser.MaxQuantity} and {EventParser.MaxQuantity}"));
         }
 
@@ -138,11 +108,11 @@ public static class SegmentParser
         var pageBag = message.Context?.Page;
         var page = call is WebCall.Page or WebCall.Screen || pageBag is not null
             ? new PageContext(
-                Loose.String(properties, "path") ?? Loose.String(pageBag, "path"),
-                Loose.String(properties, "url") ?? Loose.String(pageBag, "url"),
-                Loose.String(properties, "title") ?? Loose.String(pageBag, "title") ?? message.Name,
-                Loose.String(properties, "referrer") ?? Loose.String(pageBag, "referrer"),
-                Loose.String(properties, "search") ?? Loose.String(pageBag, "search"))
+                properties?.String(BagMember.Path) ?? pageBag?.String(BagMember.Path),
+                properties?.String(BagMember.Url) ?? pageBag?.String(BagMember.Url),
+                properties?.String(BagMember.Title) ?? pageBag?.String(BagMember.Title) ?? message.Name,
+                properties?.String(BagMember.Referrer) ?? pageBag?.String(BagMember.Referrer),
+                properties?.String(BagMember.Search) ?? pageBag?.String(BagMember.Search))
             : null;
 
         return ParseResult.Valid(new WebEvent
@@ -182,53 +152,56 @@ public static class SegmentParser
             span[i..].Fill(' ');
         }).TrimEnd();
 
-    private static Traits ReadTraits(Dictionary<string, JsonElement>? bag, SegmentContext? context)
+    private static readonly (BagMember Member, string Name)[] AmountMembers =
+        [(BagMember.Price, "price"), (BagMember.Total, "total"), (BagMember.Revenue, "revenue"), (BagMember.Value, "value"), (BagMember.Quantity, "quantity")];
+
+    private static Traits ReadTraits(SegmentBag? bag, SegmentContext? context)
     {
-        var first = Loose.String(bag, "firstName") ?? Loose.String(bag, "first_name");
-        var last = Loose.String(bag, "lastName") ?? Loose.String(bag, "last_name");
+        var first = bag?.String(BagMember.FirstName) ?? bag?.String(BagMember.FirstNameSnake);
+        var last = bag?.String(BagMember.LastName) ?? bag?.String(BagMember.LastNameSnake);
         // Only a name given whole, or both parts: one part alone updates that part, and the view composes the name.
-        var name = Loose.String(bag, "name") ?? (first is not null && last is not null ? $"{first} {last}".Trim() : null);
+        var name = bag?.String(BagMember.Name) ?? (first is not null && last is not null ? $"{first} {last}".Trim() : null);
         return new Traits
         {
             Name = name,
             FirstName = first,
             LastName = last,
-            Email = Loose.String(bag, "email"),
-            Phone = Loose.String(bag, "phone"),
+            Email = bag?.String(BagMember.Email),
+            Phone = bag?.String(BagMember.Phone),
             Company = CompanyName(bag),
-            Title = Loose.String(bag, "title"),
+            Title = bag?.String(BagMember.Title),
             Locale = context?.Locale,
-            Timezone = Loose.String(bag, "timezone") ?? context?.Timezone,
+            Timezone = bag?.String(BagMember.Timezone) ?? context?.Timezone,
         };
     }
 
     // Segment's reserved "company" trait is an object ({ name, id, industry, employee_count }); many SDK users send a string.
-    private static string? CompanyName(Dictionary<string, JsonElement>? bag) =>
-        bag is not null && bag.TryGetValue("company", out var company)
-            ? company.ValueKind == JsonValueKind.Object && company.TryGetProperty("name", out var n) ? Loose.String(n) : Loose.String(company)
+    private static string? CompanyName(SegmentBag? bag) =>
+        bag is not null && bag.TryGet(BagMember.Company, out var company)
+            ? company.Kind == JsonTokenType.StartObject ? company.ObjectName : bag.String(BagMember.Company)
             : null;
 
-    private static Campaign? ReadCampaign(Dictionary<string, JsonElement>? bag)
+    private static Campaign? ReadCampaign(SegmentBag? bag)
     {
         if (bag is null) return null;
         var campaign = new Campaign(
-            Loose.String(bag, "source"), Loose.String(bag, "medium"), Loose.String(bag, "name"),
-            Loose.String(bag, "term"), Loose.String(bag, "content"));
+            bag.String(BagMember.Source), bag.String(BagMember.Medium), bag.String(BagMember.Name),
+            bag.String(BagMember.Term), bag.String(BagMember.Content));
         return campaign == new Campaign(null, null, null, null, null) ? null : campaign;
     }
 
-    private static Commerce ReadCommerce(Dictionary<string, JsonElement>? p) => new()
+    private static Commerce ReadCommerce(SegmentBag? p) => new()
     {
-        ProductId = Loose.String(p, "product_id") ?? Loose.String(p, "productId"),
-        ProductName = Loose.String(p, "name"),
-        Price = Loose.Decimal(p, "price"),
-        Quantity = Loose.Int(p, "quantity"),
-        CartId = Loose.String(p, "cart_id") ?? Loose.String(p, "cartId"),
-        OrderId = Loose.String(p, "order_id") ?? Loose.String(p, "orderId"),
-        Total = Loose.Decimal(p, "total") ?? Loose.Decimal(p, "revenue") ?? Loose.Decimal(p, "value"),
-        Revenue = Loose.Decimal(p, "revenue"),
-        Currency = Loose.String(p, "currency"),
-        ItemCount = Loose.Count(p, "products"),
-        Query = Loose.String(p, "query"),
+        ProductId = p?.String(BagMember.ProductIdSnake) ?? p?.String(BagMember.ProductId),
+        ProductName = p?.String(BagMember.Name),
+        Price = p?.Decimal(BagMember.Price),
+        Quantity = p?.Int(BagMember.Quantity),
+        CartId = p?.String(BagMember.CartIdSnake) ?? p?.String(BagMember.CartId),
+        OrderId = p?.String(BagMember.OrderIdSnake) ?? p?.String(BagMember.OrderId),
+        Total = p?.Decimal(BagMember.Total) ?? p?.Decimal(BagMember.Revenue) ?? p?.Decimal(BagMember.Value),
+        Revenue = p?.Decimal(BagMember.Revenue),
+        Currency = p?.String(BagMember.Currency),
+        ItemCount = p?.Count(BagMember.Products),
+        Query = p?.String(BagMember.Query),
     };
 }
