@@ -142,6 +142,11 @@ var cosmosContainers = [
   { name: 'rulestats', partitionKey: '/ruleId', indexedPaths: [ '/ruleId/?', '/day/?' ], defaultTtl: 0, share: 1 }
 ]
 
+// Blob containers the functions write: every customer's history (append blobs, kept until the customer is erased).
+var storageBlobContainers = [
+  'history'
+]
+
 // Storage queues the functions read or write.
 var storageQueues = [
   'communications-high'
@@ -199,7 +204,7 @@ module storage './core/storage/storage-account.bicep' = {
     name: '${abbrs.storageStorageAccounts}${resourceToken}'
     location: location
     tags: tags
-    blobContainers: [ deploymentContainerName ]
+    blobContainers: concat([ deploymentContainerName ], storageBlobContainers)
     queues: storageQueues
     roleAssignments: concat([
       // AzureWebJobsStorage: Event Hubs checkpoints, timer locks, the deployment package.
@@ -319,6 +324,8 @@ module functionApp './app/functions.bicep' = {
       Rules__SettleWindow: '00:01:00'
       // How long an applied event's id is remembered per customer: at least the hubs' retention (7 days).
       Ingestion__DedupWindow: '7.00:00:00'
+      // Customers' history: a segment (append blob) per 64 MB; a rebuild reads a customer's segments whole.
+      History__SegmentBytes: '67108864'
       Identity__DefaultPhoneRegion: defaultPhoneRegion
     }, collectorSettings, webhookSettings)
   }

@@ -32,6 +32,7 @@ public static class HandlerApp
         builder.Services.AddCollector(builder.Configuration);
         builder.Services.AddWebhooks(builder.Configuration);
         builder.Services.AddRules(builder.Configuration);
+        builder.Services.AddHistory();
 
         // gzip, deflate and br request bodies (the SDKs that compress by default), decompressed before any endpoint reads them.
         builder.Services.AddRequestDecompression();
@@ -46,6 +47,7 @@ public static class HandlerApp
         app.MapWebhooks();
         app.MapViews();
         app.MapRules();
+        app.MapHistory();
         return app;
     }
 }

@@ -33,6 +33,7 @@ public sealed class HandlerFixture : IAsyncLifetime
 
 
     private CosmosServer? cosmos;
+    private Azurite? azurite;
     private WebApplication? app;
     private AmqpEventHubsEndpoint? eventHubs;
 
@@ -48,6 +49,7 @@ public sealed class HandlerFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         cosmos = await SharedEmulators.CosmosAsync();
+        azurite = await SharedEmulators.AzuriteAsync();
         Hubs.Hub(Touchpoints.Core.Resources.Hubs.WebEvents);
         Hubs.Hub(Touchpoints.Core.Resources.Hubs.CrmEvents);
         eventHubs = AmqpEventHubsEndpoint.Start(Hubs, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
@@ -64,13 +66,15 @@ public sealed class HandlerFixture : IAsyncLifetime
     /// <summary>The handler's settings on this fixture's database.</summary>
     public Dictionary<string, string?> Settings()
     {
-        var settings = Settings(Cosmos, Database);
+        var settings = Settings(Cosmos, azurite ?? throw new InvalidOperationException("Not initialised."), Database);
         settings[SettingNames.EventHubConnection] = eventHubs?.ConnectionString;
         return settings;
     }
 
-    public static Dictionary<string, string?> Settings(CosmosServer cosmos, string database) => new()
+    /// <summary>The handler's settings on <paramref name="database"/> and the assembly's Azurite (customers' history, queues).</summary>
+    public static Dictionary<string, string?> Settings(CosmosServer cosmos, Azurite azurite, string database) => new()
     {
+        ["AzureWebJobsStorage"] = azurite.ConnectionString,
         ["Cosmos:AccountEndpoint"] = cosmos.Endpoint.ToString(),
         ["Cosmos:AccountKey"] = cosmos.Key,
         ["Cosmos:DatabaseName"] = database,

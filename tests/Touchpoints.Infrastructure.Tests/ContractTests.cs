@@ -327,6 +327,16 @@ public sealed class ContractTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Every_blob_container_the_functions_write_is_created()
+    {
+        var infra = await Infra();
+        var containers = infra.Main.Var("storageBlobContainers")!.AsArray().Select(c => (string)c!).ToArray();
+
+        Assert.Equal(Core.Resources.BlobContainers.All.Order(StringComparer.Ordinal), containers.Order(StringComparer.Ordinal));
+        Assert.Contains("storageBlobContainers", Bicep.Text(infra.ModuleParam(StorageModule, "blobContainers")), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_app_owns_its_host_storage_blobs_and_may_use_the_queues()
     {
         var infra = await Infra();

@@ -9,11 +9,14 @@ namespace Touchpoints.Core.Ingestion;
 /// <summary>An event body as the trigger delivered it, with where it sits in its partition.</summary>
 public sealed record IncomingEvent(string Body, EventPosition? Position, DateTimeOffset EnqueuedAt);
 
-/// <summary>A valid event of a batch, with where it sits in its partition and when it reached the hub (the same on every replay).</summary>
+/// <summary>
+/// A valid event of a batch, with where it sits in its partition, when it reached the hub (the same on every replay) and
+/// its body as delivered (kept whole in the customer's history).
+/// </summary>
 public sealed record AcceptedEvent(IngestedEvent Event, EventPosition? Position, DateTimeOffset? ArrivedAt = null, string? Body = null)
 {
     /// <summary>The rejection of an event that passed validation but could not be applied (a bug, or a view it would break).</summary>
-    public Rejection Refused(string reason) => new(Event.Source, Event.EventId, Position, Body ?? "", [new ValidationError("$", reason)]);
+    public Rejection Refused(string reason) => new(Event.Source, Event.EventId, Position, Rejection.Clip(Body ?? ""), [new ValidationError("$", reason)]);
 }
 
 /// <summary>An event refused with its reasons; kept so that nothing sent to us disappears silently.</summary>
@@ -67,7 +70,7 @@ public static class IngestionBatch
             if (result.Event is { } e)
             {
                 // A producer's retry inside one batch: the first copy wins, the second is not an error.
-                if (seen.Add(e.DedupKey)) accepted.Add(new AcceptedEvent(e, item.Position, item.EnqueuedAt, Rejection.Clip(item.Body)));
+                if (seen.Add(e.DedupKey)) accepted.Add(new AcceptedEvent(e, item.Position, item.EnqueuedAt, item.Body));
             }
             else
             {

@@ -51,6 +51,18 @@ public static class Containers
     };
 }
 
+/// <summary>The blob containers of the app's storage account (<c>AzureWebJobsStorage</c>).</summary>
+public static class BlobContainers
+{
+    /// <summary>
+    /// Every customer's history: <c>{customerId}/{segment}</c>, append blobs of the events accepted for that profile, as
+    /// accepted, one chunk per write of its view. Views are rebuilt from it; erasure deletes it.
+    /// </summary>
+    public const string History = "history";
+
+    public static readonly IReadOnlyList<string> All = [History];
+}
+
 /// <summary>The storage queues the rules write: communications by priority tier, and sales alerts.</summary>
 public static class Queues
 {

@@ -57,6 +57,9 @@ public sealed record CustomerView
     public ImmutableArray<string> Segments { get => segments; init => segments = value.IsDefault ? [] : value; }
     private readonly ImmutableArray<string> segments = [];
 
+    /// <summary>The last chunk of this profile's history (<see cref="History.HistoryChunk"/>): where replaying it starts.</summary>
+    public History.HistoryPointer? History { get; init; }
+
     public AppliedEvents Applied { get => applied; init => applied = value ?? AppliedEvents.Empty; }
     private readonly AppliedEvents applied = AppliedEvents.Empty;
 

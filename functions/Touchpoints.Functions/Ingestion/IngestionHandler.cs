@@ -3,6 +3,7 @@ using System.Collections.Immutable;
 using Microsoft.Azure.Cosmos;
 using Microsoft.Extensions.Options;
 using Touchpoints.Core.Events;
+using Touchpoints.Core.History;
 using Touchpoints.Core.Identity;
 using Touchpoints.Core.Ingestion;
 using Touchpoints.Core.Rules;
@@ -24,6 +25,7 @@ public sealed record BatchOutcome(IReadOnlyList<CustomerChanged> Changes, int Ac
 public sealed partial class IngestionHandler(
     CustomerStore customers,
     IdentityStore identities,
+    HistoryStore history,
     RejectionStore rejections,
     RulesProvider rules,
     IOptions<IngestionOptions> options,
@@ -254,10 +256,10 @@ public sealed partial class IngestionHandler(
             // A tombstone is never written again: its survivor takes what would have gone to it.
             if (current?.Document.MergedInto is not null) throw new StaleResolutionException($"{slice.CustomerId} was merged meanwhile");
             var now = clock.GetUtcNow();
+            CustomerSlice Sliced(IReadOnlyList<AcceptedEvent> these, bool withIdentities = true) =>
+                withIdentities ? slice with { Events = these } : slice with { Events = these, Identities = [], Conflicts = [] };
             CustomerUpdate Apply(Versioned<CustomerView>? read, IReadOnlyList<AcceptedEvent> these, bool withIdentities = true) =>
-                IngestionBatch.Apply(read?.Document,
-                    withIdentities ? slice with { Events = these } : slice with { Events = these, Identities = [], Conflicts = [] },
-                    now, compiled, options.Value.DedupWindow);
+                IngestionBatch.Apply(read?.Document, Sliced(these, withIdentities), now, compiled, options.Value.DedupWindow);
             CustomerUpdate? applied;
             try
             {
@@ -278,7 +280,8 @@ public sealed partial class IngestionHandler(
                 {
                     try
                     {
-                        await customers.WriteAsync(merges.View, current?.ETag, ct).ConfigureAwait(false);
+                        var merged = await WithHistoryAsync(current?.Document, Sliced([], withIdentities: false), merges.View, now, ct).ConfigureAwait(false);
+                        await customers.WriteAsync(merged, current?.ETag, ct).ConfigureAwait(false);
                     }
                     catch (ConcurrentUpdateException)
                     {
@@ -290,8 +293,9 @@ public sealed partial class IngestionHandler(
             if (!update.Changed) return null;
             try
             {
-                await customers.WriteAsync(update.View, current?.ETag, ct).ConfigureAwait(false);
-                return update;
+                var view = await WithHistoryAsync(current?.Document, Sliced(events), update.View, now, ct).ConfigureAwait(false);
+                await customers.WriteAsync(view, current?.ETag, ct).ConfigureAwait(false);
+                return update with { View = view };
             }
             catch (ConcurrentUpdateException) when (attempt < MaxAttempts * 2)
             {
@@ -305,6 +309,17 @@ public sealed partial class IngestionHandler(
                 return null;
             }
         }
+    }
+
+    /// <summary>
+    /// Appends what a write folds into <paramref name="read"/> to the customer's history, before the view is written: the
+    /// view then points at it. A write that loses its race leaves its chunk on no chain; a replayed event, already applied,
+    /// is in no slice, so a replay appends nothing.
+    /// </summary>
+    private async Task<CustomerView> WithHistoryAsync(CustomerView? read, CustomerSlice applied, CustomerView written, DateTimeOffset now, CancellationToken ct)
+    {
+        var at = await history.AppendAsync(written.Id, HistoryChunk.Of(read, applied, written.Version, now), ct).ConfigureAwait(false);
+        return written with { History = at };
     }
 
     /// <summary>
@@ -351,6 +366,7 @@ public sealed partial class IngestionHandler(
         StaleResolutionException or ConcurrentUpdateException => true,
         CosmosException c => (int)c.StatusCode is 408 or 410 or 429 or 449 or >= 500,
         HttpRequestException or TimeoutException or OperationCanceledException => true,
+        Azure.RequestFailedException r => r.Status is 0 or 408 or 429 or >= 500,
         _ => false,
     };
 

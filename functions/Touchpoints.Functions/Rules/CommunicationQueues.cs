@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Azure;
-using Azure.Identity;
 using Azure.Storage.Queues;
+using Touchpoints.Functions.Storage;
 using Microsoft.Extensions.Options;
 
 namespace Touchpoints.Functions.Rules;
@@ -37,23 +37,12 @@ public sealed partial class CommunicationQueues
         service = new Lazy<QueueServiceClient>(() => CreateService(configuration, clientOptions));
     }
 
-    /// <summary>
-    /// Locally the connection string <c>AzureWebJobsStorage</c> (Azurite); in Azure the identity-based form the host uses too:
-    /// <c>AzureWebJobsStorage__queueServiceUri</c> or <c>__accountName</c>, with <c>__clientId</c> of the user-assigned identity.
-    /// </summary>
     public static QueueServiceClient CreateService(IConfiguration configuration, QueueClientOptions? clientOptions = null)
     {
-        ArgumentNullException.ThrowIfNull(configuration);
         var options = clientOptions ?? new QueueClientOptions();
         options.MessageEncoding = QueueMessageEncoding.Base64;
-        var section = configuration.GetSection("AzureWebJobsStorage");
-        if (!string.IsNullOrWhiteSpace(section.Value)) return new QueueServiceClient(section.Value, options);
-        var uri = section["queueServiceUri"] is { Length: > 0 } u ? new Uri(u)
-            : section["accountName"] is { Length: > 0 } account ? new Uri($"https://{account}.queue.core.windows.net")
-            : throw new InvalidOperationException(
-                "No queue storage: set AzureWebJobsStorage (a connection string) or AzureWebJobsStorage__queueServiceUri / __accountName.");
-        var credential = new DefaultAzureCredential(new DefaultAzureCredentialOptions { ManagedIdentityClientId = section["clientId"] });
-        return new QueueServiceClient(uri, credential, options);
+        return StorageAccount.Connect(configuration, "queue",
+            connection => new QueueServiceClient(connection, options), (uri, credential) => new QueueServiceClient(uri, credential, options));
     }
 
     public QueueClient Queue(string name) => queues.GetOrAdd(name, n => service.Value.GetQueueClient(n));

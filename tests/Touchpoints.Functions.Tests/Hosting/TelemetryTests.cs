@@ -25,13 +25,14 @@ public sealed class TelemetryTests
     public async Task One_ingestion_invocation_yields_a_trace_under_the_hosts_trace_id_with_cosmos_spans_and_the_operators_metrics()
     {
         var cosmos = await SharedEmulators.CosmosAsync();
+        var azurite = await SharedEmulators.AzuriteAsync();
         var database = SharedEmulators.NewDatabaseName("telemetry");
         var activities = new List<Activity>();
         var metrics = new List<Metric>();
         await using var app = HandlerApp.Build([], builder =>
         {
             builder.WebHost.UseTestServer();
-            builder.Configuration.AddInMemoryCollection(HandlerFixture.Settings(cosmos, database));
+            builder.Configuration.AddInMemoryCollection(HandlerFixture.Settings(cosmos, azurite, database));
             builder.Services.ConfigureOpenTelemetryTracerProvider(t => t.AddInMemoryExporter(activities));
             builder.Services.ConfigureOpenTelemetryMeterProvider(m => m.AddInMemoryExporter(metrics));
         });

@@ -8,6 +8,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Touchpoints.Functions.Ingestion;
 using Touchpoints.FunctionsHost.Emulators;
+using Touchpoints.FunctionsHost.EventHubs;
+using Touchpoints.FunctionsHost.Runtime;
 
 namespace Touchpoints.Functions.Tests.Ingestion.Concurrency;
 
@@ -18,6 +20,10 @@ namespace Touchpoints.Functions.Tests.Ingestion.Concurrency;
 public sealed class GatedHandlerFixture : IAsyncLifetime, IDisposable
 {
     private CosmosServer cosmos = null!;
+    private AmqpEventHubsEndpoint? eventHubs;
+
+    /// <summary>The hubs the handler publishes to itself (an admin operation announcing changes), through the AMQP endpoint.</summary>
+    public InMemoryEventHubs EventHubs { get; } = new(defaultPartitionCount: 4);
     private WebApplication app = null!;
     private HttpClient host = null!;
     private long sequence = 1_000;
@@ -29,10 +35,17 @@ public sealed class GatedHandlerFixture : IAsyncLifetime, IDisposable
 
     public CosmosClient Client { get; private set; } = null!;
 
+    /// <summary>The handler's services (its stores), and its HTTP door for the admin operations.</summary>
+    public IServiceProvider Services => app.Services;
+
+    public HttpClient Host => host;
+
     public async Task InitializeAsync()
     {
         cosmos = await SharedEmulators.CosmosAsync();
-        var settings = HandlerFixture.Settings(cosmos, Database);
+        eventHubs = AmqpEventHubsEndpoint.Start(EventHubs, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        var settings = HandlerFixture.Settings(cosmos, await SharedEmulators.AzuriteAsync(), Database);
+        settings[SettingNames.EventHubConnection] = eventHubs.ConnectionString;
         app = HandlerApp.Build([], builder =>
         {
             builder.WebHost.UseTestServer();
@@ -48,6 +61,7 @@ public sealed class GatedHandlerFixture : IAsyncLifetime, IDisposable
     {
         host.Dispose();
         await app.DisposeAsync();
+        if (eventHubs is not null) await eventHubs.DisposeAsync();
         using (await Client.GetDatabase(Database).DeleteStreamAsync()) { }
         Client.Dispose();
     }
