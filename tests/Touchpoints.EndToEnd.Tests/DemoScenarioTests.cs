@@ -21,6 +21,29 @@ public sealed class DemoScenarioTests(LocalHostFixture fixture, ITestOutputHelpe
     }
 
     [Fact]
+    public async Task Every_customer_of_the_demo_rebuilt_from_its_history_equals_the_view_ingestion_wrote()
+    {
+        var run = await fixture.DemoAsync();
+        var section = Assert.Single(run.Report.Extensions, s => s.Title == DemoExtensions.HistoryTitle);
+        output.WriteLine(string.Join(Environment.NewLine, section.Lines));
+
+        var checkedOnly = await HistoryRebuilds.RebuildAllAsync(fixture.Http, dryRun: true, pageSize: 25, onPage: null, CancellationToken.None);
+        output.WriteLine(checkedOnly.Describe(dryRun: true));
+        Assert.Empty(checkedOnly.Refusals);
+        Assert.Equal(0, checkedOnly.Differs);
+        Assert.True(checkedOnly.Unchanged >= run.Report.Customers.Count, checkedOnly.Describe(dryRun: true));
+        Assert.True(checkedOnly.Events >= run.Report.Channels.Values.Sum(c => c.Accepted) / 2, checkedOnly.Describe(dryRun: true));
+
+        // Rebuilt for real: nothing to write, every view already what its history gives.
+        var rebuilt = await HistoryRebuilds.RebuildAllAsync(fixture.Http, dryRun: false, pageSize: 25, onPage: null, CancellationToken.None);
+        Assert.Equal((0, 0), (rebuilt.Rebuilt, rebuilt.Refused));
+
+        // The local host's command does the same against a running host: 0 when every view is what its history gives.
+        Assert.Equal(0, await Touchpoints.LocalHost.Commands.RebuildCommand.RunAsync(["--dry-run", "--url", fixture.Host.BaseAddress.ToString()], CancellationToken.None));
+        Assert.Equal(2, await Touchpoints.LocalHost.Commands.RebuildCommand.RunAsync(["--page-size"], CancellationToken.None));
+    }
+
+    [Fact]
     public async Task The_demo_at_a_small_size_prints_a_summary_whose_figures_agree()
     {
         var run = await fixture.DemoAsync();

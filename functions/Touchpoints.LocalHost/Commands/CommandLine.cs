@@ -14,6 +14,7 @@ public static class CommandLine
             ["start"] = ("run the function app locally until Ctrl+C", StartCommand.RunAsync),
             ["demo"] = ("run the app, send demo traffic through it and summarise the outcome", DemoCommand.RunAsync),
             ["rules"] = ("rules validate <file>: check a rules document before pushing it", RulesCommand.RunAsync),
+            ["rebuild"] = ("rebuild customer views from their history on a running 'start' ([--customer id] [--dry-run])", RebuildCommand.RunAsync),
         };
 
     public static async Task<int> RunAsync(string[] args)

@@ -21,6 +21,7 @@ public static class DemoExtensions
     public const string QueuesTitle = "Communications and alerts per queue";
     public const string SuppressedTitle = "Suppressed and held out";
     public const string StatsTitle = "Rule statistics";
+    public const string HistoryTitle = "History";
 
     private const int Samples = 3;
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
@@ -41,6 +42,8 @@ public static class DemoExtensions
         var today = DateOnly.FromDateTime(context.Clock.GetUtcNow().UtcDateTime);
         var first = DateOnly.FromDateTime(context.Scenario.Start.UtcDateTime);
         var (version, stats) = await DemoRules.ReadRuleStatsAsync(context.Http, first < today ? first : today, today, cancellationToken).ConfigureAwait(false);
+        // Every view rebuilt from its history (a dry run: nothing written) must equal the view ingestion wrote.
+        var history = await HistoryRebuilds.RebuildAllAsync(context.Http, dryRun: true, pageSize: 100, onPage: null, cancellationToken).ConfigureAwait(false);
 
         var people = new Dictionary<string, DemoCustomer>(StringComparer.Ordinal);
         foreach (var customer in context.Customers)
@@ -51,6 +54,11 @@ public static class DemoExtensions
             new SummarySection(QueuesTitle, QueueLines(queues, scheduled, ids, people, context.Clock.GetUtcNow())),
             new SummarySection(SuppressedTitle, LedgerLines(scheduled)),
             new SummarySection(StatsTitle, StatsLines(version, first, today, stats)),
+            new SummarySection(HistoryTitle,
+            [
+                "every customer rebuilt from its history (POST api/manage/customers/rebuild?dryRun=true): " + history.Describe(dryRun: true),
+                .. history.Refusals.Take(Samples).Select(r => "!! cannot be rebuilt: " + r),
+            ]),
         ];
     }
 
