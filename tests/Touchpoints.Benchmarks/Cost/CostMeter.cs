@@ -7,7 +7,9 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Touchpoints.Functions;
+using Touchpoints.Functions.Storage;
 using Touchpoints.Testing;
 
 namespace Touchpoints.Benchmarks.Cost;
@@ -36,6 +38,7 @@ internal static class CostMeter
         var (startingCosmos, startingAzurite) = (SharedEmulators.CosmosAsync(), SharedEmulators.AzuriteAsync());
         var (cosmos, azurite) = (await startingCosmos.ConfigureAwait(false), await startingAzurite.ConfigureAwait(false));
         var meter = new RequestMeter();
+        var blobs = new BlobMeter();
         var database = SharedEmulators.NewDatabaseName("cost");
         var settings = new Dictionary<string, string?>
         {
@@ -62,6 +65,12 @@ internal static class CostMeter
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
             // The app's own client, with the meter in its pipeline: the stores are what is measured, not a copy of them.
             builder.Services.AddSingleton(_ => AppCosmosClient.Through(cosmos, meter));
+            builder.Services.AddSingleton(sp =>
+            {
+                var blobOptions = new Azure.Storage.Blobs.BlobClientOptions();
+                blobOptions.AddPolicy(blobs, Azure.Core.HttpPipelinePosition.PerRetry);
+                return new HistoryStore(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<IOptions<HistoryOptions>>(), blobOptions);
+            });
         });
         await app.StartAsync().ConfigureAwait(false);
         using var http = app.GetTestClient();
@@ -73,19 +82,19 @@ internal static class CostMeter
 
         await driver.DeliverAsync(warmup).ConfigureAwait(false);
         meter.Reset();
+        blobs.Reset();
         var ingestion = new Phase();
         var rules = new Phase();
         var timer = new Phase();
         await driver.DeliverAsync(measured, meter, ingestion, rules, timer).ConfigureAwait(false);
 
-        Report.Print(options, measured, ingestion, rules, timer);
-        // What the rules queued, beside the ledger's creates above: the rest of the decisions were suppressed or held out.
+        // What the rules queued, beside the ledger's creates: the rest of the decisions were suppressed or held out.
         var queues = new Azure.Storage.Queues.QueueServiceClient(azurite.ConnectionString);
         var queued = 0;
-        foreach (var queue in new[] { Touchpoints.Core.Resources.Queues.CommunicationsHigh, Touchpoints.Core.Resources.Queues.CommunicationsNormal,
-                     Touchpoints.Core.Resources.Queues.CommunicationsLow, Touchpoints.Core.Resources.Queues.SalesAlerts })
+        foreach (var queue in Touchpoints.Core.Resources.Queues.All)
             queued += (await queues.GetQueueClient(queue).GetPropertiesAsync().ConfigureAwait(false)).Value.ApproximateMessagesCount;
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"messages queued by the rules: {queued:N0} over the whole run, warm-up included ({(double)queued / (options.Warmup + options.Events):0.000} per event)"));
+        Report.Print(options, measured, ingestion, rules, timer, blobs,
+            string.Create(CultureInfo.InvariantCulture, $"messages queued by the rules: {queued:N0} over the whole run, warm-up included ({(double)queued / (options.Warmup + options.Events):0.000} per event)"));
         return 0;
     }
 

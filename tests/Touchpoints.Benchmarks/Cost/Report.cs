@@ -5,7 +5,8 @@ namespace Touchpoints.Benchmarks.Cost;
 /// <summary>The cost meter's printout: per ingested event, by function, container, operation and status.</summary>
 internal static class Report
 {
-    public static void Print(CostMeter.Options options, IReadOnlyList<PublishedEvent> events, CostMeter.Phase ingestion, CostMeter.Phase rules, CostMeter.Phase timer)
+    public static void Print(CostMeter.Options options, IReadOnlyList<PublishedEvent> events, CostMeter.Phase ingestion, CostMeter.Phase rules, CostMeter.Phase timer,
+        BlobMeter history, string queued)
     {
         double perEvent(double x) => x / events.Count;
         var phases = new[] { ("ingestion", ingestion), ("rules", rules), ("timer", timer) };
@@ -33,6 +34,11 @@ internal static class Report
             w.WriteLine(Line($"{"",-10} {phase.Cpu.TotalMilliseconds / events.Count,6:0.000} ms CPU/event, {perEvent(phase.Allocated) / 1024,6:0.0} KB allocated/event, {phase.Gen2} gen-2 collections, {events.Count / Math.Max(0.001, phase.Elapsed.TotalSeconds),8:N0} events/s"));
         }
         w.WriteLine(Line($"404s {perEvent(all.Where(a => Status(a.Key, "404")).Sum(a => a.Value.Count)):0.000}/event, refused conditional writes (409, 412) {perEvent(all.Where(a => Status(a.Key, "409", "412")).Sum(a => a.Value.Count)):0.000}/event, throttled (429) {perEvent(all.Where(a => Status(a.Key, "429")).Sum(a => a.Value.Count)):0.000}/event"));
+        // Blob Storage's list prices (hot tier, LRS): $0.065 per 10,000 writes (creates, appends), $0.005 per 10,000 reads.
+        var writes = history.Requests.Where(r => r.Key.StartsWith("append", StringComparison.Ordinal) || r.Key.StartsWith("create", StringComparison.Ordinal)).Sum(r => r.Value.Count);
+        var historyRequests = history.Requests.Sum(r => r.Value.Count);
+        w.WriteLine(Line($"history (Blob Storage): {perEvent(historyRequests):0.000} requests/event ({string.Join(", ", history.Requests.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => FormattableString.Invariant($"{r.Key} {perEvent(r.Value.Count):0.000}")))}), {perEvent(history.Requests.Sum(r => r.Value.Bytes)) / 1024:0.00} KB appended/event; ${perEvent(writes) * 1e6 * 0.065 / 10_000:0.00} per million events at $0.065 per 10,000 writes"));
+        w.WriteLine(queued);
         var ru = perEvent(Sum(all, t => t.RequestUnits));
         var requests = perEvent(Sum(all, t => t.Count));
         var cpu = (ingestion.Cpu + rules.Cpu + timer.Cpu).TotalMilliseconds / events.Count;
