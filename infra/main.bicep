@@ -134,12 +134,14 @@ var cosmosContainers = [
   { name: 'customers', partitionKey: '/id', indexedPaths: [], defaultTtl: 0, share: 45 }
   { name: 'identities', partitionKey: '/id', indexedPaths: [], defaultTtl: 0, share: 25 }
   { name: 'rejected', partitionKey: '/source', indexedPaths: [ '/source/?', '/partition/?', '/reason/?', '/rejectedAt/?' ], defaultTtl: rejectedRetentionDays * 86400, share: 1 }
-  { name: 'webhooks', partitionKey: '/source', indexedPaths: [], defaultTtl: -1, share: 1 }
+  { name: 'webhooks', partitionKey: '/source', indexedPaths: [ '/eventId/?' ], defaultTtl: -1, share: 1 }
   { name: 'config', partitionKey: '/id', indexedPaths: [], defaultTtl: 0, share: 1 }
   { name: 'communications', partitionKey: '/customerId', indexedPaths: [ '/customerId/?', '/status/?', '/createdAt/?' ], defaultTtl: 0, share: 20 }
   // Wake-ups by due minute and shard ('2026-11-22T10:15|3'): the timer reads only the buckets that are due.
-  { name: 'wakeups', partitionKey: '/bucket', indexedPaths: [ '/bucket/?' ], defaultTtl: -1, share: 8 }
+  { name: 'wakeups', partitionKey: '/bucket', indexedPaths: [ '/bucket/?', '/customerId/?' ], defaultTtl: -1, share: 8 }
   { name: 'rulestats', partitionKey: '/ruleId', indexedPaths: [ '/ruleId/?', '/day/?' ], defaultTtl: 0, share: 1 }
+  // Data subjects' requests: erasures and their receipts (kept: they are the proof), the suppression list of keyed hashes.
+  { name: 'privacy', partitionKey: '/id', indexedPaths: [ '/type/?' ], defaultTtl: -1, share: 1 }
 ]
 
 // Blob containers the functions write: every customer's history (append blobs, kept until the customer is erased).
@@ -153,6 +155,7 @@ var storageQueues = [
   'communications-normal'
   'communications-low'
   'sales-alerts'
+  'erasures'
 ]
 
 // Built-in role definition ids.
@@ -326,6 +329,10 @@ module functionApp './app/functions.bicep' = {
       Ingestion__DedupWindow: '7.00:00:00'
       // Customers' history: a segment (append blob) per 64 MB; a rebuild reads a customer's segments whole.
       History__SegmentBytes: '67108864'
+      // The key of the suppression list's hashes: fixed for the life of the environment (changing it forgets every
+      // suppression), never sent anywhere; the hashes are useless without it.
+      Privacy__SuppressionSalt: '${uniqueString(subscription().id, environmentName, 'suppression')}${uniqueString(resourceToken, 'salt')}'
+      Privacy__RefreshInterval: '00:00:30'
       Identity__DefaultPhoneRegion: defaultPhoneRegion
     }, collectorSettings, webhookSettings)
   }

@@ -3,6 +3,7 @@ using Touchpoints.Functions.Collector;
 using Touchpoints.Functions.Storage;
 using Touchpoints.Functions.Hosting;
 using Touchpoints.Functions.Ingestion;
+using Touchpoints.Functions.Privacy;
 using Touchpoints.Functions.Rules;
 using Touchpoints.Functions.Views;
 using Touchpoints.Functions.Webhooks;
@@ -33,6 +34,7 @@ public static class HandlerApp
         builder.Services.AddWebhooks(builder.Configuration);
         builder.Services.AddRules(builder.Configuration);
         builder.Services.AddHistory();
+        builder.Services.AddPrivacy(builder.Configuration);
 
         // gzip, deflate and br request bodies (the SDKs that compress by default), decompressed before any endpoint reads them.
         builder.Services.AddRequestDecompression();
@@ -48,6 +50,7 @@ public static class HandlerApp
         app.MapViews();
         app.MapRules();
         app.MapHistory();
+        app.MapPrivacy();
         return app;
     }
 }

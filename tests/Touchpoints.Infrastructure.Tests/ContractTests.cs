@@ -269,7 +269,10 @@ public sealed class ContractTests(ITestOutputHelper output)
 
         Assert.Empty(Indexed("customers"));
         Assert.Empty(Indexed("identities"));
-        Assert.Empty(Indexed("webhooks"));
+        // Erasure finds a person's webhook deliveries by event id, and their wake-ups by customer.
+        Assert.Equal(["/eventId/?"], Indexed("webhooks").Select(p => (string?)p));
+        Assert.Contains("/customerId/?", Indexed("wakeups").Select(p => (string?)p));
+        Assert.Equal(["/type/?"], Indexed("privacy").Select(p => (string?)p));
         Assert.Contains("/source/?", Indexed("rejected").Select(p => (string?)p));
         Assert.Contains("/partition/?", Indexed("rejected").Select(p => (string?)p));
         Assert.Equal("rejectedRetentionDays * 86400", Bicep.Text(containers["rejected"]["defaultTtl"]));

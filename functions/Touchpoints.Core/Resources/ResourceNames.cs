@@ -37,6 +37,8 @@ public static class Containers
     public const string WakeUps = "wakeups";
     /// <summary>Per rule and day, the decision and conversion counters (<c>/ruleId</c>).</summary>
     public const string RuleStats = "rulestats";
+    /// <summary>Data subjects' requests: erasures with their receipts, and the suppression list (<c>/id</c>).</summary>
+    public const string Privacy = "privacy";
 
     public static readonly IReadOnlyDictionary<string, string> PartitionKeys = new Dictionary<string, string>
     {
@@ -48,6 +50,7 @@ public static class Containers
         [Communications] = "/customerId",
         [WakeUps] = "/bucket",
         [RuleStats] = "/ruleId",
+        [Privacy] = "/id",
     };
 }
 
@@ -70,10 +73,15 @@ public static class Queues
     public const string CommunicationsNormal = "communications-normal";
     public const string CommunicationsLow = "communications-low";
     public const string SalesAlerts = "sales-alerts";
+    /// <summary>Erasure requests, carried out by <c>ErasePeople</c> in two passes.</summary>
+    public const string Erasures = "erasures";
 
     public static readonly IReadOnlyList<string> Communications = [CommunicationsHigh, CommunicationsNormal, CommunicationsLow];
 
-    public static readonly IReadOnlyList<string> All = [.. Communications, SalesAlerts];
+    /// <summary>The queues holding messages about customers (what erasure must reach).</summary>
+    public static readonly IReadOnlyList<string> Messages = [.. Communications, SalesAlerts];
+
+    public static readonly IReadOnlyList<string> All = [.. Messages, Erasures];
 }
 
 /// <summary>The names of the settings the app and its tools share (as environment variables: <c>__</c> separates sections).</summary>

@@ -62,6 +62,7 @@ public sealed class TouchpointsMetrics : IDisposable
     private readonly Counter<long> accepted;
     private readonly Counter<long> rejected;
     private readonly Counter<long> merges;
+    private readonly Counter<long> suppressed;
     private readonly Counter<long> conflicts;
     private readonly Histogram<int> batchSize;
     private readonly Histogram<double> batchDuration;
@@ -72,6 +73,7 @@ public sealed class TouchpointsMetrics : IDisposable
     {
         accepted = meter.CreateCounter<long>("touchpoints.events.accepted", "{event}", "Events applied to customer views, per source");
         rejected = meter.CreateCounter<long>("touchpoints.events.rejected", "{event}", "Events refused and kept in 'rejected', per source and reason");
+        suppressed = meter.CreateCounter<long>("touchpoints.events.suppressed", "{event}", "Events of erased people dropped at ingestion, per source");
         merges = meter.CreateCounter<long>("touchpoints.identity.merges", "{merge}", "Profiles merged into another");
         conflicts = meter.CreateCounter<long>("touchpoints.identity.conflicts", "{conflict}", "Identifiers kept apart (two values of an exclusive type)");
         batchSize = meter.CreateHistogram<int>("touchpoints.ingestion.batch.size", "{event}", "Events per ingestion invocation, per source");
@@ -89,6 +91,8 @@ public sealed class TouchpointsMetrics : IDisposable
         foreach (var reason in rejectedReasons.GroupBy(r => r, StringComparer.Ordinal))
             rejected.Add(reason.Count(), tag, new("reason", reason.Key));
     }
+
+    public void Suppressed(string source, int count) => suppressed.Add(count, new KeyValuePair<string, object?>("source", source));
 
     public void Lag(string source, TimeSpan arrivalToWritten) => lag.Record(Math.Max(0, arrivalToWritten.TotalSeconds), new KeyValuePair<string, object?>("source", source));
 

@@ -26,6 +26,7 @@ public sealed partial class IngestionHandler(
     CustomerStore customers,
     IdentityStore identities,
     HistoryStore history,
+    PrivacyStore privacy,
     RejectionStore rejections,
     RulesProvider rules,
     IOptions<IngestionOptions> options,
@@ -41,7 +42,15 @@ public sealed partial class IngestionHandler(
     {
         var started = clock.GetTimestamp();
         var sourceName = source.ToString().ToLowerInvariant();
-        var (accepted, rejected) = IngestionBatch.Parse(source, batch, clock.GetUtcNow(), identity.Value.PhoneRegion);
+        var (parsed, rejected) = IngestionBatch.Parse(source, batch, clock.GetUtcNow(), identity.Value.PhoneRegion);
+        // Events of erased people are dropped, counted, never stored: the suppression list holds their identifiers' hashes.
+        var suppressed = await privacy.SuppressedAsync(ct).ConfigureAwait(false);
+        var accepted = parsed.Where(a => !a.Event.Identifiers.Any(i => suppressed(i.Key))).ToList();
+        if (accepted.Count < parsed.Count)
+        {
+            LogSuppressed(logger, source, parsed.Count - accepted.Count);
+            metrics.Suppressed(sourceName, parsed.Count - accepted.Count);
+        }
         foreach (var r in rejected) LogRejected(logger, source, r.EventId, r.Errors);
         if (rejected.Count > 0) await rejections.SaveAsync(rejected, ct).ConfigureAwait(false);
         if (accepted.Count == 0)
@@ -375,6 +384,9 @@ public sealed partial class IngestionHandler(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Rejected {Source} event {EventId}: {Reason}")]
     private static partial void LogRejected(ILogger logger, EventSource source, string? eventId, IReadOnlyList<ValidationError> reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Dropped {Count} {Source} events of erased people (suppressed identifiers)")]
+    private static partial void LogSuppressed(ILogger logger, EventSource source, int count);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Ingested {Source} batch of {Count}: {Accepted} accepted, {Rejected} rejected, {Changed} customers changed")]
     private static partial void LogBatch(ILogger logger, EventSource source, int count, int accepted, int rejected, int changed);

@@ -37,13 +37,8 @@ public sealed partial class CommunicationQueues
         service = new Lazy<QueueServiceClient>(() => CreateService(configuration, clientOptions));
     }
 
-    public static QueueServiceClient CreateService(IConfiguration configuration, QueueClientOptions? clientOptions = null)
-    {
-        var options = clientOptions ?? new QueueClientOptions();
-        options.MessageEncoding = QueueMessageEncoding.Base64;
-        return StorageAccount.Connect(configuration, "queue",
-            connection => new QueueServiceClient(connection, options), (uri, credential) => new QueueServiceClient(uri, credential, options));
-    }
+    public static QueueServiceClient CreateService(IConfiguration configuration, QueueClientOptions? clientOptions = null) =>
+        StorageAccount.Queues(configuration, clientOptions);
 
     public QueueClient Queue(string name) => queues.GetOrAdd(name, n => service.Value.GetQueueClient(n));
 

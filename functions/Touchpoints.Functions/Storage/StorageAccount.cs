@@ -1,5 +1,6 @@
 using Azure.Core;
 using Azure.Identity;
+using Azure.Storage.Queues;
 
 namespace Touchpoints.Functions.Storage;
 
@@ -11,6 +12,14 @@ public static class StorageAccount
     /// <c>AzureWebJobsStorage__{service}ServiceUri</c> or <c>__accountName</c>, with <c>__clientId</c> of the user-assigned
     /// identity. The credential is made only in that case, never locally.
     /// </summary>
+    /// <summary>The account's queues; messages base64-encoded, as the Functions host's queue trigger expects.</summary>
+    public static QueueServiceClient Queues(IConfiguration configuration, QueueClientOptions? clientOptions = null)
+    {
+        var options = clientOptions ?? new QueueClientOptions();
+        options.MessageEncoding = QueueMessageEncoding.Base64;
+        return Connect(configuration, "queue", connection => new QueueServiceClient(connection, options), (uri, credential) => new QueueServiceClient(uri, credential, options));
+    }
+
     public static T Connect<T>(IConfiguration configuration, string service, Func<string, T> withConnection, Func<Uri, TokenCredential, T> withIdentity)
     {
         ArgumentNullException.ThrowIfNull(configuration);

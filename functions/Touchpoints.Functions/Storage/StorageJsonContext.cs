@@ -33,4 +33,6 @@ namespace Touchpoints.Functions.Storage;
 [JsonSerializable(typeof(RuleStatsDocument))]
 [JsonSerializable(typeof(RuleStatsDocument[]))]
 [JsonSerializable(typeof(RuleStateDocument))]
+[JsonSerializable(typeof(ErasureDocument))]
+[JsonSerializable(typeof(SuppressionDocument))]
 public sealed partial class StorageJsonContext : JsonSerializerContext;

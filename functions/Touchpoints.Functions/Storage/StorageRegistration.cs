@@ -44,6 +44,7 @@ public static class StorageRegistration
         services.AddSingleton<WakeUpStore>();
         services.AddSingleton<SchedulerCursorStore>();
         services.AddSingleton<EventPublisher>();
+        services.AddSingleton<PrivacyStore>();
         services.AddOptions<HistoryOptions>().Bind(configuration.GetSection(HistoryOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton(sp => new HistoryStore(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<IOptions<HistoryOptions>>()));
         return services;

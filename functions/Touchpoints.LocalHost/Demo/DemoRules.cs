@@ -156,7 +156,7 @@ public static class DemoRules
         var connection = settings.Get(SettingNames.Storage) ?? throw new InvalidOperationException($"The settings have no {SettingNames.Storage} connection string.");
         var service = new QueueServiceClient(connection, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
         var contents = new List<QueueContents>();
-        foreach (var name in Queues.All)
+        foreach (var name in Queues.Messages)
             contents.Add(await ReadQueueAsync(service.GetQueueClient(name), cancellationToken).ConfigureAwait(false));
         return contents;
     }

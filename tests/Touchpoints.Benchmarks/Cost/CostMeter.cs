@@ -91,7 +91,7 @@ internal static class CostMeter
         // What the rules queued, beside the ledger's creates: the rest of the decisions were suppressed or held out.
         var queues = new Azure.Storage.Queues.QueueServiceClient(azurite.ConnectionString);
         var queued = 0;
-        foreach (var queue in Touchpoints.Core.Resources.Queues.All)
+        foreach (var queue in Touchpoints.Core.Resources.Queues.Messages)
             queued += (await queues.GetQueueClient(queue).GetPropertiesAsync().ConfigureAwait(false)).Value.ApproximateMessagesCount;
         Report.Print(options, measured, ingestion, rules, timer, blobs,
             string.Create(CultureInfo.InvariantCulture, $"messages queued by the rules: {queued:N0} over the whole run, warm-up included ({(double)queued / (options.Warmup + options.Events):0.000} per event)"));

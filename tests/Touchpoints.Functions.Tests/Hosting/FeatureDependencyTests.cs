@@ -9,7 +9,7 @@ namespace Touchpoints.Functions.Tests.Hosting;
 /// </summary>
 public sealed partial class FeatureDependencyTests
 {
-    private static readonly string[] Features = ["Collector", "Webhooks", "Ingestion", "Views", "Rules"];
+    private static readonly string[] Features = ["Collector", "Webhooks", "Ingestion", "Views", "Rules", "Privacy"];
 
     private static readonly IReadOnlyDictionary<string, string[]> Allowed = new Dictionary<string, string[]>
     {
@@ -19,6 +19,7 @@ public sealed partial class FeatureDependencyTests
         ["Webhooks"] = ["Hosting", "Storage"],
         ["Views"] = ["Hosting", "Storage"],
         ["Rules"] = ["Hosting", "Storage"],
+        ["Privacy"] = ["Hosting", "Storage"],
         // Scoring at ingestion uses the rules document in force (RulesProvider).
         ["Ingestion"] = ["Hosting", "Storage", "Rules"],
     };

@@ -91,16 +91,19 @@ public sealed class FunctionFolderTests
                     ("eventHubTrigger", RulesEndpoints.EvaluateFunction) => RulesEndpoints.ChangesTrigger,
                     ("eventHubTrigger", _) => IngestionEndpoints.Trigger,
                     ("timerTrigger", _) => RulesEndpoints.TimerTrigger,
+                    ("queueTrigger", Touchpoints.Functions.Privacy.PrivacyEndpoints.ErasureFunction) => Touchpoints.Functions.Privacy.PrivacyEndpoints.ErasureTrigger,
                     var other => throw new Xunit.Sdk.XunitException($"{name}: a binding of type {other.Item1} the code does not know"),
                 };
                 Assert.True(expected == Name(binding), $"{name}: the {Type(binding)} binding is named '{Name(binding)}', the code uses '{expected}'");
                 if (binding!["eventHubName"] is { } hub) Assert.Contains((string)hub!, Hubs.All);
+                if (binding["queueName"] is { } queue) Assert.Contains((string)queue!, Queues.All);
             }
         }
 
         // The functions the code names are folders.
         var folders = Functions().Select(f => f.Name).ToHashSet(StringComparer.Ordinal);
         string[] named = [RulesEndpoints.EvaluateFunction, RulesEndpoints.ScheduleFunction, WebhookEndpoints.Function, CollectorEndpoints.ShortPathFunction,
+            Touchpoints.Functions.Privacy.PrivacyEndpoints.ErasureFunction,
             .. IngestionEndpoints.Functions.Select(f => f.Function)];
         Assert.All(named, n => Assert.Contains(n, folders));
         Assert.Equal(Hubs.All.Order(StringComparer.Ordinal),
