@@ -118,10 +118,14 @@ public sealed class PersonalData(
         foreach (var id in person.Ids)
             foreach (var chunk in (await history.ReadAsync(id, ct).ConfigureAwait(false)).Values)
                 foreach (var e in chunk.Events)
-                    if (JsonNode.Parse(e.Body) is JsonObject body && (body["eventId"] ?? body["messageId"] ?? body["id"]) is JsonValue v && v.TryGetValue<string>(out var eventId))
+                    if (JsonNode.Parse(e.Body, documentOptions: Lenient) is JsonObject body && (body["eventId"] ?? body["messageId"] ?? body["id"]) is JsonValue v
+                        && v.TryGetValue<string>(out var eventId))
                         ids.Add(eventId);
         return [.. ids];
     }
+
+    // Bodies are kept as producers sent them, which the doors read leniently.
+    private static readonly System.Text.Json.JsonDocumentOptions Lenient = new() { CommentHandling = System.Text.Json.JsonCommentHandling.Skip, AllowTrailingCommas = true };
 
     private static QueryDefinition ByCustomer(CustomerId id) => new QueryDefinition("SELECT * FROM c WHERE c.customerId = @id").WithParameter("@id", id.Value);
 
