@@ -44,8 +44,11 @@ public sealed partial class IngestionHandler(
         var sourceName = source.ToString().ToLowerInvariant();
         var (parsed, rejected) = IngestionBatch.Parse(source, batch, clock.GetUtcNow(), identity.Value.PhoneRegion);
         // Events of erased people are dropped, counted, never stored: the suppression list holds their identifiers' hashes.
-        var suppressed = await privacy.SuppressedAsync(ct).ConfigureAwait(false);
-        var accepted = parsed.Where(a => !a.Event.Identifiers.Any(i => suppressed(i.Key))).ToList();
+        var isSuppressed = await privacy.SuppressedAsync(ct).ConfigureAwait(false);
+        // Each distinct identifier of the batch hashed once (a keyed hash each), not once per event naming it.
+        var suppressed = parsed.SelectMany(a => a.Event.Identifiers).Select(i => i.Key).Distinct(StringComparer.Ordinal).Where(isSuppressed)
+            .ToHashSet(StringComparer.Ordinal);
+        var accepted = suppressed.Count == 0 ? parsed : [.. parsed.Where(a => !a.Event.Identifiers.Any(i => suppressed.Contains(i.Key)))];
         if (accepted.Count < parsed.Count)
         {
             LogSuppressed(logger, source, parsed.Count - accepted.Count);

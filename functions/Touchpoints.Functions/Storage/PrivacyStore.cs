@@ -76,7 +76,7 @@ public sealed class PrivacyStore(Database database, IOptions<PrivacyOptions> opt
     {
         if (clock.GetUtcNow() - refreshedAt >= options.Value.RefreshInterval) await RefreshAsync(force: false, ct).ConfigureAwait(false);
         var set = suppressed;
-        return key => set.Count > 0 && set.Contains(SuppressionDocument.IdFor(HashOf(key)));
+        return set.Count == 0 ? _ => false : key => set.Contains(SuppressionDocument.IdFor(HashOf(key)));
     }
 
     public async Task RefreshAsync(bool force, CancellationToken ct)
@@ -133,8 +133,6 @@ public sealed class PrivacyStore(Database database, IOptions<PrivacyOptions> opt
         await RefreshAsync(force: true, ct).ConfigureAwait(false);
         return response.IsSuccessStatusCode;
     }
-
-    public async Task<bool> IsSuppressedAsync(string identifierKey, CancellationToken ct) => (await SuppressedAsync(ct).ConfigureAwait(false))(identifierKey);
 
     public async Task SaveAsync(ErasureDocument erasure, CancellationToken ct) =>
         await container.UpsertItemAsync(erasure, new PartitionKey(erasure.Id), new ItemRequestOptions { EnableContentResponseOnWrite = false }, ct).ConfigureAwait(false);
