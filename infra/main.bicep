@@ -136,7 +136,8 @@ var cosmosContainers = [
   { name: 'rejected', partitionKey: '/source', indexedPaths: [ '/source/?', '/partition/?', '/reason/?', '/rejectedAt/?' ], defaultTtl: rejectedRetentionDays * 86400, share: 1 }
   { name: 'webhooks', partitionKey: '/source', indexedPaths: [ '/eventId/?' ], defaultTtl: -1, share: 1 }
   { name: 'config', partitionKey: '/id', indexedPaths: [], defaultTtl: 0, share: 1 }
-  { name: 'communications', partitionKey: '/customerId', indexedPaths: [ '/customerId/?', '/status/?', '/createdAt/?' ], defaultTtl: 0, share: 20 }
+  // Ledger entries expire after 13 months (their reasons name what was known of the customer); rule states carry ttl -1.
+  { name: 'communications', partitionKey: '/customerId', indexedPaths: [ '/customerId/?', '/status/?', '/createdAt/?' ], defaultTtl: 395 * 86400, share: 20 }
   // Wake-ups by due minute and shard ('2026-11-22T10:15|3'): the timer reads only the buckets that are due.
   { name: 'wakeups', partitionKey: '/bucket', indexedPaths: [ '/bucket/?', '/customerId/?' ], defaultTtl: -1, share: 8 }
   { name: 'rulestats', partitionKey: '/ruleId', indexedPaths: [ '/ruleId/?', '/day/?' ], defaultTtl: 0, share: 1 }

@@ -279,6 +279,7 @@ public sealed class ContractTests(ITestOutputHelper output)
         Assert.Equal(-1, (int)containers["webhooks"]["defaultTtl"]!);
         Assert.Equal(-1, (int)containers["wakeups"]["defaultTtl"]!);
         Assert.Equal(0, (int)containers["customers"]["defaultTtl"]!);
+        Assert.Equal("395 * 86400", Bicep.Text(containers["communications"]["defaultTtl"]));
 
         var module = infra.File("infra/core/database/cosmos-sql.bicep");
         var container = Body(module.Resources("Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers").Single());

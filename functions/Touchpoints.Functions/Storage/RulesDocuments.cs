@@ -45,5 +45,12 @@ public sealed record RuleStatsDocument(string Id, string RuleId, string Day, Dic
     public static string DayName(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 }
 
-/// <summary>A customer's <see cref="RuleState"/> in <c>communications</c> (id <c>state</c>, partition key <c>/customerId</c>).</summary>
-public sealed record RuleStateDocument(string Id, CustomerId CustomerId, RuleState State);
+/// <summary>
+/// A customer's <see cref="RuleState"/> in <c>communications</c> (id <c>state</c>, partition key <c>/customerId</c>). It never
+/// expires (<c>ttl</c> -1: caps, cooldowns and decided ids hold for the customer's life), while the ledger entries beside
+/// it do, after the container's default time to live.
+/// </summary>
+public sealed record RuleStateDocument(string Id, CustomerId CustomerId, RuleState State)
+{
+    public int Ttl { get; init; } = -1;
+}

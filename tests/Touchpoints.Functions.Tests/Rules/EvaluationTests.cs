@@ -56,6 +56,19 @@ public sealed class EvaluationTests(RulesFixture fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_rule_state_never_expires_while_the_ledger_entries_beside_it_take_the_containers_time_to_live()
+    {
+        var ann = new Shopper(fixture);
+        await fixture.IngestAndEvaluateAsync(ann.Identify(), ann.Order(80m));
+
+        var state = (await fixture.ReadAsync("communications", "state", ann.CustomerId))!;
+        Assert.Equal(-1, state["ttl"]!.GetValue<int>());
+        var ledger = await fixture.LedgerAsync(ann.CustomerId);
+        Assert.NotEmpty(ledger);
+        Assert.All(ledger, entry => Assert.Null(entry["ttl"]));
+    }
+
+    [Fact]
     public async Task A_big_order_raises_a_sales_alert_with_the_next_step_and_recent_activity()
     {
         var bob = new Shopper(fixture, "big");
