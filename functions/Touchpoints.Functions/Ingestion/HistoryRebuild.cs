@@ -49,10 +49,8 @@ public sealed partial class HistoryRebuild(
         var compiled = await rules.GetAsync(ct).ConfigureAwait(false);
         for (var attempt = 1; ; attempt++)
         {
-            var current = await customers.ReadCurrentAsync(id, ct).ConfigureAwait(false);
-            if (current is null) return new RebuildResult(id, RebuildOutcome.NotFound, 0, "no such customer");
-            var stored = await customers.ReadAsync(current.Id, ct).ConfigureAwait(false);
-            if (stored is null || stored.Document.IsTombstone) continue;
+            if (await customers.ReadLiveAsync(id, ct).ConfigureAwait(false) is not { } stored)
+                return new RebuildResult(id, RebuildOutcome.NotFound, 0, "no such customer");
             try
             {
                 return await RebuildAsync(stored, compiled, dryRun, ct).ConfigureAwait(false);

@@ -63,10 +63,10 @@ public sealed class PersonalData(
         var historyNode = new JsonObject();
         var rules = new JsonArray();
         var wake = new JsonArray();
+        var histories = await HistoriesAsync(person, ct).ConfigureAwait(false);
         foreach (var id in person.Ids)
         {
-            var chunks = await history.ReadAsync(id, ct).ConfigureAwait(false);
-            historyNode[id] = new JsonArray([.. chunks.OrderBy(c => c.Key.Segment).ThenBy(c => c.Key.Offset)
+            historyNode[id] = new JsonArray([.. histories[id].OrderBy(c => c.Key.Segment).ThenBy(c => c.Key.Offset)
                 .Select(c => (JsonNode?)System.Text.Json.JsonSerializer.SerializeToNode(c.Value, HistoryJsonContext.Default.HistoryChunk))]);
             foreach (var doc in await QueryAsync(communications, ByCustomer(id), new PartitionKey(id), ct).ConfigureAwait(false)) rules.Add(doc);
             foreach (var doc in await QueryAsync(wakeUps, ByCustomer(id), null, ct).ConfigureAwait(false)) wake.Add(doc);
@@ -76,7 +76,7 @@ public sealed class PersonalData(
         export["wakeUps"] = wake;
         export["queuedMessages"] = new JsonArray([.. (await QueuedAsync(person, delete: false, ct).ConfigureAwait(false)).Select(m => (JsonNode?)m)]);
         export["rejectedEvents"] = new JsonArray([.. await QueryAsync(rejected, Carrying(person), null, ct).ConfigureAwait(false)]);
-        export["webhookDeliveries"] = new JsonArray([.. await QueryAsync(webhooks, OfEvents(await EventIdsAsync(person, ct).ConfigureAwait(false)), null, ct).ConfigureAwait(false)]);
+        export["webhookDeliveries"] = new JsonArray([.. await QueryAsync(webhooks, OfEvents(EventIds(histories)), null, ct).ConfigureAwait(false)]);
         return export;
     }
 
@@ -95,7 +95,7 @@ public sealed class PersonalData(
             if (response.IsSuccessStatusCode) Add("identities", 1);
             cache.ForgetOwner(key);
         }
-        var eventIds = await EventIdsAsync(person, ct).ConfigureAwait(false);
+        var eventIds = EventIds(await HistoriesAsync(person, ct).ConfigureAwait(false));
         Add("webhooks", await DeleteAsync(webhooks, OfEvents(eventIds), "source", ct).ConfigureAwait(false));
         Add("rejected", await DeleteAsync(rejected, Carrying(person), "source", ct).ConfigureAwait(false));
         Add("queues", (await QueuedAsync(person, delete: true, ct).ConfigureAwait(false)).Count);
@@ -111,16 +111,22 @@ public sealed class PersonalData(
         return receipt;
     }
 
+    /// <summary>Each of the person's profiles' history, read once.</summary>
+    private async Task<Dictionary<CustomerId, IReadOnlyDictionary<HistoryPointer, HistoryChunk>>> HistoriesAsync(Person person, CancellationToken ct)
+    {
+        var histories = new Dictionary<CustomerId, IReadOnlyDictionary<HistoryPointer, HistoryChunk>>();
+        foreach (var id in person.Ids) histories[id] = await history.ReadAsync(id, ct).ConfigureAwait(false);
+        return histories;
+    }
+
     /// <summary>The ids of the person's events in history (webhook delivery records name them).</summary>
-    private async Task<IReadOnlyList<string>> EventIdsAsync(Person person, CancellationToken ct)
+    private static IReadOnlyList<string> EventIds(Dictionary<CustomerId, IReadOnlyDictionary<HistoryPointer, HistoryChunk>> histories)
     {
         var ids = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var id in person.Ids)
-            foreach (var chunk in (await history.ReadAsync(id, ct).ConfigureAwait(false)).Values)
-                foreach (var e in chunk.Events)
-                    if (JsonNode.Parse(e.Body, documentOptions: Lenient) is JsonObject body && (body["eventId"] ?? body["messageId"] ?? body["id"]) is JsonValue v
-                        && v.TryGetValue<string>(out var eventId))
-                        ids.Add(eventId);
+        foreach (var e in histories.Values.SelectMany(h => h.Values).SelectMany(c => c.Events))
+            if (JsonNode.Parse(e.Body, documentOptions: Lenient) is JsonObject body && (body["eventId"] ?? body["messageId"] ?? body["id"]) is JsonValue v
+                && v.TryGetValue<string>(out var eventId))
+                ids.Add(eventId);
         return [.. ids];
     }
 

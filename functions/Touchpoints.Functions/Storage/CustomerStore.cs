@@ -49,12 +49,15 @@ public sealed class CustomerStore(Database database, StoreCache cache)
         id.Length is > 0 and <= 255 && id.AsSpan().IndexOfAny("/\\?#%") < 0 && !id.Any(char.IsControl);
 
     /// <summary>The customer's current view, following <c>mergedInto</c> from a merged-away id to its survivor.</summary>
-    public async Task<CustomerView?> ReadCurrentAsync(CustomerId id, CancellationToken ct)
+    public async Task<CustomerView?> ReadCurrentAsync(CustomerId id, CancellationToken ct) => (await ReadLiveAsync(id, ct).ConfigureAwait(false))?.Document;
+
+    /// <summary>The live document <paramref name="id"/> resolves to, with its ETag, following <c>mergedInto</c>.</summary>
+    public async Task<Versioned<CustomerView>?> ReadLiveAsync(CustomerId id, CancellationToken ct)
     {
         for (var hop = 0; hop <= ProfileGraph.MaxHops; hop++)
         {
             var found = await ReadAsync(id, ct).ConfigureAwait(false);
-            if (found?.Document.MergedInto is not { } survivor) return found?.Document;
+            if (found?.Document.MergedInto is not { } survivor) return found;
             id = survivor;
         }
         return null;
