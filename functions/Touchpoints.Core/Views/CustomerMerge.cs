@@ -16,7 +16,7 @@ public static class CustomerMerge
         {
             CreatedAt = survivor.CreatedAt <= loser.CreatedAt ? survivor.CreatedAt : loser.CreatedAt,
             MergedFrom = [.. survivor.MergedFrom, loser.Id, .. loser.MergedFrom.Where(id => !survivor.MergedFrom.Contains(id))],
-            Identities = [.. survivor.Identities.Union(loser.Identities.Where(k => !Clashes(survivor.Identities, k))).Order(StringComparer.Ordinal)],
+            Identities = Identities(survivor.Identities, loser.Identities),
             Traits = Traits(survivor.Traits, loser.Traits),
             Consent = Consent(survivor.Consent, loser.Consent),
             Touchpoints = new TouchpointSections
@@ -49,11 +49,19 @@ public static class CustomerMerge
         loser with { MergedInto = survivorId, Version = loser.Version + 1, UpdatedAt = now };
 
     /// <summary>
-    /// A loser's claim of a user id (or crm id) the survivor holds another value of never joins it: such a claim was refused
-    /// by the store (see <see cref="Identity.IdentityResolver.Refuted"/>) and its identifier gets a profile of its own.
+    /// A loser's claim of a user id (or crm id) the survivor already holds another value of never joins it: such a claim was
+    /// refused by the store (see <see cref="IdentityResolver.Refuted"/>) and its identifier gets a profile of its own. Each
+    /// key is checked against what the survivor holds so far, so that even a loser holding two values of one type (a state
+    /// only an old tombstone can be in) brings the survivor one of them, never both: a survivor holding two could never be
+    /// written again.
     /// </summary>
-    private static bool Clashes(ImmutableArray<string> held, string key) =>
-        Identity.IdentityResolver.Clashes(held, new Identity.IdentifierKey(key));
+    private static ImmutableArray<string> Identities(ImmutableArray<string> survivor, ImmutableArray<string> loser)
+    {
+        var held = new List<string>(survivor);
+        foreach (var key in loser.Order(StringComparer.Ordinal))
+            if (!held.Contains(key) && !IdentityResolver.Clashes(held, new IdentifierKey(key))) held.Add(key);
+        return [.. held.Order(StringComparer.Ordinal)];
+    }
 
     private static T? Pick<T>(T? a, T? b, Func<T, T, T> merge) where T : class => a is null ? b : b is null ? a : merge(a, b);
 

@@ -9,6 +9,19 @@ namespace Touchpoints.Core.Tests.Views;
 
 public class MergeProperties
 {
+    [Fact]
+    public void A_survivor_takes_one_value_of_each_exclusive_type_from_a_loser_holding_two()
+    {
+        // Only an old tombstone can hold two user ids; folded, it must leave a survivor that can still be written.
+        var survivor = CustomerView.Create(new CustomerId("c-stripe"), T0) with { Identities = ["crm.stripe:cus_1"] };
+        var loser = CustomerView.Create(new CustomerId("c-old"), T0) with { Identities = ["anonymousId:a", "userId:u-0", "userId:u-1"] };
+
+        var folded = CustomerMerge.Fold(survivor, loser);
+
+        Assert.Equal(["anonymousId:a", "crm.stripe:cus_1", "userId:u-0"], folded.Identities.ToArray());
+        Assert.False(IdentityResolver.HoldsAnExclusiveTwice(folded.Identities));
+    }
+
     private static (CustomerView Survivor, CustomerView Loser) Profiles(Step[] survivor, Step[] loser) =>
         (ApplyAll(CustomerView.Create(new CustomerId("c-ann"), T0.AddDays(-3)) with { Identities = ["userId:u-1001"] }, survivor.Select(s => s.Event)),
          ApplyAll(CustomerView.Create(new CustomerId("c-visitor"), T0.AddDays(-9)) with { Identities = ["anonymousId:anon-7f3a"] }, loser.Select(s => s.Event)));

@@ -6,6 +6,8 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.Azure.Cosmos;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Touchpoints.Functions.Ingestion;
 using Touchpoints.FunctionsHost.Emulators;
 using Touchpoints.FunctionsHost.EventHubs;
@@ -43,6 +45,8 @@ public sealed class GatedHandlerFixture : IAsyncLifetime, IDisposable
     public async Task InitializeAsync()
     {
         cosmos = await SharedEmulators.CosmosAsync();
+        // The hub the admin operations announce changes on, as the infrastructure creates it.
+        EventHubs.Hub(Touchpoints.Core.Resources.Hubs.CustomerChanges);
         eventHubs = AmqpEventHubsEndpoint.Start(EventHubs, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         var settings = HandlerFixture.Settings(cosmos, await SharedEmulators.AzuriteAsync(), Database);
         settings[SettingNames.EventHubConnection] = eventHubs.ConnectionString;
@@ -51,6 +55,7 @@ public sealed class GatedHandlerFixture : IAsyncLifetime, IDisposable
             builder.WebHost.UseTestServer();
             builder.Configuration.AddInMemoryCollection(settings);
             builder.Services.AddSingleton(AppCosmosClient.Through(cosmos, Gate));
+            builder.Logging.AddFakeLogging(o => o.CollectRecordsForDisabledLogLevels = false);
         });
         await app.StartAsync();
         host = app.GetTestClient();
@@ -84,9 +89,15 @@ public sealed class GatedHandlerFixture : IAsyncLifetime, IDisposable
         {
             var status = await InvokeOnceAsync(hub, partition, first, bodies);
             if (status == 200) return;
-            Assert.True(attempt < 10, $"{hub} batch still failed after {attempt} invocations (status {status})");
+            Assert.True(attempt < 10, $"{hub} batch still failed after {attempt} invocations (status {status}); the handler last logged: {LastError()}");
         }
     }
+
+    /// <summary>The handler's last warning or error, exception included: why an invocation failed.</summary>
+    private string LastError() =>
+        app.Services.GetRequiredService<FakeLogCollector>().GetSnapshot().LastOrDefault(r => r.Level >= LogLevel.Warning) is { } r
+            ? $"{r.Level} {r.Category}: {r.Message} {r.Exception}"
+            : "nothing";
 
     public async Task<JsonObject?> ReadAsync(string container, string id)
     {

@@ -38,6 +38,10 @@ public sealed class InterleavingFuzzer(GatedHandlerFixture fixture, ITestOutputH
             {
                 await Task.WhenAll(schedule.Deliveries.Select(d => fixture.IngestAsync(d.Hub, d.Bodies, d.Partition, d.FirstSequence)));
             }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                Assert.Fail($"Schedule {seed} left a batch failing: {e.Message}\n{schedule}\nReplay: TOUCHPOINTS_FUZZ_SEED={seed} dotnet test tests/Touchpoints.Functions.Tests --filter {nameof(InterleavingFuzzer)}");
+            }
             finally
             {
                 fixture.Gate.Scheduler = null;

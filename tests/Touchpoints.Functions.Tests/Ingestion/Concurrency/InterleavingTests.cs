@@ -1,6 +1,11 @@
+using System.Text;
 using System.Text.Json.Nodes;
+using Microsoft.Azure.Cosmos;
+using Microsoft.Extensions.DependencyInjection;
 using Touchpoints.Core.Identity;
+using Touchpoints.Core.Views;
 using Touchpoints.Functions.Ingestion;
+using Touchpoints.Functions.Storage;
 
 namespace Touchpoints.Functions.Tests.Ingestion.Concurrency;
 
@@ -207,5 +212,37 @@ public sealed class InterleavingTests(GatedHandlerFixture fixture)
         await fixture.IngestAsync(Hubs.WebEvents, [.. Enumerable.Range(0, 100).Select(i => Page($"n{i}", "a", minute: i % 60))], partition: "4");
 
         await AssertOneCustomerAsync(101, Anon("a"));
+    }
+
+    [Fact]
+    public async Task A_survivor_folding_a_tombstone_that_holds_two_user_ids_is_written_and_the_second_user_id_gets_a_profile_of_its_own()
+    {
+        // A profile never written can have two user ids claimed for it by batches racing to create it; a merge that tombstoned
+        // it then carried both. Its survivor could take only one, and once it took both it could never be written again:
+        // every later batch of that person failed for good (the fuzzer found this). The fold now brings the survivor one.
+        var survivor = new CustomerId($"c-s-{run}");
+        var tombstone = new CustomerId($"c-t-{run}");
+        var at = new DateTimeOffset(2026, 11, 20, 8, 0, 0, TimeSpan.Zero);
+        var customers = fixture.Services.GetRequiredService<CustomerStore>();
+        await customers.WriteAsync(CustomerView.Create(survivor, at) with { Identities = [CrmKey("stripe", "b60")] }, null, default);
+        await customers.WriteAsync(
+            CustomerMerge.Tombstone(CustomerView.Create(tombstone, at) with { Identities = [User("u0"), User("u1")] }, survivor, at), null, default);
+        await ClaimAsync(CrmKey("stripe", "b60"), survivor);
+        await ClaimAsync(User("u0"), tombstone);
+        await ClaimAsync(User("u1"), tombstone);
+
+        Assert.Equal(200, await fixture.InvokeOnceAsync(Hubs.WebEvents, "5", 10, [Page("p0", "a0", user: "u0", minute: 1), Page("p1", "a1", user: "u1", minute: 2)]));
+
+        Assert.Equal(survivor.Value, await AssertOneCustomerAsync(1, User("u0"), Anon("a0"), CrmKey("stripe", "b60")));
+        // u-1's event is u-1's own profile's; its device id, claimed for the survivor on the first try, stays there.
+        Assert.NotEqual(survivor.Value, await AssertOneCustomerAsync(1, User("u1")));
+    }
+
+    private async Task ClaimAsync(string key, CustomerId customer)
+    {
+        var document = new JsonObject { ["id"] = IdentityDocument.IdFor(key), ["key"] = key, ["customerId"] = customer.Value, ["claimedAt"] = "2026-11-20T08:00:00Z" };
+        using var content = new MemoryStream(Encoding.UTF8.GetBytes(document.ToJsonString()));
+        using var response = await fixture.Client.GetContainer(fixture.Database, "identities").CreateItemStreamAsync(content, new PartitionKey(IdentityDocument.IdFor(key)));
+        response.EnsureSuccessStatusCode();
     }
 }
