@@ -151,6 +151,7 @@ public static class HistoryReplay
             MergedFrom = stored.MergedFrom,
             Identities = stored.Identities,
             Conflicts = stored.Conflicts,
+            Separations = stored.Separations,
             History = stored.History,
         };
     }

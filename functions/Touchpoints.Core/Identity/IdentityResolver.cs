@@ -6,7 +6,8 @@ using Touchpoints.Core.Views;
 namespace Touchpoints.Core.Identity;
 
 /// <summary>What the store knows of an existing profile: enough to apply the merge policy.</summary>
-public sealed record ProfileFacts(CustomerId Id, DateTimeOffset CreatedAt, IReadOnlyCollection<string> IdentityKeys);
+/// <param name="Separated">Identifiers an unmerge took from this profile or kept from it (<see cref="Separation"/>): never joined with it.</param>
+public sealed record ProfileFacts(CustomerId Id, DateTimeOffset CreatedAt, IReadOnlyCollection<string> IdentityKeys, IReadOnlyCollection<string>? Separated = null);
 
 /// <summary>The identifiers of one event of a batch, and when it happened.</summary>
 public sealed record EventIdentity(IReadOnlyList<Identifier> Identifiers, DateTimeOffset OccurredAt);
@@ -47,15 +48,21 @@ public sealed record ResolutionPlan
 /// </summary>
 public static class IdentityResolver
 {
+    /// <param name="moved">
+    /// Identifiers whose stored claim still names the profile an unmerge took them from, with the profile they went to: they
+    /// resolve there, and their claims are re-pointed there.
+    /// </param>
     public static ResolutionPlan Resolve(
         IReadOnlyList<EventIdentity> events,
         IReadOnlyDictionary<string, CustomerId> owners,
-        IReadOnlyDictionary<CustomerId, ProfileFacts> profiles)
+        IReadOnlyDictionary<CustomerId, ProfileFacts> profiles,
+        IReadOnlyDictionary<string, CustomerId>? moved = null)
     {
+        if (moved is { Count: > 0 }) owners = owners.ToDictionary(o => o.Key, o => moved.GetValueOrDefault(o.Key, o.Value));
         // A refused claim is as good as none: the identifier is resolved afresh, and its claim re-pointed (see Refuted).
         var refuted = Refuted(owners, profiles);
         var state = new State(refuted.Count == 0 ? owners : owners.Where(o => !refuted.Contains(o.Key)).ToDictionary(), profiles,
-            refuted.ToDictionary(k => k, k => owners[k]));
+            refuted.ToDictionary(k => k, k => owners[k]), moved);
         var targets = new CustomerId[events.Count];
         for (var i = 0; i < events.Count; i++) targets[i] = state.Resolve(events[i]);
         return state.ToPlan(targets.Select(state.Find).ToArray());
@@ -111,6 +118,13 @@ public static class IdentityResolver
     public static CustomerId NewCustomerId(Identifier first, CustomerId refusedBy) =>
         new("c-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(first.Key + "\n" + refusedBy.Value)).AsSpan(0, 12)));
 
+    /// <summary>
+    /// The profile an unmerge of <paramref name="from"/> detaches identifiers into, named after the first of them: the same
+    /// for a retry of the same unmerge, and never an id ingestion derives.
+    /// </summary>
+    public static CustomerId DetachedCustomerId(string firstKey, CustomerId from) =>
+        new("c-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("unmerge\n" + firstKey + "\n" + from.Value)).AsSpan(0, 12)));
+
     /// <summary>Stronger identifiers first: they anchor an event to its profile.</summary>
     public static int Strength(Identifier identifier) => identifier.Kind switch
     {
@@ -156,8 +170,11 @@ public static class IdentityResolver
         private readonly HashSet<CustomerId> touched = [];
 
         private readonly Dictionary<string, CustomerId> refusedBy;
+        private readonly Dictionary<CustomerId, HashSet<string>> separated = [];
 
-        public State(IReadOnlyDictionary<string, CustomerId> owners, IReadOnlyDictionary<CustomerId, ProfileFacts> profiles, Dictionary<string, CustomerId> refusedBy)
+        public State(
+            IReadOnlyDictionary<string, CustomerId> owners, IReadOnlyDictionary<CustomerId, ProfileFacts> profiles, Dictionary<string, CustomerId> refusedBy,
+            IReadOnlyDictionary<string, CustomerId>? moved)
         {
             this.refusedBy = refusedBy;
             owner = new Dictionary<string, CustomerId>(owners);
@@ -166,7 +183,11 @@ public static class IdentityResolver
             {
                 keys[id] = [.. facts.IdentityKeys];
                 created[id] = facts.CreatedAt;
+                if (facts.Separated is { Count: > 0 } apart) separated[id] = [.. apart];
             }
+            // The stored claim of an identifier an unmerge moved still names the profile it left: re-pointed where it went.
+            foreach (var (key, to) in moved ?? new Dictionary<string, CustomerId>())
+                if (owner.TryGetValue(key, out var now) && now == to) claims[key] = to;
             // An identifier claimed for a profile whose document is not written (yet: another batch is writing it, or crashed
             // in between) still counts: that profile is new, created by whoever writes it first, and younger than any written one.
             foreach (var (key, id) in owners)
@@ -218,8 +239,11 @@ public static class IdentityResolver
                     if (CanMerge(current, other)) found = Merge(current, other);
                     else
                     {
-                        Conflict(current, id.Key, other, e.OccurredAt, "profiles hold different exclusive identifiers");
-                        Conflict(other, id.Key, current, e.OccurredAt, "profiles hold different exclusive identifiers");
+                        var why = Separated(current, other) || Separated(other, current)
+                            ? "an unmerge keeps the profiles apart"
+                            : "profiles hold different exclusive identifiers";
+                        Conflict(current, id.Key, other, e.OccurredAt, why);
+                        Conflict(other, id.Key, current, e.OccurredAt, why);
                     }
                 }
             }
@@ -245,6 +269,7 @@ public static class IdentityResolver
             foreach (var id in ids)
             {
                 if (owner.ContainsKey(id.Key)) continue;
+                if (separated.TryGetValue(target, out var apart) && apart.Contains(id.Key)) continue;
                 if (id.IsExclusive && HoldsOther(target, id))
                 {
                     Conflict(target, id.Key, null, e.OccurredAt, $"the profile already has another {id.Type}");
@@ -280,8 +305,11 @@ public static class IdentityResolver
         private bool CanMerge(CustomerId a, CustomerId b)
         {
             var held = keys[a];
-            return !keys[b].Any(key => Clashes(held, new IdentifierKey(key)));
+            return !keys[b].Any(key => Clashes(held, new IdentifierKey(key))) && !Separated(a, b) && !Separated(b, a);
         }
+
+        /// <summary>Whether an unmerge kept any identifier of <paramref name="b"/> away from <paramref name="a"/>.</summary>
+        private bool Separated(CustomerId a, CustomerId b) => separated.TryGetValue(a, out var apart) && apart.Overlaps(keys[b]);
 
         private CustomerId Merge(CustomerId a, CustomerId b)
         {
@@ -294,6 +322,11 @@ public static class IdentityResolver
             {
                 owner[key] = survivor;
                 keys[survivor].Add(key);
+            }
+            if (separated.Remove(loser, out var apart))
+            {
+                if (separated.TryGetValue(survivor, out var kept)) kept.UnionWith(apart);
+                else separated[survivor] = apart;
             }
             if (conflicts.Remove(loser, out var moved))
             {

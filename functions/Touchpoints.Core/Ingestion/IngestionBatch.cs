@@ -85,19 +85,22 @@ public static class IngestionBatch
     /// the customer it resolves to is left out, and the rest resolved again: a replayed event has had all its effects
     /// (claims, merges, conflicts), and must not record them a second time against a store that has moved on.
     /// <paramref name="links"/> are identifiers known to belong together without an event (the repair of stored data):
-    /// resolved after the events, projecting nothing; their targets follow the events' in the plan.
+    /// resolved after the events, projecting nothing; their targets follow the events' in the plan. <paramref name="moved"/>:
+    /// identifiers an unmerge moved whose claims still name the profile they left (<see cref="IdentityResolver.Resolve"/>).
     /// </summary>
     public static (ResolutionPlan Plan, IReadOnlyList<AcceptedEvent> Fresh) Resolve(
         IReadOnlyList<AcceptedEvent> accepted,
         IReadOnlyDictionary<string, CustomerId> owners,
         IReadOnlyDictionary<CustomerId, CustomerView> views,
-        IReadOnlyList<EventIdentity>? links = null)
+        IReadOnlyList<EventIdentity>? links = null,
+        IReadOnlyDictionary<string, CustomerId>? moved = null)
     {
-        var profiles = views.Values.ToDictionary(v => v.Id, v => new ProfileFacts(v.Id, v.CreatedAt, v.Identities));
+        var profiles = views.Values.ToDictionary(v => v.Id, v => new ProfileFacts(v.Id, v.CreatedAt, v.Identities,
+            v.Separations.IsEmpty ? null : [.. v.Separations.SelectMany(s => s.Identifiers)]));
         var fresh = accepted;
         while (true)
         {
-            var plan = IdentityResolver.Resolve([.. fresh.Select(a => new EventIdentity(a.Event.Identifiers, a.Event.OccurredAt)), .. links ?? []], owners, profiles);
+            var plan = IdentityResolver.Resolve([.. fresh.Select(a => new EventIdentity(a.Event.Identifiers, a.Event.OccurredAt)), .. links ?? []], owners, profiles, moved);
             var unseen = fresh.Where((a, i) => !(views.TryGetValue(plan.Targets[i], out var view) && view.Applied.Contains(a.Event.DedupKey)))
                 .ToArray();
             if (unseen.Length == fresh.Count) return (plan, fresh);

@@ -38,6 +38,8 @@ public static class CustomerMerge
             Conflicts = [.. survivor.Conflicts.Concat(loser.Conflicts).Where(c => c.OtherCustomerId != survivor.Id && c.OtherCustomerId != loser.Id)
                 .DistinctBy(c => (c.Identifier, c.OtherCustomerId)).Take(CustomerView.ConflictLimit)],
             Applied = survivor.Applied.Union(loser.Applied),
+            // What an unmerge kept apart from the loser stays apart from its survivor.
+            Separations = [.. survivor.Separations.Concat(loser.Separations.Where(s => !survivor.Separations.Any(k => k.Other == s.Other && k.At == s.At)))],
         };
     }
 

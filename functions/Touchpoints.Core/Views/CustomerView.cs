@@ -51,6 +51,9 @@ public sealed record CustomerView
     private readonly ImmutableSortedDictionary<string, long> counters = ImmutableSortedDictionary<string, long>.Empty;
     public ImmutableArray<IdentityConflict> Conflicts { get => conflicts; init => conflicts = value.IsDefault ? [] : value; }
     private readonly ImmutableArray<IdentityConflict> conflicts = [];
+    /// <summary>Unmerges this profile took part in: identifiers of another profile that may never join this one again.</summary>
+    public ImmutableArray<Separation> Separations { get => separations; init => separations = value.IsDefault ? [] : value; }
+    private readonly ImmutableArray<Separation> separations = [];
     /// <summary>Scores computed from the whole view by the active rules document, with the reasons behind them.</summary>
     public CustomerScores? Scores { get; init; }
     /// <summary>The rules document's segments this customer is in.</summary>
@@ -136,6 +139,12 @@ public sealed record JournalEntry(DateTimeOffset At, Touchpoint Touchpoint, stri
 
 public sealed record IdentityConflict(DateTimeOffset At, string Identifier,
     [property: JsonConverter(typeof(OptionalCustomerIdJsonConverter))] CustomerId? OtherCustomerId, string Reason);
+
+/// <summary>
+/// A recorded unmerge, on both profiles it separated: <paramref name="Identifiers"/> are <paramref name="Other"/>'s and may
+/// never join this profile again, whatever later events link them; <paramref name="By"/> asked for it, at <paramref name="At"/>.
+/// </summary>
+public sealed record Separation(CustomerId Other, ImmutableArray<string> Identifiers, DateTimeOffset At, string By);
 
 /// <summary>Where an event sits in its Event Hubs partition: the basis of replay detection.</summary>
 public sealed record EventPosition(string Partition, long SequenceNumber);

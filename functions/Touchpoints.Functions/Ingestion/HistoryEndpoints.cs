@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using Touchpoints.Core;
 using Touchpoints.Core.Identity;
+using Touchpoints.Core.Views;
 using Touchpoints.Functions.Hosting;
 
 namespace Touchpoints.Functions.Ingestion;
@@ -10,17 +11,22 @@ namespace Touchpoints.Functions.Ingestion;
 /// <list type="bullet">
 /// <item><c>RebuildCustomer</c>: <c>POST /api/manage/customers/{id}/rebuild[?dryRun=true]</c>, one customer;</item>
 /// <item><c>RebuildCustomers</c>: <c>POST /api/manage/customers/rebuild[?continuation=…&amp;pageSize=50&amp;dryRun=true]</c>,
-/// every customer a page at a time, with the continuation of the next page (null when the pass is complete).</item>
+/// every customer a page at a time, with the continuation of the next page (null when the pass is complete);</item>
+/// <item><c>UnmergeCustomer</c>: <c>POST /api/manage/customers/{id}/unmerge[?dryRun=true]</c> with
+/// <c>{"identifiers": ["anonymousId:…", …]}</c> or <c>{"mergedFrom": "c-…"}</c> (undo one recorded merge): splits the customer
+/// in two from history (<see cref="Unmerging"/>); audited: who (<c>X-Author</c>, required), when, what.</item>
 /// </list>
 /// </summary>
 public static class HistoryEndpoints
 {
     public const string RebuildOneRoute = "/api/manage/customers/{id}/rebuild";
     public const string RebuildAllRoute = "/api/manage/customers/rebuild";
+    public const string UnmergeRoute = "/api/manage/customers/{id}/unmerge";
 
     public static IServiceCollection AddHistory(this IServiceCollection services)
     {
         services.AddSingleton<HistoryRebuild>();
+        services.AddSingleton<Unmerging>();
         return services;
     }
 
@@ -48,11 +54,41 @@ public static class HistoryEndpoints
                 return Results.Json(new ApiError("bad_request", "continuation is not one a rebuild page answered"), ApiJsonContext.Default.ApiError, statusCode: 400);
             }
         });
+        app.MapPost(UnmergeRoute, async (string id, bool? dryRun, HttpRequest request, Unmerging unmerging, CancellationToken ct) =>
+        {
+            if (request.Headers["X-Author"].ToString() is not { Length: > 0 and <= 200 } author)
+                return Error(400, "bad_request", "say who asks for this unmerge: an X-Author header");
+            UnmergeRequest? body;
+            try
+            {
+                body = await request.ReadFromJsonAsync(RebuildJsonContext.Default.UnmergeRequest, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException)
+            {
+                return Error(400, "bad_request", "the body must be {\"identifiers\": [\"type:value\", …]} or {\"mergedFrom\": \"c-…\"}");
+            }
+            if (body is null || (body.Identifiers is null) == (body.MergedFrom is null))
+                return Error(400, "bad_request", "name either identifiers to detach or the merged profile (mergedFrom) to undo");
+            if (body.Identifiers is { } keys && (keys.Count is 0 or > CustomerView.AnonymousIdLimit * 2 || keys.Any(k => Identifier.TryParseKey(k) is null)))
+                return Error(400, "bad_request", "identifiers must be 1 to 200 keys of the form type:value, as the customer's view lists them");
+            var report = await unmerging.UnmergeAsync(new CustomerId(id), body, author, dryRun ?? false, ct).ConfigureAwait(false);
+            return report.Outcome switch
+            {
+                UnmergeOutcome.NotFound => Error(404, "not_found", $"no customer '{id}'"),
+                UnmergeOutcome.Refused => Error(409, "cannot_unmerge", report.Reason ?? "refused"),
+                _ => Results.Json(report, RebuildJsonContext.Default.UnmergeReport),
+            };
+        });
         return app;
     }
+
+    private static IResult Error(int status, string code, string message) => Results.Json(new ApiError(code, message), ApiJsonContext.Default.ApiError, statusCode: status);
 }
 
-[JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web, Converters = [typeof(CamelCaseEnumConverter<RebuildOutcome>)])]
+[JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web,
+    Converters = [typeof(CamelCaseEnumConverter<RebuildOutcome>), typeof(CamelCaseEnumConverter<UnmergeOutcome>)])]
 [JsonSerializable(typeof(RebuildResult))]
+[JsonSerializable(typeof(UnmergeRequest))]
+[JsonSerializable(typeof(UnmergeReport))]
 [JsonSerializable(typeof(RebuildReport))]
 public sealed partial class RebuildJsonContext : JsonSerializerContext;

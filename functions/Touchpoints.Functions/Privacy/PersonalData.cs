@@ -48,7 +48,10 @@ public sealed class PersonalData(
             foreach (var merged in read.Document.MergedFrom) pending.Enqueue(merged);
         }
         if (profiles.Count == 0) return null;
-        var keys = profiles.Values.SelectMany(p => p.Identities).Append(identifierKey).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        // A profile merged in and then unmerged can still hold identifiers that are now someone else's: its separation says whose.
+        var theirs = profiles.Values.SelectMany(p => p.Separations).SelectMany(s => s.Identifiers).ToHashSet(StringComparer.Ordinal);
+        var keys = profiles.Values.SelectMany(p => p.Identities).Where(k => !theirs.Contains(k)).Append(identifierKey)
+            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
         return new Person([.. profiles.Values], keys);
     }
 
@@ -99,6 +102,9 @@ public sealed class PersonalData(
         Add("webhooks", await DeleteAsync(webhooks, OfEvents(eventIds), "source", ct).ConfigureAwait(false));
         Add("rejected", await DeleteAsync(rejected, Carrying(person), "source", ct).ConfigureAwait(false));
         Add("queues", (await QueuedAsync(person, delete: true, ct).ConfigureAwait(false)).Count);
+        // The other side of an unmerge records the person's identifiers in its separation: they go from there too.
+        foreach (var other in person.Profiles.SelectMany(p => p.Separations).Select(s => s.Other).Distinct().Where(o => !ids.Contains(o)))
+            Add("separations", await ForgetSeparationsAsync(other, ids, ct).ConfigureAwait(false));
         foreach (var id in ids)
         {
             Add("history", await history.DeleteAsync(id, ct).ConfigureAwait(false));
@@ -109,6 +115,26 @@ public sealed class PersonalData(
             cache.ForgetView(id);
         }
         return receipt;
+    }
+
+    /// <summary>Removes from <paramref name="other"/>'s live profile the separations naming any of <paramref name="ids"/>; how many.</summary>
+    private async Task<int> ForgetSeparationsAsync(CustomerId other, HashSet<CustomerId> ids, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            if (await customers.ReadLiveAsync(other, ct).ConfigureAwait(false) is not { } live) return 0;
+            var kept = live.Document.Separations.Where(s => !ids.Contains(s.Other)).ToArray();
+            if (kept.Length == live.Document.Separations.Length) return 0;
+            try
+            {
+                await customers.WriteAsync(live.Document with { Separations = [.. kept], Version = live.Document.Version + 1 }, live.ETag, ct).ConfigureAwait(false);
+                return live.Document.Separations.Length - kept.Length;
+            }
+            catch (ConcurrentUpdateException) when (attempt < 5)
+            {
+                // Ingestion wrote it meanwhile: read it again.
+            }
+        }
     }
 
     /// <summary>Each of the person's profiles' history, read once.</summary>

@@ -99,5 +99,13 @@ public sealed class CustomerStore(Database database, StoreCache cache)
         }
     }
 
+    /// <summary>Deletes the view if it is still at <paramref name="etag"/>; false when it changed or is gone.</summary>
+    public async Task<bool> DeleteAsync(CustomerId id, string etag, CancellationToken ct)
+    {
+        cache.ForgetView(id);
+        using var response = await container.DeleteItemStreamAsync(id, new PartitionKey(id), new ItemRequestOptions { IfMatchEtag = etag }, ct).ConfigureAwait(false);
+        return response.IsSuccessStatusCode;
+    }
+
     private static readonly ItemRequestOptions Quiet = new() { EnableContentResponseOnWrite = false };
 }

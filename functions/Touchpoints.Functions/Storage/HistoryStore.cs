@@ -67,6 +67,34 @@ public sealed class HistoryStore
         return previous!;
     }
 
+    /// <summary>
+    /// Appends a chain that starts afresh (an unmerge's: its first chunk has no predecessor) in a segment after every
+    /// existing one, so that the segments it replaces can be deleted whole once the view points at it; its head.
+    /// </summary>
+    public async Task<HistoryPointer> AppendChainAsync(CustomerId id, IReadOnlyList<HistoryChunk> chain, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(chain);
+        var segment = (await SegmentsAsync(id, ct).ConfigureAwait(false)).Select(SegmentOf).DefaultIfEmpty(-1).Max() + 1;
+        HistoryPointer? previous = null;
+        foreach (var chunk in chain)
+        {
+            foreach (var part in chunk.Split(MaxEventBytesPerAppend))
+            {
+                if (previous is not null && previous.Offset >= options.SegmentBytes) segment++;
+                (segment, var offset) = await AppendOnceAsync(id, segment, HistoryFormat.Write(part with { After = previous }), create: previous is null, ct).ConfigureAwait(false);
+                previous = new HistoryPointer(segment, offset);
+            }
+        }
+        return previous ?? throw new ArgumentException("a chain has at least one chunk", nameof(chain));
+    }
+
+    private static int SegmentOf(string name) =>
+        int.TryParse(name.AsSpan(name.LastIndexOf('/') + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var segment) ? segment : -1;
+
+    /// <summary>Deletes one segment by its name (<see cref="SegmentsAsync"/>).</summary>
+    public async Task DeleteSegmentAsync(string name, CancellationToken ct) =>
+        await container.Value.DeleteBlobIfExistsAsync(name, cancellationToken: ct).ConfigureAwait(false);
+
     private async Task<(int Segment, long Offset)> AppendOnceAsync(CustomerId id, int segment, byte[] bytes, bool create, CancellationToken ct)
     {
         for (var attempt = 0; ; attempt++)

@@ -28,6 +28,22 @@ public sealed class ProfileGraph
     }
 
     /// <summary>
+    /// Identifiers whose claims (<paramref name="owners"/>, roots) name a profile an unmerge took them from, with the live
+    /// profile they belong to now (that of the separation's other side).
+    /// </summary>
+    public Dictionary<string, CustomerId>? Moved(IReadOnlyDictionary<string, CustomerId> owners)
+    {
+        Dictionary<string, CustomerId>? moved = null;
+        foreach (var (key, root) in owners)
+        {
+            if (!Live.TryGetValue(root, out var doc) || doc.Document.Separations.IsEmpty || doc.Document.Identities.Contains(key)) continue;
+            if (doc.Document.Separations.FirstOrDefault(s => s.Identifiers.Contains(key)) is { } separation && Root(separation.Other) is var to && to != root)
+                (moved ??= new(StringComparer.Ordinal))[key] = to;
+        }
+        return moved;
+    }
+
+    /// <summary>
     /// The tombstones the chain from <paramref name="id"/> loops through (opposite merges written before merges committed
     /// on the loser's version), or null when it reaches a live or unwritten profile.
     /// </summary>
@@ -65,7 +81,13 @@ public sealed class ProfileGraph
                     graph.Tombstones[pending[i]] = doc;
                     if (seen.Add(survivor)) next.Add(survivor);
                 }
-                else graph.Live[pending[i]] = doc;
+                else
+                {
+                    graph.Live[pending[i]] = doc;
+                    // Where an unmerge sent identifiers that may still point here: a batch naming them resolves them there.
+                    foreach (var separation in doc.Document.Separations)
+                        if (seen.Add(separation.Other)) next.Add(separation.Other);
+                }
             }
             pending = next;
         }

@@ -173,6 +173,40 @@ public sealed class ErasureTests(RulesFixture fixture, Xunit.Abstractions.ITestO
         await fixture.QueueService.GetQueueClient(Core.Resources.Queues.Erasures).ClearMessagesAsync();
     }
 
+    [Fact]
+    public async Task A_person_unmerged_from_a_family_customer_is_erased_without_touching_the_other()
+    {
+        // Bob browses on his device, Ann identifies with the family e-mail, then so does Bob: one customer, unmerged again.
+        string Device(string who) => $"{who}-device-{run}";
+        string Event(string type, string who, int i, string traits = "") =>
+            $$"""{"type":"{{type}}","messageId":"{{type}}{{i}}-{{who}}-{{run}}","anonymousId":"{{Device(who)}}"{{traits}},"timestamp":"{{Now}}"}""";
+        var family = $$""","traits":{"email":"family-{{run}}@example.com","firstName":"Bobby{{run}}"}""";
+        await fixture.IngestAsync(Event("page", "bob", 1));
+        await fixture.IngestAsync(Event("page", "ann", 2), Event("identify", "ann", 3, family.Replace($"Bobby{run}", "Ann", StringComparison.Ordinal)));
+        await fixture.IngestAsync(Event("identify", "bob", 4, family), Event("page", "bob", 5));
+        var (_, export) = await PostAsync("/api/manage/people/export", $"anonymousId:{Device("ann")}");
+        var merged = export["customers"]!.AsArray().Single(c => c!["mergedInto"] is null)!["id"]!.GetValue<string>();
+        var loser = export["customers"]!.AsArray().Single(c => c!["mergedInto"] is not null)!["id"]!.GetValue<string>();
+        using var unmerge = new HttpRequestMessage(HttpMethod.Post, $"/api/manage/customers/{merged}/unmerge") { Content = JsonContent.Create(new { mergedFrom = loser }) };
+        unmerge.Headers.Add("X-Author", "dana@marketing");
+        using (var response = await fixture.Http.SendAsync(unmerge)) Assert.Equal(200, (int)response.StatusCode);
+
+        var (status, request) = await PostAsync("/api/manage/people/erasures", $"anonymousId:{Device("bob")}");
+        Assert.Equal(202, status);
+        var message = new ErasureMessage(request["id"]!.GetValue<string>(), $"anonymousId:{Device("bob")}", 1);
+        Assert.Equal(200, (await RunErasureAsync(message)).Status);
+        Assert.Equal(200, (await RunErasureAsync(message with { Pass = 2 })).Status);
+
+        // Nothing of Bob anywhere, his merged-away profile and the separation Ann's customer recorded included; Ann whole.
+        var after = await FindAsync([Device("bob"), $"Bobby{run}", loser]);
+        Assert.True(after.Count == 0, string.Join(Environment.NewLine, after));
+        var (annStatus, ann) = await PostAsync("/api/manage/people/export", $"email:family-{run}@example.com");
+        Assert.Equal(200, annStatus);
+        Assert.Equal(merged, ann["customers"]!.AsArray().Single()!["id"]!.GetValue<string>());
+        Assert.Contains($"anonymousId:{Device("ann")}", ann["identifiers"]!.AsArray().Select(k => k!.GetValue<string>()));
+        await fixture.QueueService.GetQueueClient(Core.Resources.Queues.Erasures).ClearMessagesAsync();
+    }
+
     [Theory]
     [InlineData("""{"identifier":"nonsense"}""")]
     [InlineData("""{"identifier":""}""")]

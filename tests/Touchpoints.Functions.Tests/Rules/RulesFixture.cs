@@ -15,6 +15,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Touchpoints.Functions.Rules;
 using Touchpoints.FunctionsHost.Emulators;
+using Touchpoints.FunctionsHost.EventHubs;
+using Touchpoints.FunctionsHost.Runtime;
 
 namespace Touchpoints.Functions.Tests.Rules;
 
@@ -62,6 +64,9 @@ public sealed class RulesFixture : IAsyncLifetime
 
     public HttpClient Http { get; private set; } = null!;
 
+    public InMemoryEventHubs EventHubs { get; } = new(defaultPartitionCount: 4);
+    private AmqpEventHubsEndpoint? eventHubs;
+
     public CosmosClient Client { get; private set; } = null!;
 
     public QueueServiceClient QueueService { get; private set; } = null!;
@@ -72,6 +77,9 @@ public sealed class RulesFixture : IAsyncLifetime
     {
         var (startingCosmos, startingAzurite) = (SharedEmulators.CosmosAsync(), SharedEmulators.AzuriteAsync());
         (cosmos, azurite) = (await startingCosmos, await startingAzurite);
+        // The hub the admin operations (a rebuild, an unmerge) announce changes on, behind the local AMQP endpoint.
+        EventHubs.Hub(Touchpoints.Core.Resources.Hubs.CustomerChanges);
+        eventHubs = AmqpEventHubsEndpoint.Start(EventHubs, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         app = HandlerApp.Build([], builder =>
         {
             builder.WebHost.UseTestServer();
@@ -90,6 +98,7 @@ public sealed class RulesFixture : IAsyncLifetime
                 ["Cosmos:ConnectionMode"] = "Gateway",
                 ["Cosmos:LimitToEndpoint"] = "true",
                 ["AzureWebJobsStorage"] = azurite!.ConnectionString,
+                [SettingNames.EventHubConnection] = eventHubs.ConnectionString,
                 ["Rules:CreateQueues"] = "true",
                 ["Rules:RefreshInterval"] = "00:00:30",
                 ["Rules:SettleWindow"] = "00:00:00", // decided at once; the settle tests build their own evaluator
@@ -110,6 +119,7 @@ public sealed class RulesFixture : IAsyncLifetime
         Http?.Dispose();
         Gate.Dispose();
         if (app is not null) await app.DisposeAsync();
+        if (eventHubs is not null) await eventHubs.DisposeAsync();
         if (Client is not null)
         {
             // The emulators are the assembly's: only this fixture's database goes (its queues are cleared by each test).
