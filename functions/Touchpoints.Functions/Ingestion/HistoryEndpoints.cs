@@ -71,6 +71,8 @@ public static class HistoryEndpoints
                 return Error(400, "bad_request", "name either identifiers to detach or the merged profile (mergedFrom) to undo");
             if (body.Identifiers is { } keys && (keys.Count is 0 or > CustomerView.AnonymousIdLimit * 2 || keys.Any(k => Identifier.TryParseKey(k) is null)))
                 return Error(400, "bad_request", "identifiers must be 1 to 200 keys of the form type:value, as the customer's view lists them");
+            // Written as ingestion writes them: an e-mail in any case, a phone in any format, names the stored identifier.
+            if (body.Identifiers is { } named) body = body with { Identifiers = [.. named.Select(k => Identifier.TryParseKey(k)!.Key)] };
             var report = await unmerging.UnmergeAsync(new CustomerId(id), body, author, dryRun ?? false, ct).ConfigureAwait(false);
             return report.Outcome switch
             {

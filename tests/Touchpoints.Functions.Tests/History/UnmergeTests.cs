@@ -16,7 +16,7 @@ namespace Touchpoints.Functions.Tests.History;
 /// writes the customer while the unmerge is under way.
 /// </summary>
 [Collection(GatedCollection.Name)]
-public sealed class UnmergeTests(GatedHandlerFixture fixture)
+public sealed class UnmergeTests(GatedHandlerFixture fixture, Xunit.Abstractions.ITestOutputHelper output)
 {
     private static readonly string[] Someone = ["anonymousId:x"];
 
@@ -163,6 +163,58 @@ public sealed class UnmergeTests(GatedHandlerFixture fixture)
         foreach (var key in moved) Assert.Equal((detached, 0), await fixture.ResolveAsync(key));
         // The history the merge folded in is gone with the chains that replaced it: the detached profile's is its own.
         Assert.Empty(await fixture.Services.GetRequiredService<HistoryStore>().SegmentsAsync(new CustomerId(loser), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_batch_that_meets_a_detached_identifier_before_its_document_is_re_pointed_follows_the_separation()
+    {
+        var run = Run();
+        await fixture.IngestAsync(Hubs.WebEvents, Ann(run));
+        await fixture.IngestAsync(Hubs.WebEvents, Bob(run));
+        var merged = await CustomerOfAsync($"anonymousId:a-{run}-bob");
+
+        // The unmerge has committed but not yet re-pointed Bob's device when a page of Bob's arrives: the batch finds the
+        // separation on the customer the device's document still names, goes to Bob and re-points the document itself.
+        var device = IdentityDocument.IdFor($"anonymousId:a-{run}-bob");
+        var held = fixture.Gate.HoldNext(r => r.Method == "PUT" && r.Container == Containers.Identities && r.DocumentId == device);
+        var unmerge = UnmergeAsync(merged, new { identifiers = new[] { $"anonymousId:a-{run}-bob" } });
+        await held.Reached;
+        var bob = (await fixture.ReadAsync(Containers.Customers, merged))!["separations"]!.AsArray().Single()!["other"]!.GetValue<string>();
+        await fixture.IngestAsync(Hubs.WebEvents, [Page(run, "bob", 12)], partition: "2");
+        Assert.Equal((bob, 0), await fixture.ResolveAsync($"anonymousId:a-{run}-bob"));
+        held.Release();
+        using var response = await unmerge;
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        Assert.Equal((bob, 0), await fixture.ResolveAsync($"anonymousId:a-{run}-bob"));
+        Assert.Equal(3, (await fixture.ReadAsync(Containers.Customers, bob))!["touchpoints"]!["web"]!["pageViews"]!.GetValue<int>());
+        Assert.Equal(3, (await fixture.ReadAsync(Containers.Customers, merged))!["touchpoints"]!["web"]!["pageViews"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task Unmerging_a_customer_of_hundreds_of_events_splits_every_one_and_reports_its_time()
+    {
+        var run = Run();
+        const int batches = 10, perBatch = 30;
+        for (var b = 0; b < batches; b++)
+        {
+            await fixture.IngestAsync(Hubs.WebEvents, [.. Enumerable.Range(0, perBatch / 2).Select(i => Page(run, "ann", (b * perBatch + i) % 60))
+                .Select((body, i) => body.Replace($"p-{run}-ann-", $"p-{run}-ann-{b}-{i}-", StringComparison.Ordinal))]);
+            await fixture.IngestAsync(Hubs.WebEvents, [.. Enumerable.Range(0, perBatch / 2).Select(i => Page(run, "bob", (b * perBatch + i) % 60))
+                .Select((body, i) => body.Replace($"p-{run}-bob-", $"p-{run}-bob-{b}-{i}-", StringComparison.Ordinal))]);
+        }
+        await fixture.IngestAsync(Hubs.WebEvents, [Identify(run, "ann", "Ann", 1), Identify(run, "bob", "Bob", 2)]);
+        var merged = await CustomerOfAsync($"anonymousId:a-{run}-bob");
+
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        using var response = await UnmergeAsync(merged, new { identifiers = new[] { $"anonymousId:a-{run}-bob" } });
+        watch.Stop();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var report = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+        var events = report["keptEvents"]!.GetValue<int>() + report["detachedEvents"]!.GetValue<int>();
+        Assert.Equal(batches * perBatch + 2, events);
+        output.WriteLine($"unmerged a customer of {events} events ({report["keptEvents"]} kept, {report["detachedEvents"]} detached) in {watch.ElapsedMilliseconds} ms");
     }
 
     [Theory]
