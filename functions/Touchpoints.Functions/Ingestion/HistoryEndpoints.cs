@@ -11,7 +11,8 @@ namespace Touchpoints.Functions.Ingestion;
 /// <list type="bullet">
 /// <item><c>RebuildCustomer</c>: <c>POST /api/manage/customers/{id}/rebuild[?dryRun=true]</c>, one customer;</item>
 /// <item><c>RebuildCustomers</c>: <c>POST /api/manage/customers/rebuild[?continuation=…&amp;pageSize=50&amp;dryRun=true]</c>,
-/// every customer a page at a time, with the continuation of the next page (null when the pass is complete);</item>
+/// every customer a page at a time, with the continuation of the next page (null when the pass is complete); with a body
+/// <c>{"customers": ["c-…", …]}</c>, those customers only;</item>
 /// <item><c>UnmergeCustomer</c>: <c>POST /api/manage/customers/{id}/unmerge[?dryRun=true]</c> with
 /// <c>{"identifiers": ["anonymousId:…", …]}</c> or <c>{"mergedFrom": "c-…"}</c> (undo one recorded merge): splits the customer
 /// in two from history (<see cref="Unmerging"/>); audited: who (<c>X-Author</c>, required), when, what.</item>
@@ -22,6 +23,9 @@ public static class HistoryEndpoints
     public const string RebuildOneRoute = "/api/manage/customers/{id}/rebuild";
     public const string RebuildAllRoute = "/api/manage/customers/rebuild";
     public const string UnmergeRoute = "/api/manage/customers/{id}/unmerge";
+
+    /// <summary>At most this many customers in one listed rebuild (a page's worth of work per request, as a page of all).</summary>
+    public const int MaxListed = 1000;
 
     public static IServiceCollection AddHistory(this IServiceCollection services)
     {
@@ -39,8 +43,25 @@ public static class HistoryEndpoints
                 ? Results.Json(new ApiError("not_found", $"no customer '{id}'"), ApiJsonContext.Default.ApiError, statusCode: 404)
                 : Results.Json(result, RebuildJsonContext.Default.RebuildResult);
         });
-        app.MapPost(RebuildAllRoute, async (string? continuation, int? pageSize, bool? dryRun, HistoryRebuild rebuild, CancellationToken ct) =>
+        app.MapPost(RebuildAllRoute, async (string? continuation, int? pageSize, bool? dryRun, HttpRequest request, HistoryRebuild rebuild, CancellationToken ct) =>
         {
+            if (request.HasJsonContentType())
+            {
+                // A list of customers: {"customers": ["c-…", …]}.
+                RebuildList? list;
+                try
+                {
+                    list = await request.ReadFromJsonAsync(RebuildJsonContext.Default.RebuildList, ct).ConfigureAwait(false);
+                }
+                catch (System.Text.Json.JsonException)
+                {
+                    list = null;
+                }
+                if (list?.Customers is not { Count: > 0 and <= MaxListed } ids || !ids.All(Storage.CustomerStore.IsPossibleId))
+                    return Error(400, "bad_request", $"the body must be {{\"customers\": [\"c-…\", …]}}: 1 to {MaxListed} customer ids");
+                var listed = await rebuild.RebuildListAsync([.. ids.Distinct(StringComparer.Ordinal).Select(i => new CustomerId(i))], dryRun ?? false, ct).ConfigureAwait(false);
+                return Results.Json(listed, RebuildJsonContext.Default.RebuildReport);
+            }
             if (pageSize is < 1 or > 1000)
                 return Results.Json(new ApiError("bad_request", "pageSize must be between 1 and 1000"), ApiJsonContext.Default.ApiError, statusCode: 400);
             try
@@ -91,6 +112,7 @@ public static class HistoryEndpoints
     Converters = [typeof(CamelCaseEnumConverter<RebuildOutcome>), typeof(CamelCaseEnumConverter<UnmergeOutcome>)])]
 [JsonSerializable(typeof(RebuildResult))]
 [JsonSerializable(typeof(UnmergeRequest))]
+[JsonSerializable(typeof(RebuildList))]
 [JsonSerializable(typeof(UnmergeReport))]
 [JsonSerializable(typeof(RebuildReport))]
 public sealed partial class RebuildJsonContext : JsonSerializerContext;

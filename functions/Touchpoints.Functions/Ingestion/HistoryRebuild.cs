@@ -18,6 +18,9 @@ public enum RebuildOutcome { Rebuilt, Unchanged, Differs, Refused, NotFound }
 /// <summary>What rebuilding one customer did: <see cref="RebuildOutcome.Differs"/> is a dry run's finding, not written.</summary>
 public sealed record RebuildResult(CustomerId CustomerId, RebuildOutcome Outcome, int Events, string? Reason = null);
 
+/// <summary>A listed rebuild: these customers (merged-away ids rebuild their survivors).</summary>
+public sealed record RebuildList(IReadOnlyList<string>? Customers);
+
 /// <summary>One page of a rebuild of every customer, and where the next page starts (null: the pass is complete).</summary>
 public sealed record RebuildReport(int Scanned, int Rebuilt, int Unchanged, int Differs, int Refused, int Events, IReadOnlyList<RebuildResult> Refusals, string? Continuation);
 
@@ -62,6 +65,25 @@ public sealed partial class HistoryRebuild(
         }
     }
 
+    /// <summary>Rebuilds the customers listed, one after the other; unknown ones are counted as refused, with the reason.</summary>
+    public async Task<RebuildReport> RebuildListAsync(IReadOnlyList<CustomerId> ids, bool dryRun, CancellationToken ct)
+    {
+        var results = new List<RebuildResult>(ids.Count);
+        foreach (var id in ids)
+        {
+            var result = await RebuildAsync(id, dryRun, ct).ConfigureAwait(false);
+            results.Add(result.Outcome == RebuildOutcome.NotFound ? result with { Outcome = RebuildOutcome.Refused } : result);
+        }
+        return Report(ids.Count, results, null);
+    }
+
+    private static RebuildReport Report(int scanned, List<RebuildResult> results, string? next)
+    {
+        int Count(RebuildOutcome o) => results.Count(r => r.Outcome == o);
+        return new RebuildReport(scanned, Count(RebuildOutcome.Rebuilt), Count(RebuildOutcome.Unchanged), Count(RebuildOutcome.Differs),
+            Count(RebuildOutcome.Refused), results.Sum(r => r.Events), [.. results.Where(r => r.Outcome == RebuildOutcome.Refused)], next);
+    }
+
     /// <summary>Rebuilds the live customers of one page of documents.</summary>
     public async Task<RebuildReport> RebuildPageAsync(string? continuation, int pageSize, bool dryRun, CancellationToken ct)
     {
@@ -80,9 +102,7 @@ public sealed partial class HistoryRebuild(
                 results.Add(await RebuildAsync(doc.Document.Id, dryRun, ct).ConfigureAwait(false));
             }
         }
-        int Count(RebuildOutcome o) => results.Count(r => r.Outcome == o);
-        return new RebuildReport(page.Count, Count(RebuildOutcome.Rebuilt), Count(RebuildOutcome.Unchanged), Count(RebuildOutcome.Differs),
-            Count(RebuildOutcome.Refused), results.Sum(r => r.Events), [.. results.Where(r => r.Outcome == RebuildOutcome.Refused)], next);
+        return Report(page.Count, results, next);
     }
 
     private async Task<RebuildResult> RebuildAsync(Versioned<CustomerView> stored, CompiledRules compiled, bool dryRun, CancellationToken ct)

@@ -175,4 +175,26 @@ public sealed class HistoryTests(GatedHandlerFixture fixture)
         Assert.Equal(7, chunks.Sum(c => c.Events.Length));
         Assert.Equal(RebuildOutcome.Unchanged, (await RebuildAsync(id, dryRun: true)).Outcome);
     }
+
+    [Fact]
+    public async Task A_list_of_customers_is_rebuilt_together_and_an_unknown_one_is_reported_not_fatal()
+    {
+        await fixture.IngestAsync(Hubs.WebEvents, [Page("l1", 1), Page("l2", 1), Page("l2", 2)]);
+        var (one, two) = (await CustomerOfAsync($"anonymousId:a-{run}-l1"), await CustomerOfAsync($"anonymousId:a-{run}-l2"));
+        var damaged = (await fixture.ReadAsync(Containers.Customers, two))!;
+        damaged["counters"] = new JsonObject();
+        await UpsertAsync(damaged);
+
+        using var response = await fixture.Host.PostAsync("/api/manage/customers/rebuild",
+            JsonContent.Create(new { customers = new[] { one.Value, two.Value, $"c-{run}-nobody" } }));
+        response.EnsureSuccessStatusCode();
+        var report = (await response.Content.ReadFromJsonAsync(RebuildJsonContext.Default.RebuildReport))!;
+
+        Assert.Equal((3, 1, 1, 1, 3), (report.Scanned, report.Rebuilt, report.Unchanged, report.Refused, report.Events));
+        Assert.Equal($"c-{run}-nobody", Assert.Single(report.Refusals).CustomerId.Value);
+        Assert.Null(report.Continuation);
+        Assert.Equal(2, (await fixture.ReadAsync(Containers.Customers, two))!["counters"]!["web.page"]!.GetValue<int>());
+        using var bad = await fixture.Host.PostAsync("/api/manage/customers/rebuild", JsonContent.Create(new { customers = Array.Empty<string>() }));
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, bad.StatusCode);
+    }
 }
