@@ -105,6 +105,16 @@ public static class IdentityResolver
         return false;
     }
 
+    /// <summary>
+    /// The keys, in ordinal order, with at most one value of each exclusive type (the first): what a profile that was never
+    /// written may hold when it is settled, although racing batches claimed two user ids for it.
+    /// </summary>
+    public static ImmutableArray<string> OnePerExclusiveType(IEnumerable<string> keys)
+    {
+        var types = new HashSet<string>(StringComparer.Ordinal);
+        return [.. keys.Order(StringComparer.Ordinal).Where(k => new IdentifierKey(k) is not { IsExclusive: true } key || types.Add(key.Type))];
+    }
+
     private static readonly HashSet<string> FrozenEmpty = [];
 
     /// <summary>A deterministic profile id: the same first identifier always yields the same customer.</summary>

@@ -211,9 +211,12 @@ public sealed partial class IngestionHandler(
         CustomerId loser, CustomerId survivor, ProfileGraph graph, Dictionary<string, CustomerId> owners, DateTimeOffset now, CancellationToken ct)
     {
         var read = graph.Live.GetValueOrDefault(loser);
+        // An unwritten loser is settled here, as what is claimed for it — but with one user id (one crm id of a system) at
+        // most: batches racing to create it may each have claimed another, and a tombstone holding two would bring both to
+        // its survivor. The other claim now names a profile whose root holds another value: refuted, it gets its own.
         var content = read?.Document ?? CustomerView.Create(loser, now) with
         {
-            Identities = [.. owners.Where(o => o.Value == loser).Select(o => o.Key).Order(StringComparer.Ordinal)],
+            Identities = IdentityResolver.OnePerExclusiveType(owners.Where(o => o.Value == loser).Select(o => o.Key)),
         };
         var tombstone = CustomerMerge.Tombstone(content, survivor, now);
         try
