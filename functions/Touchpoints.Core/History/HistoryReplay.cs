@@ -102,30 +102,10 @@ public static class HistoryReplay
         ArgumentNullException.ThrowIfNull(chain);
         ArgumentNullException.ThrowIfNull(loser);
         ArgumentNullException.ThrowIfNull(accept);
-        refused = null;
         CustomerView? view = null;
-        for (var i = 0; i < chain.Count; i++)
+        if (Writes(chain, accept, out refused) is not { } writes) return null;
+        foreach (var (write, events) in writes)
         {
-            // The parts of one write, replayed as the one write they were.
-            var write = chain[i];
-            var events = new List<AcceptedEvent>();
-            for (var part = i; ; part++)
-            {
-                foreach (var e in chain[part].Events)
-                {
-                    if (accept(e, write.At) is not { } accepted)
-                    {
-                        refused = $"an event of version {write.Version} ({e.Source}, {e.Partition}/{e.Sequence}) no longer parses";
-                        return null;
-                    }
-                    events.Add(accepted);
-                }
-                if (chain[part].Part >= chain[part].Parts || part + 1 >= chain.Count || chain[part + 1].Version != write.Version)
-                {
-                    i = part;
-                    break;
-                }
-            }
             var losers = new List<CustomerView>(write.Losers.Length);
             foreach (var id in write.Losers)
             {
@@ -154,6 +134,43 @@ public static class HistoryReplay
             Separations = stored.Separations,
             History = stored.History,
         };
+    }
+
+    /// <summary>
+    /// The writes of a chain, oldest first: the parts of one write joined as the one write they were (its first chunk, all
+    /// their events parsed again at the write's time). Null, with the reason, when an event no longer parses.
+    /// </summary>
+    public static IReadOnlyList<(HistoryChunk Write, List<AcceptedEvent> Events)>? Writes(
+        IReadOnlyList<HistoryChunk> chain, Func<HistoryEvent, DateTimeOffset, AcceptedEvent?> accept, out string? refused)
+    {
+        ArgumentNullException.ThrowIfNull(chain);
+        ArgumentNullException.ThrowIfNull(accept);
+        refused = null;
+        var writes = new List<(HistoryChunk, List<AcceptedEvent>)>();
+        for (var i = 0; i < chain.Count; i++)
+        {
+            var write = chain[i];
+            var events = new List<AcceptedEvent>();
+            for (var part = i; ; part++)
+            {
+                foreach (var e in chain[part].Events)
+                {
+                    if (accept(e, write.At) is not { } accepted)
+                    {
+                        refused = $"an event of version {write.Version} ({e.Source}, {e.Partition}/{e.Sequence}) no longer parses";
+                        return null;
+                    }
+                    events.Add(accepted);
+                }
+                if (chain[part].Part >= chain[part].Parts || part + 1 >= chain.Count || chain[part + 1].Version != write.Version)
+                {
+                    i = part;
+                    break;
+                }
+            }
+            writes.Add((write, events));
+        }
+        return writes;
     }
 
     /// <summary>An event of history parsed again, as ingestion parsed it (the same arrival, the write's time as now).</summary>

@@ -68,29 +68,8 @@ public static class Unmerge
         var writes = new List<(DateTimeOffset At, List<AcceptedEvent> Events)>();
         foreach (var chain in chains)
         {
-            for (var i = 0; i < chain.Count; i++)
-            {
-                var write = chain[i];
-                var events = new List<AcceptedEvent>();
-                for (var part = i; ; part++)
-                {
-                    foreach (var e in chain[part].Events)
-                    {
-                        if (accept(e, write.At) is not { } accepted)
-                        {
-                            refused = $"an event of version {write.Version} ({e.Source}, {e.Partition}/{e.Sequence}) no longer parses";
-                            return null;
-                        }
-                        events.Add(accepted);
-                    }
-                    if (chain[part].Part >= chain[part].Parts || part + 1 >= chain.Count || chain[part + 1].Version != write.Version)
-                    {
-                        i = part;
-                        break;
-                    }
-                }
-                writes.Add((write.At, events));
-            }
+            if (HistoryReplay.Writes(chain, accept, out refused) is not { } parsed) return null;
+            writes.AddRange(parsed.Select(w => (w.Write.At, w.Events)));
         }
         var ordered = writes.Select((w, i) => (w.At, w.Events, i)).OrderBy(w => w.At).ThenBy(w => w.i).ToList();
 
