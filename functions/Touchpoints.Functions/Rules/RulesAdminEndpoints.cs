@@ -25,7 +25,9 @@ public static class RulesAdminEndpoints
     public const int MaxDocumentBytes = 512 * 1024;
 
     public const int MaxPreviewCustomers = 100;
-    public const int MaxSample = 50;
+    public const int MaxSample = 1_000;
+    /// <summary>Customers shown as examples of a sampled preview.</summary>
+    public const int MaxExamples = 25;
     public const int MaxStatsDays = 366;
 
     private static readonly JsonDocumentOptions Lenient = new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
@@ -37,7 +39,14 @@ public static class RulesAdminEndpoints
         app.MapPost(Prefix + "/validate", ValidateAsync);
         app.MapPost(Prefix + "/preview", PreviewAsync);
         app.MapGet(Prefix + "/versions", VersionsAsync);
+        app.MapGet(Prefix + "/versions/{version:int}", VersionAsync);
+        app.MapGet(Prefix + "/versions/{from:int}/diff/{to:int}", DiffAsync);
+        app.MapGet(Prefix + "/stats", AllStatsAsync);
         app.MapPost(Prefix + "/rollback/{version:int}", RollbackAsync);
+        app.MapPost(Prefix + "/{id}/pause", (string id, HttpRequest request, RulesStore store, RulesProvider provider, CancellationToken ct) =>
+            PauseAsync(id, paused: true, request, store, provider, ct));
+        app.MapPost(Prefix + "/{id}/resume", (string id, HttpRequest request, RulesStore store, RulesProvider provider, CancellationToken ct) =>
+            PauseAsync(id, paused: false, request, store, provider, ct));
         app.MapGet(Prefix + "/{id}/stats", StatsAsync);
         app.MapPost(Prefix + "/schedules/run", RunDueNowAsync);
         return app;
@@ -116,6 +125,60 @@ public static class RulesAdminEndpoints
         return Results.Json(new RulesVersionsBody(pointer?.Document.Version, RulesStore.Newest(pointer?.Document)), RulesJsonContext.Default.RulesVersionsBody);
     }
 
+    /// <summary>Any version's content, before rolling back to it (0: the shipped default).</summary>
+    private static async Task<IResult> VersionAsync(int version, RulesStore store, CancellationToken ct)
+    {
+        if (version == 0) return Results.Json(Body(null), RulesJsonContext.Default.ActiveRulesBody);
+        return await store.ReadVersionAsync(version, ct).ConfigureAwait(false) is { } stored
+            ? Results.Json(Body(stored), RulesJsonContext.Default.ActiveRulesBody)
+            : Error(404, "not_found", $"no rules version v{version}");
+    }
+
+    /// <summary>What changed from version <paramref name="from"/> to <paramref name="to"/>, line by line (0: the shipped default).</summary>
+    private static async Task<IResult> DiffAsync(int from, int to, RulesStore store, CancellationToken ct)
+    {
+        async Task<string?> TextAsync(int version) =>
+            version == 0 ? DefaultRules.Json : (await store.ReadVersionAsync(version, ct).ConfigureAwait(false))?.Text;
+        if (await TextAsync(from).ConfigureAwait(false) is not { } older) return Error(404, "not_found", $"no rules version v{from}");
+        if (await TextAsync(to).ConfigureAwait(false) is not { } newer) return Error(404, "not_found", $"no rules version v{to}");
+        return Results.Json(RulesDiff.Of(from, to, older, newer), RulesJsonContext.Default.RulesDiffBody);
+    }
+
+    /// <summary>
+    /// Pauses (or resumes) one rule of the active document as a new version whose comment is the reason: every other rule
+    /// goes on, the change is in the version history like any other, and a rollback undoes it.
+    /// </summary>
+    private static async Task<IResult> PauseAsync(string id, bool paused, HttpRequest request, RulesStore store, RulesProvider provider, CancellationToken ct)
+    {
+        if (Author(request) is not { } author) return NoAuthor();
+        if ((Comment(request) ?? Clean(request.Query["reason"].ToString())) is not { } reason)
+            return Error(400, "bad_request", $"say why the rule is {(paused ? "paused" : "resumed")}: an X-Comment header or ?reason=");
+        var pointer = await store.ReadPointerAsync(ct).ConfigureAwait(false);
+        var active = pointer is null ? null : await store.ReadVersionAsync(pointer.Document.Version, ct).ConfigureAwait(false);
+        if (JsonNode.Parse(active?.Text ?? DefaultRules.Json, documentOptions: Lenient) is not JsonObject document
+            || document["rules"] is not JsonArray rules
+            || rules.OfType<JsonObject>().FirstOrDefault(r => r["id"] is JsonValue v && v.TryGetValue<string>(out var ruleId) && ruleId == id) is not { } rule)
+            return Error(404, "not_found", $"the active rules have no rule '{id}'");
+        var now = rule["paused"] is JsonValue p && p.TryGetValue<bool>(out var was) && was;
+        if (now == paused) return Error(409, "conflict", $"rule '{id}' is already {(paused ? "paused" : "running")}");
+        if (paused) rule["paused"] = true;
+        else rule.Remove("paused");
+        var text = document.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+        var (compiled, errors) = RulesCompiler.Compile(text, "proposed");
+        if (compiled is null) return Invalid(errors, "the active rules no longer validate");
+        try
+        {
+            var saved = await store.SaveAsync(text, author, $"{(paused ? "pause" : "resume")} {id}: {reason}", null, active?.Version ?? 0, ct).ConfigureAwait(false);
+            provider.Invalidate();
+            request.HttpContext.Response.Headers.ETag = ETag(saved.Version);
+            return Results.Json(Body(saved), RulesJsonContext.Default.ActiveRulesBody, statusCode: StatusCodes.Status201Created);
+        }
+        catch (RulesVersionMismatchException e)
+        {
+            return Error(412, "precondition_failed", e.Message);
+        }
+    }
+
     private static async Task<IResult> RollbackAsync(int version, HttpRequest request, RulesStore store, RulesProvider provider, CancellationToken ct)
     {
         if (Author(request) is not { } author) return NoAuthor();
@@ -166,11 +229,17 @@ public static class RulesAdminEndpoints
         var ids = (body.CustomerIds ?? []).Where(id => !string.IsNullOrWhiteSpace(id)).Select(id => new CustomerId(id.Trim())).Distinct().ToList();
         if (ids.Count > MaxPreviewCustomers) return Error(400, "bad_request", $"at most {MaxPreviewCustomers} customerIds");
         string? note = null;
+        CustomerSample? sample = null;
+        var seed = body.Seed ?? Random.Shared.Next();
         if (ids.Count == 0)
         {
             if (body.Sample is not { } n || n <= 0) return Error(400, "bad_request", "name customerIds, or ask for a sample of n customers");
-            ids = [.. await states.SampleCustomerIdsAsync(Math.Min(n, MaxSample), ct).ConfigureAwait(false)];
-            note = $"a sample of {ids.Count} customers with a rule state (the first the database returned, not a random sample)";
+            if (n > MaxSample) return Error(400, "bad_request", $"a sample holds at most {MaxSample} customers");
+            sample = await customers.SampleAsync(n, new Random(seed), ct).ConfigureAwait(false);
+            ids = [.. sample.Ids];
+            note = sample.Exact
+                ? $"every live customer ({ids.Count}): fewer than the {n} asked for"
+                : $"a random sample of {ids.Count} live customers (seed {seed}), scaled to about {sample.Population?.ToString(CultureInfo.InvariantCulture) ?? "an unknown number of"} customers";
         }
 
         var now = clock.GetUtcNow();
@@ -191,21 +260,73 @@ public static class RulesAdminEndpoints
             decisions.Count(d => d.Outcome == DecisionOutcome.Deferred),
             decisions.Count(d => d.Outcome == DecisionOutcome.Suppressed),
             decisions.Count(d => d.Outcome == DecisionOutcome.HeldOut),
-            decisions.Where(d => d.SuppressedBecause is not null).GroupBy(d => Facts.Name(d.SuppressedBecause!.Value))
-                .OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count()));
-        return Results.Json(new PreviewBody(rules.Version, now, previews, summary, note), RulesJsonContext.Default.PreviewBody);
+            SuppressedBy(decisions));
+        PreviewAudience? audience = null;
+        if (sample is not null)
+        {
+            audience = Audience(seed, sample, rules, decisions);
+            // The answer stays readable at any sample size: examples are customers something would happen to.
+            previews = [.. previews.Where(p => p.Decisions.Count > 0).Take(MaxExamples)];
+        }
+        return Results.Json(new PreviewBody(rules.Version, now, previews, summary, note, audience), RulesJsonContext.Default.PreviewBody);
+    }
+
+    private static Dictionary<string, int> SuppressedBy(IEnumerable<Decision> decisions) =>
+        decisions.Where(d => d.SuppressedBecause is not null).GroupBy(d => Facts.Name(d.SuppressedBecause!.Value))
+            .OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count());
+
+    /// <summary>Each rule's decisions over the sample, scaled to the population (a share's 95 % margin: 1.96·√(p(1−p)/n)).</summary>
+    private static PreviewAudience Audience(int seed, CustomerSample sample, CompiledRules rules, IReadOnlyList<Decision> decisions)
+    {
+        var n = sample.Ids.Count;
+        var scale = n == 0 || sample.Population is not { } population ? (double?)null : (double)population / n;
+        long? Scaled(int count) => scale is { } s ? (long)Math.Round(count * s) : null;
+        var byRule = decisions.ToLookup(d => d.RuleId, StringComparer.Ordinal);
+        var perRule = rules.Rules.Select(r =>
+        {
+            var these = byRule[r.Definition.Id].ToArray();
+            var receive = these.Count(d => d.Outcome is DecisionOutcome.Queued or DecisionOutcome.Deferred);
+            var share = n == 0 ? 0 : (double)receive / n;
+            return new RuleAudience(
+                r.Definition.Id, r.Definition.Channel?.ToString().ToLowerInvariant(), r.Definition.Paused, these.Length, receive,
+                these.Count(d => d.Outcome == DecisionOutcome.Deferred), these.Count(d => d.Outcome == DecisionOutcome.HeldOut),
+                these.Count(d => d.Outcome == DecisionOutcome.Suppressed), SuppressedBy(these), Scaled(these.Length), Scaled(receive),
+                Math.Round(share, 4), n == 0 ? 0 : Math.Round(1.96 * Math.Sqrt(share * (1 - share) / n), 4));
+        }).ToArray();
+        return new PreviewAudience(seed, n, sample.Population, sample.Exact, perRule);
     }
 
     // ------------------------------------------------------------------ stats
 
     private static async Task<IResult> StatsAsync(string id, string? from, string? to, RuleStatsStore stats, TimeProvider clock, CancellationToken ct)
     {
-        var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
-        if (!TryDay(to, today, out var last)) return Error(400, "bad_request", "to must be a date (yyyy-MM-dd)");
-        if (!TryDay(from, last.AddDays(-29), out var first)) return Error(400, "bad_request", "from must be a date (yyyy-MM-dd)");
-        if (first > last) return Error(400, "bad_request", "from is after to");
-        if (last.DayNumber - first.DayNumber + 1 > MaxStatsDays) return Error(400, "bad_request", $"at most {MaxStatsDays} days at once");
+        if (Days(from, to, clock) is not ({ } first, { } last, null)) return Error(400, "bad_request", Days(from, to, clock).Error!);
+        return Results.Json(await StatsOfAsync(id, first, last, stats, ct).ConfigureAwait(false), RulesJsonContext.Default.StatsBody);
+    }
 
+    /// <summary>Every active rule's stats in one call: a marketer compares rules side by side (one partition read per rule).</summary>
+    private static async Task<IResult> AllStatsAsync(string? from, string? to, RuleStatsStore stats, RulesProvider rules, TimeProvider clock, CancellationToken ct)
+    {
+        if (Days(from, to, clock) is not ({ } first, { } last, null)) return Error(400, "bad_request", Days(from, to, clock).Error!);
+        var active = await rules.GetAsync(ct).ConfigureAwait(false);
+        var all = await Task.WhenAll(active.Rules.Select(r => StatsOfAsync(r.Definition.Id, first, last, stats, ct))).ConfigureAwait(false);
+        return Results.Json(new AllStatsBody(active.Version, RuleStatsDocument.DayName(first), RuleStatsDocument.DayName(last), all),
+            RulesJsonContext.Default.AllStatsBody);
+    }
+
+    /// <summary>The range of days asked for (the last 30 by default), or why it cannot be.</summary>
+    private static (DateOnly? First, DateOnly? Last, string? Error) Days(string? from, string? to, TimeProvider clock)
+    {
+        var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+        if (!TryDay(to, today, out var last)) return (null, null, "to must be a date (yyyy-MM-dd)");
+        if (!TryDay(from, last.AddDays(-29), out var first)) return (null, null, "from must be a date (yyyy-MM-dd)");
+        if (first > last) return (null, null, "from is after to");
+        if (last.DayNumber - first.DayNumber + 1 > MaxStatsDays) return (null, null, $"at most {MaxStatsDays} days at once");
+        return (first, last, null);
+    }
+
+    private static async Task<StatsBody> StatsOfAsync(string id, DateOnly first, DateOnly last, RuleStatsStore stats, CancellationToken ct)
+    {
         var documents = (await stats.ReadAsync(id, first, last, ct).ConfigureAwait(false)).ToDictionary(d => d.Day, StringComparer.Ordinal);
         var days = new List<StatsDay>();
         var total = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -217,8 +338,7 @@ public static class RulesAdminEndpoints
             days.Add(StatsDay.Of(name, counters));
         }
         var totals = StatsDay.Of($"{RuleStatsDocument.DayName(first)}..{RuleStatsDocument.DayName(last)}", total);
-        return Results.Json(new StatsBody(id, RuleStatsDocument.DayName(first), RuleStatsDocument.DayName(last), days, totals, StatsUplift.Of(totals)),
-            RulesJsonContext.Default.StatsBody);
+        return new StatsBody(id, RuleStatsDocument.DayName(first), RuleStatsDocument.DayName(last), days, totals, StatsUplift.Of(totals));
     }
 
     // ------------------------------------------------------------------ helpers

@@ -23,6 +23,8 @@ namespace Touchpoints.Functions.Rules;
 [JsonSerializable(typeof(RulesValidBody))]
 [JsonSerializable(typeof(ActiveRulesBody))]
 [JsonSerializable(typeof(RulesVersionsBody))]
+[JsonSerializable(typeof(RulesDiffBody))]
+[JsonSerializable(typeof(AllStatsBody))]
 [JsonSerializable(typeof(PreviewRequest))]
 [JsonSerializable(typeof(PreviewBody))]
 [JsonSerializable(typeof(StatsBody))]

@@ -63,6 +63,43 @@ public sealed class CustomerStore(Database database, StoreCache cache)
         return null;
     }
 
+    /// <summary>
+    /// A uniform random sample of <paramref name="n"/> live customers, and an estimate of how many live customers there are.
+    /// Customer ids are hashes of an identifier (<see cref="Core.Identity.IdentityResolver.NewCustomerId(Core.Identity.Identifier)"/>),
+    /// independent of anything a rule looks at, so the <paramref name="n"/> ids that follow a random point of the hash space
+    /// are a random sample — one ordered query of n items, not a scan. The share of the hash space they span estimates the
+    /// population (n / share, within about 1/√n); if the query wraps around, the sample is every live customer and the count exact.
+    /// </summary>
+    public async Task<CustomerSample> SampleAsync(int n, Random random, CancellationToken ct)
+    {
+        var start = CustomerIdSpace.RandomPoint(random);
+        var after = await LiveIdsAsync("c.id >= @start", start, n, ct).ConfigureAwait(false);
+        if (after.Count == n) return new CustomerSample(after, CustomerIdSpace.EstimateCount(start, after[^1], n, wrapped: false), Exact: false);
+        var before = await LiveIdsAsync("c.id < @start", start, n - after.Count, ct).ConfigureAwait(false);
+        var all = after.Concat(before).ToArray();
+        // Fewer than asked for after the start and before it: every live customer is in the sample.
+        if (all.Length < n) return new CustomerSample(all, all.Length, Exact: true);
+        return new CustomerSample(all, CustomerIdSpace.EstimateCount(start, all[^1], n, wrapped: true), Exact: false);
+    }
+
+    private async Task<List<CustomerId>> LiveIdsAsync(string range, string start, int n, CancellationToken ct)
+    {
+        var ids = new List<CustomerId>(n);
+        if (n <= 0) return ids;
+        var query = new QueryDefinition($"SELECT TOP @n c.id FROM c WHERE {range} AND (NOT IS_DEFINED(c.mergedInto) OR IS_NULL(c.mergedInto)) ORDER BY c.id")
+            .WithParameter("@n", n).WithParameter("@start", start);
+        using var feed = container.GetItemQueryStreamIterator(query, requestOptions: new QueryRequestOptions { MaxItemCount = n });
+        while (feed.HasMoreResults && ids.Count < n)
+        {
+            using var page = await feed.ReadNextAsync(ct).ConfigureAwait(false);
+            page.EnsureSuccessStatusCode();
+            using var json = await JsonDocument.ParseAsync(page.Content, cancellationToken: ct).ConfigureAwait(false);
+            foreach (var d in json.RootElement.GetProperty("Documents").EnumerateArray())
+                if (d.TryGetProperty("id", out var id) && id.GetString() is { Length: > 0 } value) ids.Add(new CustomerId(value));
+        }
+        return ids;
+    }
+
     /// <summary>One page of every customer document, live and tombstones (the repair's full pass: its cost grows with them).</summary>
     public async Task<(IReadOnlyList<Versioned<CustomerView>> Page, string? Continuation)> ScanAsync(string? continuation, int pageSize, CancellationToken ct)
     {
@@ -109,3 +146,6 @@ public sealed class CustomerStore(Database database, StoreCache cache)
 
     private static readonly ItemRequestOptions Quiet = new() { EnableContentResponseOnWrite = false };
 }
+
+/// <summary>A random sample of live customers, and how many live customers there are (estimated, or exact when all were taken).</summary>
+public sealed record CustomerSample(IReadOnlyList<CustomerId> Ids, long? Population, bool Exact);

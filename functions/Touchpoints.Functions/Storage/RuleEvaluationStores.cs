@@ -45,26 +45,6 @@ public sealed class RuleStateStore(Database database)
         }
     }
 
-    /// <summary>
-    /// Up to <paramref name="n"/> customer ids with a rule state: a cross-partition query (one state document per customer).
-    /// A failed page is a failure (<see cref="CosmosException"/>), not an empty sample.
-    /// </summary>
-    public async Task<IReadOnlyList<CustomerId>> SampleCustomerIdsAsync(int n, CancellationToken ct)
-    {
-        var query = new QueryDefinition("SELECT TOP @n VALUE c.customerId FROM c WHERE c.id = @state")
-            .WithParameter("@n", n).WithParameter("@state", RuleState.DocumentId);
-        var ids = new List<string>();
-        using var feed = container.GetItemQueryStreamIterator(query, requestOptions: new QueryRequestOptions { MaxItemCount = n });
-        while (feed.HasMoreResults && ids.Count < n)
-        {
-            using var page = await feed.ReadNextAsync(ct).ConfigureAwait(false);
-            page.EnsureSuccessStatusCode();
-            var node = await JsonNode.ParseAsync(page.Content, cancellationToken: ct).ConfigureAwait(false);
-            ids.AddRange((node?["Documents"]?.AsArray() ?? []).Select(d => d?.GetValue<string>()).Where(id => !string.IsNullOrEmpty(id)).OfType<string>());
-        }
-        return [.. ids.Distinct(StringComparer.Ordinal).Take(n).Select(id => new CustomerId(id))];
-    }
-
     private static readonly ItemRequestOptions Quiet = new() { EnableContentResponseOnWrite = false };
 }
 

@@ -152,6 +152,92 @@ public sealed class AdminApiTests(RulesFixture fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Any_version_can_be_read_and_compared_with_another_before_rolling_back()
+    {
+        var a = await fixture.PutRulesAsync(TestRules.WithOrderTemplate("template-a"), comment: "a");
+        var b = await fixture.PutRulesAsync(TestRules.WithOrderTemplate("template-b"), comment: "b");
+        var (va, vb) = (a["version"]!.GetValue<int>(), b["version"]!.GetValue<int>());
+
+        var (status, old, _) = await SendAsync(HttpMethod.Get, $"{Prefix}/versions/{va}");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(va, old["version"]!.GetValue<int>());
+        Assert.Equal("a", old["comment"]!.GetValue<string>());
+        Assert.Equal(a["text"]!.GetValue<string>(), old["text"]!.GetValue<string>());
+
+        (status, var diff, _) = await SendAsync(HttpMethod.Get, $"{Prefix}/versions/{va}/diff/{vb}");
+        Assert.Equal(HttpStatusCode.OK, status);
+        var changed = diff["lines"]!.AsArray().Where(l => l!["op"]!.GetValue<string>() != "=").Select(l => (l!["op"]!.GetValue<string>(), l["text"]!.GetValue<string>())).ToArray();
+        Assert.Equal(1, diff["added"]!.GetValue<int>());
+        Assert.Equal(1, diff["removed"]!.GetValue<int>());
+        Assert.Contains(changed, c => c.Item1 == "-" && c.Item2.Contains("template-a", StringComparison.Ordinal));
+        Assert.Contains(changed, c => c.Item1 == "+" && c.Item2.Contains("template-b", StringComparison.Ordinal));
+        Assert.Contains("- ", diff["text"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        // Version 0 is the shipped default; a version never stored is a 404.
+        (status, var shipped, _) = await SendAsync(HttpMethod.Get, $"{Prefix}/versions/0");
+        Assert.Equal((HttpStatusCode.OK, "default"), (status, shipped["source"]!.GetValue<string>()));
+        (status, _, _) = await SendAsync(HttpMethod.Get, $"{Prefix}/versions/0/diff/{vb}");
+        Assert.Equal(HttpStatusCode.OK, status);
+        (status, _, _) = await SendAsync(HttpMethod.Get, $"{Prefix}/versions/99999");
+        Assert.Equal(HttpStatusCode.NotFound, status);
+        (status, _, _) = await SendAsync(HttpMethod.Get, $"{Prefix}/versions/{va}/diff/99999");
+        Assert.Equal(HttpStatusCode.NotFound, status);
+    }
+
+    [Fact]
+    public async Task Stats_of_every_active_rule_come_in_one_call_equal_to_each_rules_own()
+    {
+        var shopper = new Shopper(fixture, "allstats");
+        await fixture.IngestAndEvaluateAsync(shopper.Identify(), shopper.Track("Signed Up"), shopper.Order(40m));
+        var day = DateOnly.FromDateTime(fixture.Clock.GetUtcNow().UtcDateTime).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+
+        var (status, all, _) = await SendAsync(HttpMethod.Get, $"{Prefix}/stats?from={day}&to={day}");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        var (_, active, _) = await SendAsync(HttpMethod.Get, Prefix);
+        var ids = active["document"]!["rules"]!.AsArray().Select(r => r!["id"]!.GetValue<string>()).ToArray();
+        Assert.Equal(ids, all["rules"]!.AsArray().Select(r => r!["ruleId"]!.GetValue<string>()));
+        foreach (var rule in all["rules"]!.AsArray())
+        {
+            var (_, own, _) = await SendAsync(HttpMethod.Get, $"{Prefix}/{rule!["ruleId"]!.GetValue<string>()}/stats?from={day}&to={day}");
+            Assert.Equal(own["totals"]!.ToJsonString(), rule["totals"]!.ToJsonString());
+        }
+        Assert.Contains(all["rules"]!.AsArray(), r => r!["totals"]!["evaluated"]!.GetValue<long>() > 0);
+        (status, _, _) = await SendAsync(HttpMethod.Get, $"{Prefix}/stats?from=2030-02-01&to=2030-01-01");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+    }
+
+    [Fact]
+    public async Task A_paused_rule_decides_nothing_until_it_is_resumed_each_a_version_with_its_reason()
+    {
+        (HttpStatusCode, JsonObject) Pair((HttpStatusCode Status, JsonObject Body, HttpResponseMessage Response) r) => (r.Status, r.Body);
+        var (status, pausedVersion) = Pair(await SendAsync(HttpMethod.Post, $"{Prefix}/welcome/pause?reason=copy%20under%20legal%20review", author: "dana@marketing"));
+        Assert.Equal(HttpStatusCode.Created, status);
+        Assert.Equal("pause welcome: copy under legal review", pausedVersion["comment"]!.GetValue<string>());
+        Assert.True(pausedVersion["document"]!["rules"]!.AsArray().Single(r => r!["id"]!.GetValue<string>() == "welcome")!["paused"]!.GetValue<bool>());
+        // Every other rule goes on: the order confirmation still goes out.
+        var ann = new Shopper(fixture, "paused");
+        await fixture.IngestAndEvaluateAsync(ann.Identify(), ann.Track("Signed Up"), ann.Order(30m));
+        var ledger = await fixture.LedgerAsync(ann.CustomerId);
+        Assert.DoesNotContain(ledger, d => d["ruleId"]!.GetValue<string>() == "welcome");
+        Assert.NotEmpty(ledger);
+
+        Assert.Equal(HttpStatusCode.Conflict, (await SendAsync(HttpMethod.Post, $"{Prefix}/welcome/pause?reason=again", author: "dana")).Status);
+        (status, var resumed) = Pair(await SendAsync(HttpMethod.Post, $"{Prefix}/welcome/resume?reason=approved", author: "dana@marketing"));
+        Assert.Equal(HttpStatusCode.Created, status);
+        Assert.Equal(pausedVersion["version"]!.GetValue<int>() + 1, resumed["version"]!.GetValue<int>());
+        Assert.Null(resumed["document"]!["rules"]!.AsArray().Single(r => r!["id"]!.GetValue<string>() == "welcome")!["paused"]);
+        var bob = new Shopper(fixture, "resumed");
+        await fixture.IngestAndEvaluateAsync(bob.Identify(), bob.Track("Signed Up"));
+        Assert.Contains(await fixture.LedgerAsync(bob.CustomerId), d => d["ruleId"]!.GetValue<string>() == "welcome");
+
+        // Who and why are required; a rule the active document lacks is a 404.
+        Assert.Equal(HttpStatusCode.BadRequest, (await SendAsync(HttpMethod.Post, $"{Prefix}/welcome/pause?reason=x")).Status);
+        Assert.Equal(HttpStatusCode.BadRequest, (await SendAsync(HttpMethod.Post, $"{Prefix}/welcome/pause", author: "dana")).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await SendAsync(HttpMethod.Post, $"{Prefix}/no-such-rule/pause?reason=x", author: "dana")).Status);
+    }
+
+    [Fact]
     public async Task Preview_shows_what_would_be_queued_and_suppressed_and_why_without_queuing_or_storing()
     {
         var jo = new Shopper(fixture, "preview");
@@ -200,26 +286,54 @@ public sealed class AdminApiTests(RulesFixture fixture) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Preview_of_a_sample_previews_customers_that_have_a_rule_state()
+    public async Task Preview_of_a_random_sample_sizes_each_rules_audience_and_says_why_not()
     {
-        // Five evaluated customers, so at least five rule states exist whatever else the collection's tests stored.
-        var shoppers = Enumerable.Range(0, 5).Select(_ => new Shopper(fixture, "sample")).ToArray();
+        // Twelve new sign-ups: the welcome rule's audience, whatever else the collection's tests stored.
+        var shoppers = Enumerable.Range(0, 12).Select(_ => new Shopper(fixture, "sample")).ToArray();
         await fixture.IngestAndEvaluateAsync([.. shoppers.SelectMany(s => new[] { s.Identify(), s.Track("Signed Up") })]);
-        foreach (var s in shoppers) Assert.NotNull(await fixture.ReadAsync("communications", "state", s.CustomerId));
+        var live = await fixture.LiveCustomerIdsAsync();
 
-        var (status, body, _) = await SendAsync(HttpMethod.Post, Prefix + "/preview", """{"sample": 5}""");
-
+        // A sample larger than the population is all of it, counted exactly.
+        var (status, body, _) = await SendAsync(HttpMethod.Post, Prefix + "/preview", $$"""{"sample": {{RulesAdminEndpoints.MaxSample}}}""");
         Assert.True(status == HttpStatusCode.OK, body.ToJsonString());
-        var customers = body["customers"]!.AsArray().Select(c => c!.AsObject()).ToArray();
-        Assert.Equal(5, customers.Length);
-        Assert.Equal(5, customers.Select(c => c["customerId"]!.GetValue<string>()).Distinct(StringComparer.Ordinal).Count());
-        foreach (var customer in customers)
+        var audience = body["audience"]!.AsObject();
+        Assert.True(audience["exact"]!.GetValue<bool>());
+        Assert.Equal(live.Count, audience["population"]!.GetValue<long>());
+        Assert.Equal(live.Count, audience["sampled"]!.GetValue<int>());
+        var rules = audience["rules"]!.AsArray().Select(r => r!.AsObject()).ToDictionary(r => r["ruleId"]!.GetValue<string>());
+        Assert.Equal(5, rules.Count);
+        foreach (var rule in rules.Values)
         {
-            Assert.NotEqual("no such customer", customer["note"]?.GetValue<string>());
-            Assert.NotNull(await fixture.ReadAsync("communications", "state", customer["customerId"]!.GetValue<string>()));
+            // Every selected customer is accounted for: sent (now or later), held out, or suppressed with a reason.
+            var selected = rule["selected"]!.GetValue<int>();
+            Assert.Equal(selected, rule["wouldReceive"]!.GetValue<int>() + rule["heldOut"]!.GetValue<int>() + rule["suppressed"]!.GetValue<int>());
+            Assert.Equal(rule["suppressed"]!.GetValue<int>(), rule["suppressedBy"]!.AsObject().Sum(r => r.Value!.GetValue<int>()));
+            Assert.Equal(selected, rule["estimatedSelected"]!.GetValue<long>());
         }
-        Assert.Equal(5, body["summary"]!["customers"]!.GetValue<int>());
-        Assert.Contains("sample of 5", body["note"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.True(rules["welcome"]["selected"]!.GetValue<int>() >= shoppers.Length, rules["welcome"].ToJsonString());
+        // Examples are customers something would happen to, at most 25 of them.
+        var examples = body["customers"]!.AsArray();
+        Assert.InRange(examples.Count, 1, RulesAdminEndpoints.MaxExamples);
+        Assert.All(examples, c => Assert.NotEmpty(c!["decisions"]!.AsArray()));
+
+        // A smaller sample: drawn at random (the seed is named and draws it again), scaled to the estimated population.
+        (status, body, _) = await SendAsync(HttpMethod.Post, Prefix + "/preview", """{"sample": 5, "seed": 7}""");
+        Assert.Equal(HttpStatusCode.OK, status);
+        audience = body["audience"]!.AsObject();
+        Assert.Equal((7, 5, false), (audience["seed"]!.GetValue<int>(), audience["sampled"]!.GetValue<int>(), audience["exact"]!.GetValue<bool>()));
+        Assert.Contains("random sample of 5", body["note"]!.GetValue<string>(), StringComparison.Ordinal);
+        var (_, again, _) = await SendAsync(HttpMethod.Post, Prefix + "/preview", """{"sample": 5, "seed": 7}""");
+        Assert.Equal(audience.ToJsonString(), again["audience"]!.ToJsonString());
+        var seeds = new HashSet<string>(StringComparer.Ordinal);
+        for (var seed = 1; seed <= 6; seed++)
+        {
+            var (_, other, _) = await SendAsync(HttpMethod.Post, Prefix + "/preview", $$"""{"sample": 5, "seed": {{seed}}}""");
+            seeds.Add(other["audience"]!["population"]!.ToJsonString());
+        }
+        Assert.True(seeds.Count > 1, "six seeds drew the same sample");
+
+        (status, _, _) = await SendAsync(HttpMethod.Post, Prefix + "/preview", $$"""{"sample": {{RulesAdminEndpoints.MaxSample + 1}}}""");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
     }
 
     [Fact]

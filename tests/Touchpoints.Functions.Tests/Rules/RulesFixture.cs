@@ -242,6 +242,21 @@ public sealed class RulesFixture : IAsyncLifetime
         return (await JsonNode.ParseAsync(response.Content))!.AsObject();
     }
 
+    /// <summary>Every live customer's id (tombstones left out), read straight from the store.</summary>
+    public async Task<List<string>> LiveCustomerIdsAsync()
+    {
+        var ids = new List<string>();
+        using var feed = Client.GetContainer(Database, Containers.Customers).GetItemQueryStreamIterator("SELECT c.id, c.mergedInto FROM c");
+        while (feed.HasMoreResults)
+        {
+            using var page = await feed.ReadNextAsync();
+            page.EnsureSuccessStatusCode();
+            var node = await JsonNode.ParseAsync(page.Content);
+            ids.AddRange(node!["Documents"]!.AsArray().Where(d => d!["mergedInto"] is null).Select(d => d!["id"]!.GetValue<string>()));
+        }
+        return ids;
+    }
+
     public async Task<List<JsonObject>> LedgerAsync(string customerId)
     {
         var query = new QueryDefinition("SELECT * FROM c WHERE c.customerId = @c").WithParameter("@c", customerId);

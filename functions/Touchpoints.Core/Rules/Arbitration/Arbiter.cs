@@ -84,7 +84,8 @@ public static class Arbiter
         var occurrence = $"v{view.Version.ToString(CultureInfo.InvariantCulture)}";
         var causeSet = causes.ToHashSet(StringComparer.Ordinal);
         run.Convert(causeSet);
-        foreach (var rule in rules.Rules)
+        // A paused rule decides nothing and arms nothing; what it had armed is dropped when due (OnSchedule).
+        foreach (var rule in rules.Rules.Where(r => !r.Definition.Paused))
         {
             switch (rule.Definition.Trigger)
             {
@@ -134,7 +135,7 @@ public static class Arbiter
         foreach (var armed in due)
         {
             run.Unarm(armed);
-            if (!byId.TryGetValue(armed.RuleId, out var rule)) continue; // the rule left the document
+            if (!byId.TryGetValue(armed.RuleId, out var rule) || rule.Definition.Paused) continue; // the rule left the document, or is paused
             switch (rule.Definition.Trigger)
             {
                 case InactivityTrigger idle:
@@ -171,7 +172,7 @@ public static class Arbiter
         ArgumentNullException.ThrowIfNull(view);
         ArgumentNullException.ThrowIfNull(state);
         var run = new Evaluation(rules, view, state, now, Mode.Preview);
-        foreach (var rule in rules.Rules) run.Consider(rule, PreviewOccurrence, "preview: as if its trigger fired now");
+        foreach (var rule in rules.Rules.Where(r => !r.Definition.Paused)) run.Consider(rule, PreviewOccurrence, "preview: as if its trigger fired now");
         return run.Finish(state.LastVersion);
     }
 

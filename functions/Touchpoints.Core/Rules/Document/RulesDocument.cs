@@ -97,6 +97,11 @@ public sealed record RuleDefinition
     /// <summary>A sales alert: when it is due after it is raised, and the next step it suggests.</summary>
     public TimeSpan? DueIn { get; init; }
     public string? NextStep { get; init; }
+    /// <summary>
+    /// Paused by a marketer (a version of its own, with the reason as its comment): the rule decides nothing and its due
+    /// schedules are dropped, until a later version resumes it.
+    /// </summary>
+    public bool Paused { get; init; }
 }
 
 public sealed record Audience(ImmutableArray<string> Segments, ImmutableArray<Views.LifecycleStage> Lifecycle)

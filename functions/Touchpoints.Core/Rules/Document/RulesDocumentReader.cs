@@ -208,7 +208,7 @@ public static class RulesDocumentReader
     private static RuleDefinition? ReadRule(JsonElement e, string path, List<RuleError> errors, List<Action<Checks>> deferred)
     {
         if (Obj.For(e, path, errors, "id", "description", "kind", "category", "channel", "template", "priority", "audience", "trigger",
-                "conditions", "cooldown", "expiry", "holdout", "goal", "attributionWindow", "dueIn", "nextStep") is not { } o)
+                "conditions", "cooldown", "expiry", "holdout", "goal", "attributionWindow", "dueIn", "nextStep", "paused") is not { } o)
             return null;
         var id = o.Id("id");
         var kind = o.Enum<RuleKind>("kind", required: true);
@@ -247,7 +247,7 @@ public static class RulesDocumentReader
             Id = id, Description = o.String("description"), Kind = kind.Value, Category = o.String("category"), Channel = channel,
             Template = template, Priority = priority.Value, Audience = audience, Trigger = trigger, Conditions = conditions,
             Cooldown = cooldown, Expiry = expiry, Holdout = holdout, Goal = goal, AttributionWindow = attribution,
-            DueIn = dueIn, NextStep = o.String("nextStep"),
+            DueIn = dueIn, NextStep = o.String("nextStep"), Paused = o.Bool("paused") ?? false,
         };
     }
 

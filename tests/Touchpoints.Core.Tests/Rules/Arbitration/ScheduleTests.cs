@@ -17,6 +17,27 @@ public class ScheduleTests
           "trigger": { "on": "inactivity", "after": "30d" } }
         """);
 
+    private static readonly CompiledRules PausedCartRules = Doc($$"""
+        { "id": "cart", "kind": "marketing", "channel": "email", "template": "cart-reminder", "priority": 60, "paused": true,
+          "trigger": { "on": "delay", "cause": "{{Added}}", "after": "4h", "unless": ["{{Ordered}}"] },
+          "conditions": { "fact": "touchpoints.web.cart.value", "op": "gt", "value": 0 } }
+        """);
+
+    [Fact]
+    public void A_paused_rule_arms_nothing_and_drops_what_it_had_armed_when_due()
+    {
+        var view = Ann().WithCart(40);
+        Assert.Empty(Change(PausedCartRules, view, causes: Added).State.Armed);
+
+        // Armed before the pause: when due, dropped without a decision, not kept to fire after a resume.
+        var armed = Change(CartRules, view, causes: Added).State;
+        var due = Arbiter.OnSchedule(PausedCartRules, view, armed, Now.AddHours(4));
+
+        Assert.Empty(due.Decisions);
+        Assert.Empty(due.State.Armed);
+        Assert.Empty(Arbiter.Preview(PausedCartRules, view, armed, Now).Decisions);
+    }
+
     [Fact]
     public void A_delay_cause_arms_the_rule_without_deciding_anything()
     {
