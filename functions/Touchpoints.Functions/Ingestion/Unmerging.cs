@@ -90,23 +90,12 @@ public sealed partial class Unmerging(
                 History = await history.AppendChainAsync(split.Detached.Id, split.DetachedHistory, ct).ConfigureAwait(false),
             };
             var detachedETag = await customers.WriteAsync(detached, earlier?.ETag, ct).ConfigureAwait(false);
-            // Their tombstones now lead to the detached profile, which lists them as folded in: whoever meets one resolves
-            // there and folds nothing twice. Before the commit, so that the kept profile never meets one it no longer lists.
-            if (!await RedirectAsync(detached.MergedFrom, id, detached.Id, now, ct).ConfigureAwait(false))
-            {
-                LogRaced(logger, id, attempt);
-                if (attempt < MaxAttempts) continue;
-                throw new ConcurrentUpdateException(id);
-            }
 
             // 3. The commit: the kept profile, on the version read.
             var replacedKept = await history.SegmentsAsync(id, ct).ConfigureAwait(false);
-            var kept = split.Kept with
-            {
-                UpdatedAt = now,
-                MergedFrom = [.. stored.Document.MergedFrom.Except(detached.MergedFrom)],
-                History = await history.AppendChainAsync(id, split.KeptHistory, ct).ConfigureAwait(false),
-            };
+            // It keeps listing every profile merged into it, those that go with the detached one too: a batch that meets one of
+            // their tombstones before it is redirected must find it folded in already, not fold it again.
+            var kept = split.Kept with { UpdatedAt = now, History = await history.AppendChainAsync(id, split.KeptHistory, ct).ConfigureAwait(false) };
             try
             {
                 await customers.WriteAsync(kept, stored.ETag, ct).ConfigureAwait(false);
@@ -115,14 +104,15 @@ public sealed partial class Unmerging(
             {
                 LogRaced(logger, id, attempt);
                 if (attempt < MaxAttempts) continue;
-                // Nothing resolves to the detached profile while the kept one has no separation: it goes, lest it count twice,
-                // and the tombstones it took lead back to the kept profile, which still lists them.
-                await RedirectAsync(detached.MergedFrom, detached.Id, id, now, ct).ConfigureAwait(false);
+                // Nothing resolves to the detached profile while the kept one has no separation: it goes, lest it count twice.
                 await customers.DeleteAsync(detached.Id, detachedETag, ct).ConfigureAwait(false);
                 throw;
             }
 
-            // 4. Identity documents, replaced histories, announcements.
+            // 4. The tombstones of the profiles that go with the detached one lead there now (it lists them as folded in), then
+            //    identity documents, replaced histories, announcements. A step that fails here is finished by ingestion: a
+            //    batch that meets a detached identifier still naming the kept profile follows the separation.
+            if (!await RedirectAsync(detached.MergedFrom, id, detached.Id, now, ct).ConfigureAwait(false)) LogNotRedirected(logger, id, detached.Id);
             var from = stored.Document.MergedFrom.Append(id).ToHashSet();
             var moved = await Task.WhenAll(detach.Select(key => identities.MoveAsync(key, null, from, detached.Id, ct))).ConfigureAwait(false);
             foreach (var segment in replacedKept.Concat(replacedDetached)) await history.DeleteSegmentAsync(segment, ct).ConfigureAwait(false);
@@ -208,6 +198,9 @@ public sealed partial class Unmerging(
     [LoggerMessage(Level = LogLevel.Information,
         Message = "Audit: customer {CustomerId} unmerged by {Author}: {Identifiers} identifiers detached into {Detached}; {KeptEvents} events kept, {DetachedEvents} moved")]
     private static partial void LogUnmerged(ILogger logger, CustomerId customerId, CustomerId detached, int identifiers, int keptEvents, int detachedEvents, string author);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Unmerge of {CustomerId}: a merged-away profile moved elsewhere meanwhile and was not redirected to {Detached}")]
+    private static partial void LogNotRedirected(ILogger logger, CustomerId customerId, CustomerId detached);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Customer {CustomerId} changed while it was unmerged (attempt {Attempt}); starting again")]
     private static partial void LogRaced(ILogger logger, CustomerId customerId, int attempt);

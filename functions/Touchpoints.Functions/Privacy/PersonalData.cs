@@ -44,6 +44,8 @@ public sealed class PersonalData(
         while (pending.TryDequeue(out var id))
         {
             if (profiles.ContainsKey(id) || await customers.ReadAsync(id, ct).ConfigureAwait(false) is not { } read) continue;
+            // A profile merged in and then handed to the other side of an unmerge (its tombstone leads there) is not this person's.
+            if (read.Document.MergedInto is { } into && !profiles.ContainsKey(into) && !roots.Contains(id)) continue;
             profiles[id] = read.Document;
             foreach (var merged in read.Document.MergedFrom) pending.Enqueue(merged);
         }
@@ -117,7 +119,10 @@ public sealed class PersonalData(
         return receipt;
     }
 
-    /// <summary>Removes from <paramref name="other"/>'s live profile the separations naming any of <paramref name="ids"/>; how many.</summary>
+    /// <summary>
+    /// Removes from <paramref name="other"/>'s live profile the separations naming any of <paramref name="ids"/>, and those ids
+    /// from its merged profiles; how many separations.
+    /// </summary>
     private async Task<int> ForgetSeparationsAsync(CustomerId other, HashSet<CustomerId> ids, CancellationToken ct)
     {
         for (var attempt = 1; ; attempt++)
@@ -127,7 +132,13 @@ public sealed class PersonalData(
             if (kept.Length == live.Document.Separations.Length) return 0;
             try
             {
-                await customers.WriteAsync(live.Document with { Separations = [.. kept], Version = live.Document.Version + 1 }, live.ETag, ct).ConfigureAwait(false);
+                // Its list of merged profiles may still name the person's (those an unmerge handed over): they go too.
+                await customers.WriteAsync(live.Document with
+                {
+                    Separations = [.. kept],
+                    MergedFrom = [.. live.Document.MergedFrom.Where(m => !ids.Contains(m))],
+                    Version = live.Document.Version + 1,
+                }, live.ETag, ct).ConfigureAwait(false);
                 return live.Document.Separations.Length - kept.Length;
             }
             catch (ConcurrentUpdateException) when (attempt < 5)
