@@ -100,6 +100,13 @@ param defaultPhoneRegion string = ''
 @description('Webhook senders, e.g. [{ name: \'hubspot\', scheme: \'hubspot\' }, { name: \'stripe\', scheme: \'stripe\' }, { name: \'billing\', scheme: \'standardWebhooks\', publicUrl: \'\' }]; each gets Webhooks__Sources__<name>__Secrets from Key Vault secret webhook-<name>-secrets.')
 param webhookSources array = []
 
+@description('Where the delivery functions send messages: signed Standard Webhooks destinations, e.g. [{ name: \'esp\', url: \'https://esp.example/hooks/touchpoints\', routes: \'email,sms\' }, { name: \'crm\', url: \'https://crm.example/tasks\', routes: \'sales-alerts\' }]; each signs with Delivery__Destinations__<name>__Secrets from Key Vault secret delivery-<name>-secrets (comma-separated whsec_ secrets: two while one is rotated). Routes: email, sms, push, inApp, phone, mail, sales-alerts. A message whose route has no destination is dropped with that reason on its ledger entry.')
+param deliveryDestinations array = []
+
+@secure()
+@description('Optional initial signing secrets by destination name ({ esp: \'whsec_...\' }). Empty: set them with az keyvault secret set.')
+param deliverySecrets object = {}
+
 @secure()
 @description('Optional initial write keys by collector source name ({ website: \'...\' }). Empty: set them with az keyvault secret set.')
 param collectorWriteKeys object = {}
@@ -268,7 +275,8 @@ module keyVault './core/security/key-vault.bicep' = {
     // Initial secret values, where given; otherwise the operator sets them (az keyvault secret set) before first use.
     secretValues: union(
       reduce(filter(collectorSources, s => !empty(collectorWriteKeys[?s] ?? '')), {}, (acc, s) => union(acc, { 'collector-${s}-write-key': collectorWriteKeys[s] })),
-      reduce(filter(webhookSources, w => !empty(webhookSecrets[?w.name] ?? '')), {}, (acc, w) => union(acc, { 'webhook-${w.name}-secrets': webhookSecrets[w.name] })))
+      reduce(filter(webhookSources, w => !empty(webhookSecrets[?w.name] ?? '')), {}, (acc, w) => union(acc, { 'webhook-${w.name}-secrets': webhookSecrets[w.name] })),
+      reduce(filter(deliveryDestinations, d => !empty(deliverySecrets[?d.name] ?? '')), {}, (acc, d) => union(acc, { 'delivery-${d.name}-secrets': deliverySecrets[d.name] })))
     roleAssignments: concat([
       // Key Vault references in app settings resolve with the app's keyVaultReferenceIdentity.
       { principalId: identity.outputs.principalId, principalType: 'ServicePrincipal', roleDefinitionId: roles.keyVaultSecretsUser }
@@ -288,6 +296,12 @@ var webhookSettings = reduce(webhookSources, {}, (settings, w) => union(settings
   'Webhooks__Sources__${w.name}__Secrets': '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/webhook-${w.name}-secrets/)'
 }, empty(w.?publicUrl ?? '') ? {} : {
   'Webhooks__Sources__${w.name}__PublicUrl': w.publicUrl
+}))
+
+var deliverySettings = reduce(deliveryDestinations, {}, (settings, d) => union(settings, {
+  'Delivery__Destinations__${d.name}__Url': d.url
+  'Delivery__Destinations__${d.name}__Routes': d.routes
+  'Delivery__Destinations__${d.name}__Secrets': '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/delivery-${d.name}-secrets/)'
 }))
 
 module functionApp './app/functions.bicep' = {
@@ -335,7 +349,12 @@ module functionApp './app/functions.bicep' = {
       Privacy__SuppressionSalt: '${uniqueString(subscription().id, environmentName, 'suppression')}${uniqueString(resourceToken, 'salt')}'
       Privacy__RefreshInterval: '00:00:30'
       Identity__DefaultPhoneRegion: defaultPhoneRegion
-    }, collectorSettings, webhookSettings)
+      // Delivery: retries of one send inside an invocation (exponential backoff with jitter); the queue retries the
+      // invocation after its visibility timeout (host.json), 5 times, then moves the message to {queue}-poison.
+      Delivery__Retries: '3'
+      Delivery__RetryDelay: '00:00:01'
+      Delivery__AttemptTimeout: '00:00:10'
+    }, collectorSettings, webhookSettings, deliverySettings)
   }
   dependsOn: [
     // The app must be able to read its settings' secrets and reach its storage as soon as it starts.

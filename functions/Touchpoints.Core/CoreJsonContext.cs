@@ -29,8 +29,10 @@ public sealed partial class CoreJsonContext : JsonSerializerContext;
     Converters = [
         typeof(CamelCaseEnumConverter<Channel>), typeof(CamelCaseEnumConverter<RuleKind>), typeof(CamelCaseEnumConverter<DecisionOutcome>),
         typeof(CamelCaseEnumConverter<SuppressionReason>), typeof(CamelCaseEnumConverter<Touchpoint>), typeof(CamelCaseEnumConverter<LifecycleStage>),
+        typeof(CamelCaseEnumConverter<DeliveryStatus>), typeof(CamelCaseEnumConverter<DropReason>),
     ])]
 [JsonSerializable(typeof(Decision))]
+[JsonSerializable(typeof(DeliveryRecord))]
 [JsonSerializable(typeof(RuleState))]
 [JsonSerializable(typeof(CommunicationMessage))]
 [JsonSerializable(typeof(SalesAlertMessage))]
@@ -40,7 +42,7 @@ public sealed partial class DecisionsJsonContext : JsonSerializerContext
     public static IEnumerable<JsonConverter> Converters =>
     [
         new CamelCaseEnumConverter<Channel>(), new CamelCaseEnumConverter<RuleKind>(), new CamelCaseEnumConverter<DecisionOutcome>(),
-        new CamelCaseEnumConverter<SuppressionReason>(),
+        new CamelCaseEnumConverter<SuppressionReason>(), new CamelCaseEnumConverter<DeliveryStatus>(), new CamelCaseEnumConverter<DropReason>(),
     ];
 }
 

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Touchpoints.Functions.Collector;
+using Touchpoints.Functions.Delivery;
 using Touchpoints.Functions.Storage;
 using Touchpoints.Functions.Hosting;
 using Touchpoints.Functions.Ingestion;
@@ -33,6 +34,7 @@ public static class HandlerApp
         builder.Services.AddCollector(builder.Configuration);
         builder.Services.AddWebhooks(builder.Configuration);
         builder.Services.AddRules(builder.Configuration);
+        builder.Services.AddDelivery(builder.Configuration);
         builder.Services.AddHistory();
         builder.Services.AddPrivacy(builder.Configuration);
 
@@ -49,6 +51,7 @@ public static class HandlerApp
         app.MapWebhooks();
         app.MapViews();
         app.MapRules();
+        app.MapDelivery();
         app.MapHistory();
         app.MapPrivacy();
         return app;

@@ -68,6 +68,7 @@ public sealed class TouchpointsMetrics : IDisposable
     private readonly Histogram<double> batchDuration;
     private readonly Histogram<double> lag;
     private readonly Counter<long> decisions;
+    private readonly Counter<long> deliveries;
 
     public TouchpointsMetrics()
     {
@@ -80,6 +81,7 @@ public sealed class TouchpointsMetrics : IDisposable
         batchDuration = meter.CreateHistogram<double>("touchpoints.ingestion.batch.duration", "s", "Duration of an ingestion invocation, per source");
         lag = meter.CreateHistogram<double>("touchpoints.ingestion.lag", "s", "From an event's arrival in its hub to its view written, per source");
         decisions = meter.CreateCounter<long>("touchpoints.rules.decisions", "{decision}", "Rule decisions per rule, outcome and suppression reason");
+        deliveries = meter.CreateCounter<long>("touchpoints.deliveries", "{message}", "Messages taken off the queues per queue, route, outcome (delivered, dropped, held, failed) and reason");
     }
 
     public void Batch(string source, int size, int acceptedCount, IEnumerable<string> rejectedReasons, TimeSpan duration)
@@ -104,6 +106,9 @@ public sealed class TouchpointsMetrics : IDisposable
 
     public void Decision(string ruleId, string outcome, string? reason) =>
         decisions.Add(1, new("rule", ruleId), new("outcome", outcome), new("reason", reason ?? "none"));
+
+    public void Delivery(string queue, string route, string outcome, string? reason) =>
+        deliveries.Add(1, new("queue", queue), new("route", route), new("outcome", outcome), new("reason", reason ?? "none"));
 
     public void Dispose() => meter.Dispose();
 }

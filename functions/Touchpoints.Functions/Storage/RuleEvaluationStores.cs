@@ -70,6 +70,19 @@ public sealed class LedgerStore(Database database)
         }
     }
 
+    /// <summary>
+    /// Sets what became of a decision's message (a patch: no read, and the latest outcome wins). False when the ledger has no
+    /// such entry (its customer was erased meanwhile).
+    /// </summary>
+    public async Task<bool> RecordDeliveryAsync(CustomerId customerId, string decisionId, DeliveryRecord record, CancellationToken ct)
+    {
+        using var response = await container.PatchItemStreamAsync(decisionId, new PartitionKey(customerId), [PatchOperation.Set("/delivery", record)],
+            new PatchItemRequestOptions { EnableContentResponseOnWrite = false }, ct).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.NotFound) return false;
+        response.EnsureSuccessStatusCode();
+        return true;
+    }
+
     public async Task<Decision?> ReadAsync(CustomerId customerId, string decisionId, CancellationToken ct)
     {
         try

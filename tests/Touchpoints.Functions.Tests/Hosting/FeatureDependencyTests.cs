@@ -9,7 +9,7 @@ namespace Touchpoints.Functions.Tests.Hosting;
 /// </summary>
 public sealed partial class FeatureDependencyTests
 {
-    private static readonly string[] Features = ["Collector", "Webhooks", "Ingestion", "Views", "Rules", "Privacy"];
+    private static readonly string[] Features = ["Collector", "Webhooks", "Ingestion", "Views", "Rules", "Privacy", "Delivery"];
 
     private static readonly IReadOnlyDictionary<string, string[]> Allowed = new Dictionary<string, string[]>
     {
@@ -22,6 +22,8 @@ public sealed partial class FeatureDependencyTests
         ["Privacy"] = ["Hosting", "Storage"],
         // Scoring at ingestion uses the rules document in force (RulesProvider).
         ["Ingestion"] = ["Hosting", "Storage", "Rules"],
+        // Delivery checks messages against the active rules and holds them on the rules' queues.
+        ["Delivery"] = ["Hosting", "Storage", "Rules"],
     };
 
     [Fact]

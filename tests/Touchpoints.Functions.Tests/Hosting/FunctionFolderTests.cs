@@ -92,6 +92,7 @@ public sealed class FunctionFolderTests
                     ("eventHubTrigger", _) => IngestionEndpoints.Trigger,
                     ("timerTrigger", _) => RulesEndpoints.TimerTrigger,
                     ("queueTrigger", Touchpoints.Functions.Privacy.PrivacyEndpoints.ErasureFunction) => Touchpoints.Functions.Privacy.PrivacyEndpoints.ErasureTrigger,
+                    ("queueTrigger", _) when Touchpoints.Functions.Delivery.DeliveryEndpoints.Functions.ContainsKey(name) => Touchpoints.Functions.Delivery.DeliveryEndpoints.Trigger,
                     var other => throw new Xunit.Sdk.XunitException($"{name}: a binding of type {other.Item1} the code does not know"),
                 };
                 Assert.True(expected == Name(binding), $"{name}: the {Type(binding)} binding is named '{Name(binding)}', the code uses '{expected}'");
@@ -104,10 +105,21 @@ public sealed class FunctionFolderTests
         var folders = Functions().Select(f => f.Name).ToHashSet(StringComparer.Ordinal);
         string[] named = [RulesEndpoints.EvaluateFunction, RulesEndpoints.ScheduleFunction, WebhookEndpoints.Function, CollectorEndpoints.ShortPathFunction,
             Touchpoints.Functions.Privacy.PrivacyEndpoints.ErasureFunction,
-            .. IngestionEndpoints.Functions.Select(f => f.Function)];
+            .. IngestionEndpoints.Functions.Select(f => f.Function), .. Touchpoints.Functions.Delivery.DeliveryEndpoints.Functions.Keys];
         Assert.All(named, n => Assert.Contains(n, folders));
+        // Each delivery function reads the queue the code says, and every queue the rules write is delivered by one.
+        foreach (var (function, queue) in Touchpoints.Functions.Delivery.DeliveryEndpoints.Functions)
+            Assert.Equal(queue, (string?)Assert.Single(Functions().Single(f => f.Name == function).Bindings)!["queueName"]);
+        Assert.Equal([.. Queues.Communications, Queues.SalesAlerts], Touchpoints.Functions.Delivery.DeliveryEndpoints.Functions.Values);
         Assert.Equal(Hubs.All.Order(StringComparer.Ordinal),
             Functions().SelectMany(f => f.Bindings).Select(b => (string?)b!["eventHubName"]).OfType<string>().Distinct().Order(StringComparer.Ordinal));
         Assert.All(IngestionEndpoints.Functions, f => Assert.Contains(f.Hub, Hubs.All));
+    }
+
+    [Fact]
+    public void The_hosts_queue_retries_are_the_ones_delivery_counts_on_before_the_poison_queue()
+    {
+        var host = JsonNode.Parse(File.ReadAllText(Path.Combine(AppFolder(), "host.json")))!;
+        Assert.Equal(Touchpoints.Functions.Delivery.DeliveryOptions.MaxDequeueCount, (int)host["extensions"]!["queues"]!["maxDequeueCount"]!);
     }
 }

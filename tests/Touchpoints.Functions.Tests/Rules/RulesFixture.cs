@@ -80,6 +80,7 @@ public sealed class RulesFixture : IAsyncLifetime
         // The hub the admin operations (a rebuild, an unmerge) announce changes on, behind the local AMQP endpoint.
         EventHubs.Hub(Touchpoints.Core.Resources.Hubs.CustomerChanges);
         eventHubs = AmqpEventHubsEndpoint.Start(EventHubs, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        Destination = await DestinationServer.StartAsync(OldSecret, NewSecret, CrmSecret);
         app = HandlerApp.Build([], builder =>
         {
             builder.WebHost.UseTestServer();
@@ -102,6 +103,16 @@ public sealed class RulesFixture : IAsyncLifetime
                 ["Rules:CreateQueues"] = "true",
                 ["Rules:RefreshInterval"] = "00:00:30",
                 ["Rules:SettleWindow"] = "00:00:00", // decided at once; the settle tests build their own evaluator
+                // Two signed destinations on the node receiver: an ESP for every channel (its secret being rotated: both sign)
+                // and a CRM for sales alerts. One quick retry inside an invocation; the queue's retries are the tests' to make.
+                ["Delivery:Destinations:esp:Url"] = new Uri(Destination.Url, "esp").ToString(),
+                ["Delivery:Destinations:esp:Secrets"] = $"{OldSecret}, {NewSecret}",
+                ["Delivery:Destinations:esp:Routes"] = "email, push, sms",
+                ["Delivery:Destinations:crm:Url"] = new Uri(Destination.Url, "crm").ToString(),
+                ["Delivery:Destinations:crm:Secrets"] = CrmSecret,
+                ["Delivery:Destinations:crm:Routes"] = "sales-alerts",
+                ["Delivery:Retries"] = "1",
+                ["Delivery:RetryDelay"] = "00:00:00", // the backoff runs on the app's clock, which the tests move by hand
             });
         });
         await app.StartAsync();
@@ -111,11 +122,47 @@ public sealed class RulesFixture : IAsyncLifetime
         InitialRules = (await Http.GetFromJsonAsync<JsonObject>(RulesAdminEndpoints.Prefix))!;
     }
 
+    public static readonly string OldSecret = "whsec_" + Convert.ToBase64String(Enumerable.Repeat((byte)7, 32).ToArray());
+    public static readonly string NewSecret = "whsec_" + Convert.ToBase64String(Enumerable.Repeat((byte)11, 32).ToArray());
+    public static readonly string CrmSecret = "whsec_" + Convert.ToBase64String(Enumerable.Repeat((byte)13, 32).ToArray());
+
+    /// <summary>The receiving end of the delivery functions: verifies each message with every secret above.</summary>
+    public DestinationServer Destination { get; private set; } = null!;
+
+    /// <summary>
+    /// Invokes the delivery function of <paramref name="queue"/> on one message as the host does, its
+    /// <paramref name="dequeueCount"/>-th time; the destination checks timestamps against the fixture's clock.
+    /// </summary>
+    public async Task<(int Status, JsonObject Body)> DeliverAsync(string queue, string text, int dequeueCount = 1)
+    {
+        await Destination.ClockAsync(Clock.GetUtcNow());
+        var function = Touchpoints.Functions.Delivery.DeliveryEndpoints.Functions.Single(f => f.Value == queue).Key;
+        return await InvokeAsync(function, new JsonObject
+        {
+            ["Data"] = new JsonObject { [Touchpoints.Functions.Delivery.DeliveryEndpoints.Trigger] = JsonValue.Create(JsonValue.Create(text).ToJsonString()) },
+            ["Metadata"] = new JsonObject { ["DequeueCount"] = dequeueCount.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+        });
+    }
+
+    /// <summary>Takes every visible message off <paramref name="queue"/> (as the host's listener would), their texts.</summary>
+    public async Task<List<string>> TakeAsync(string queue)
+    {
+        var client = QueueService.GetQueueClient(queue);
+        var texts = new List<string>();
+        foreach (var m in (await client.ReceiveMessagesAsync(32)).Value)
+        {
+            texts.Add(m.Body.ToString());
+            await client.DeleteMessageAsync(m.MessageId, m.PopReceipt);
+        }
+        return texts;
+    }
+
     /// <summary>GET of the active rules before any test stored a version.</summary>
     public JsonObject InitialRules { get; private set; } = null!;
 
     public async Task DisposeAsync()
     {
+        if (Destination is not null) await Destination.DisposeAsync();
         Http?.Dispose();
         Gate.Dispose();
         if (app is not null) await app.DisposeAsync();

@@ -219,6 +219,34 @@ public static class Arbiter
         };
     }
 
+    /// <summary>Why the policies do not let <paramref name="channel"/> reach the customer as the view stands (consent); null if they do.</summary>
+    public static string? ConsentMiss(Policies policies, Channel channel, CustomerView view)
+    {
+        ArgumentNullException.ThrowIfNull(policies);
+        ArgumentNullException.ThrowIfNull(view);
+        if (!policies.Consent.TryGetValue(channel, out var policy)) return $"{Facts.Name(channel)} has no consent policy";
+        if (policy.RequiresConsentOf is not { } needed) return null;
+        return view.Consent.StatusOf(needed) switch
+        {
+            ConsentStatus.Granted => null,
+            ConsentStatus.Denied => $"{Facts.Name(needed)} consent is denied",
+            _ => policy.UnknownAllows ? null : $"{Facts.Name(needed)} consent is unknown, which does not allow {Facts.Name(channel)}",
+        };
+    }
+
+    /// <summary>Why the customer is outside the rule's audience (segments, lifecycle) as the view stands; null if inside.</summary>
+    public static string? AudienceMiss(RuleDefinition rule, CustomerView view)
+    {
+        ArgumentNullException.ThrowIfNull(rule);
+        ArgumentNullException.ThrowIfNull(view);
+        var audience = rule.Audience;
+        if (!audience.Segments.IsEmpty && !audience.Segments.Any(view.Segments.Contains))
+            return $"not in {(audience.Segments.Length == 1 ? "segment" : "any of the segments")} {string.Join(", ", audience.Segments)}";
+        if (!audience.Lifecycle.IsEmpty && !audience.Lifecycle.Contains(view.Lifecycle))
+            return $"lifecycle stage is {Facts.Name(view.Lifecycle)}, not {string.Join(" or ", audience.Lifecycle.Select(Facts.Name))}";
+        return null;
+    }
+
     private const string UserIdPrefix = "userId:";
 
     /// <summary>The facts any rule tests with <c>changed</c>: their values are remembered for the next change.</summary>
@@ -363,15 +391,7 @@ public static class Arbiter
             candidates.Add(new Candidate(rule, id, armedRule.Occurrence, armedRule.Reasons.IsEmpty ? ["after the profile settled"] : armedRule.Reasons));
         }
 
-        private string? AudienceMiss(RuleDefinition rule)
-        {
-            var audience = rule.Audience;
-            if (!audience.Segments.IsEmpty && !audience.Segments.Any(view.Segments.Contains))
-                return $"not in {(audience.Segments.Length == 1 ? "segment" : "any of the segments")} {string.Join(", ", audience.Segments)}";
-            if (!audience.Lifecycle.IsEmpty && !audience.Lifecycle.Contains(view.Lifecycle))
-                return $"lifecycle stage is {Facts.Name(view.Lifecycle)}, not {string.Join(" or ", audience.Lifecycle.Select(Facts.Name))}";
-            return null;
-        }
+        private string? AudienceMiss(RuleDefinition rule) => Arbiter.AudienceMiss(rule, view);
 
         private Decision Base(RuleDefinition rule, string id, string occurrence, ImmutableArray<string> reasons) => new()
         {
@@ -473,17 +493,7 @@ public static class Arbiter
             }
         }
 
-        private string? ConsentMiss(Channel channel)
-        {
-            if (!Policies.Consent.TryGetValue(channel, out var policy)) return $"{Facts.Name(channel)} has no consent policy";
-            if (policy.RequiresConsentOf is not { } needed) return null;
-            return view.Consent.StatusOf(needed) switch
-            {
-                ConsentStatus.Granted => null,
-                ConsentStatus.Denied => $"{Facts.Name(needed)} consent is denied",
-                _ => policy.UnknownAllows ? null : $"{Facts.Name(needed)} consent is unknown, which does not allow {Facts.Name(channel)}",
-            };
-        }
+        private string? ConsentMiss(Channel channel) => Arbiter.ConsentMiss(Policies, channel, view);
 
         private string? OwnedBySales(RuleDefinition rule)
         {

@@ -40,7 +40,19 @@ public sealed record Decision
     public DateTimeOffset? AttributionUntil { get; init; }
     /// <summary>The queue for a queued or deferred decision: communications-high/normal/low or sales-alerts.</summary>
     public string? Queue { get; init; }
+    /// <summary>What became of its message at delivery (the latest outcome), set by the delivery functions.</summary>
+    public DeliveryRecord? Delivery { get; init; }
 }
+
+public enum DeliveryStatus { Delivered, Dropped, Held, Failed }
+
+/// <summary>
+/// A queued decision's delivery: delivered to a destination, dropped by the send-time guard with its reason, held (quiet
+/// hours began meanwhile) until a time, or failed for good after the retries (the message is then on the poison queue).
+/// </summary>
+public sealed record DeliveryRecord(
+    DeliveryStatus Status, DateTimeOffset At, DropReason? Reason = null, string? Explanation = null, string? Destination = null, int Attempt = 1,
+    DateTimeOffset? Until = null);
 
 /// <summary>What a channel needs of the customer to deliver a communication.</summary>
 public sealed record Recipient(string? Name, string? Address, string? Locale, string? Timezone);
