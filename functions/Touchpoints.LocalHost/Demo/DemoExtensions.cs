@@ -172,7 +172,10 @@ public static class DemoExtensions
 
     // ------------------------------------------------------------------ ledger
 
-    private static readonly string[] ReasonOrder = ["consent", "noAddress", "cooldown", "frequencyCap", "salesOwned", "expired", "audience"];
+    private static readonly string[] ReasonOrder = ["consent", "noAddress", "cooldown", "frequencyCap", "spacing", "salesOwned", "expired", "audience"];
+
+    /// <summary>The start of the spacing line: marketing messages per customer and day, by when they go out.</summary>
+    public const string PerDayLine = "marketing messages per customer and day";
 
     private static List<string> LedgerLines(ScheduledRulesRun scheduled)
     {
@@ -194,6 +197,13 @@ public static class DemoExtensions
             if (group.Select(d => d.Explanation).OfType<string>().GroupBy(e => e, StringComparer.Ordinal).OrderByDescending(e => e.Count()).FirstOrDefault() is { } example)
                 lines.Add($"{"",-20} {"",9}   e.g. \"{example.Key}\"");
         }
+
+        // What a customer receives: marketing messages (queued or deferred) per customer and calendar day of delivery.
+        var perDay = decisions.Where(d => d.Kind == RuleKind.Marketing && d.Outcome is DecisionOutcome.Queued or DecisionOutcome.Deferred)
+            .GroupBy(d => (d.CustomerId, Day: DateOnly.FromDateTime(d.NotBefore.UtcDateTime))).Select(g => g.Count()).ToList();
+        var spaced = decisions.Count(d => d.Explanation?.StartsWith("spaced: ", StringComparison.Ordinal) == true);
+        lines.Add(perDay.Count == 0 ? $"{PerDayLine}: none" : string.Create(Invariant,
+            $"{PerDayLine}: mean {perDay.Average():0.00}, most {perDay.Max()} ({perDay.Count} customer-days); {spaced} spaced to a later slot, {decisions.Count(d => d.SuppressedBecause == SuppressionReason.Spacing)} dropped for want of one"));
 
         var heldOut = decisions.Where(d => d.Outcome == DecisionOutcome.HeldOut).ToList();
         lines.Add(string.Create(Invariant, $"{"held out",-20} {heldOut.Count,9}   {(heldOut.Count > 0 ? PerRule(heldOut) : "-")}"));

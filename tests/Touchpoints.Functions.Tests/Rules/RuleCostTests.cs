@@ -51,6 +51,8 @@ public sealed class RuleCostTests(RulesFixture fixture) : IAsyncLifetime
     {
         Assert.Contains("quiet-nudge", IdleDocument, StringComparison.Ordinal);
         await fixture.PutRulesAsync(IdleDocument);
+        // Morning, whatever the collection's other tests did to the shared clock: the nudge falls outside quiet hours.
+        fixture.Clock.AdvanceToNext(new TimeOnly(9, 0));
         var ivy = new Shopper(fixture, "idle");
         fixture.Gate.ResetCounts();
 

@@ -484,13 +484,53 @@ public static class Arbiter
                         $"quiet hours hold it until {Local(notBefore)}, past its expiry of {TimeWords.Of(expiry)}");
                     continue;
                 }
+                string? spaced = null;
+                if (Policies.Spacing is { } spacing && !spacing.Exempts(rule.Category) && FreeSlot(spacing, channel, notBefore) is var (slot, because) && slot > notBefore)
+                {
+                    // The next free slot, in quiet hours again if it falls in them.
+                    var at = QuietHoursClock.DeliverAt(Policies.QuietHours, channel, slot, zone);
+                    if (rule.Expiry is { } lasts && at > now + lasts)
+                    {
+                        Suppress(c, SuppressionReason.Spacing, $"{because}; the next free slot, {Local(at)}, is past its expiry of {TimeWords.Of(lasts)}");
+                        continue;
+                    }
+                    (notBefore, spaced) = (at, $"spaced: {because}; delivered at {Local(at)}");
+                }
                 if (CapMiss(channel, notBefore) is { } capped)
                 {
                     Suppress(c, SuppressionReason.FrequencyCap, capped);
                     continue;
                 }
-                Take(c, channel, notBefore);
+                Take(c, channel, notBefore, spaced);
             }
+        }
+
+        /// <summary>
+        /// The earliest time from <paramref name="from"/> that is at least the spacing away from every marketing message sent
+        /// or going out (any channel: the global gap; the same channel: its own gap if longer), and why it is not
+        /// <paramref name="from"/> itself. Each step moves past one message for good, so it ends.
+        /// </summary>
+        private (DateTimeOffset Slot, string? Because) FreeSlot(Spacing spacing, Channel channel, DateTimeOffset from)
+        {
+            var others = state.Sent.Concat(sent)
+                .Where(s => s.Kind == RuleKind.Marketing && !s.HeldOut && s.Channel is not null && !spacing.Exempts(s.Category))
+                .ToArray();
+            TimeSpan Gap(SentRecord s) => s.Channel == channel && spacing.Channels.TryGetValue(channel, out var own) && own > spacing.AnyChannel ? own : spacing.AnyChannel;
+            var slot = from;
+            string? because = null;
+            for (var moved = true; moved;)
+            {
+                moved = false;
+                foreach (var s in others)
+                {
+                    var gap = Gap(s);
+                    if (gap <= TimeSpan.Zero || (slot - s.At).Duration() >= gap) continue;
+                    slot = s.At + gap;
+                    because = $"'{s.Template}' ({s.RuleId}) goes out {(s.At > now ? "at " + Local(s.At) : TimeWords.Of(now - s.At) + " ago")}, within {TimeWords.Of(gap)} of marketing on {(gap == spacing.AnyChannel ? "any channel" : Facts.Name(channel))}";
+                    moved = true;
+                }
+            }
+            return (slot, because);
         }
 
         private string? ConsentMiss(Channel channel) => Arbiter.ConsentMiss(Policies, channel, view);
@@ -568,7 +608,7 @@ public static class Arbiter
             return null;
         }
 
-        private void Take(Candidate c, Channel channel, DateTimeOffset notBefore)
+        private void Take(Candidate c, Channel channel, DateTimeOffset notBefore, string? spaced = null)
         {
             var rule = c.Definition;
             var deferred = notBefore > now;
@@ -577,7 +617,7 @@ public static class Arbiter
             var decision = Base(rule, c.Id, c.Occurrence, c.Reasons) with
             {
                 Outcome = deferred ? DecisionOutcome.Deferred : DecisionOutcome.Queued,
-                Explanation = deferred ? $"quiet hours: delivered at {Local(notBefore)}" : null,
+                Explanation = spaced ?? (deferred ? $"quiet hours: delivered at {Local(notBefore)}" : null),
                 NotBefore = notBefore,
                 ExpiresAt = notBefore + rule.Expiry,
                 Goal = rule.Goal,
@@ -608,10 +648,23 @@ public static class Arbiter
                 .Select(s => new MarketingSent(s.RuleId, s.Channel!.Value, s.Template, s.At))
                 .ToImmutableArray();
             var customer = new Recipient(Trait(view.Traits.Name), Trait(view.Traits.Email) ?? Trait(view.Traits.Phone), Trait(view.Traits.Locale), zone.Id);
-            var salesAlerts = alerts.Select(a => new SalesAlertMessage(
-                a.Decision.Id, view.Id, a.Decision.RuleId, rules.Version, a.Decision.Template, a.Decision.Priority, a.Decision.Reasons, customer,
-                Trait(view.Touchpoints.Sales?.Owner), [.. view.Journal.Take(RecentActivityLimit)], marketing, a.NextStep, a.Due, now,
-                a.Decision.ExpiresAt)).ToImmutableArray();
+            // One alert per owner: every alert of this evaluation concerns one customer and so one owner (or the unassigned
+            // queue); the most urgent leads, the others are folded in with their reasons, so the owner is not paged once per rule.
+            var ordered = alerts.OrderByDescending(a => a.Decision.Priority).ThenBy(a => a.Due).ToList();
+            var salesAlerts = ordered.Take(1).Select(a => new SalesAlertMessage(
+                a.Decision.Id, view.Id, a.Decision.RuleId, rules.Version, a.Decision.Template, a.Decision.Priority,
+                ordered.Count == 1 ? a.Decision.Reasons : [.. ordered.SelectMany(o => o.Decision.Reasons.Select(r => $"{o.Decision.RuleId}: {r}"))],
+                customer, Trait(view.Touchpoints.Sales?.Owner), [.. view.Journal.Take(RecentActivityLimit)], marketing, a.NextStep,
+                ordered.Min(o => o.Due), now, a.Decision.ExpiresAt,
+                ordered.Count == 1 ? null : [.. ordered.Skip(1).Select(o => new DigestedAlert(o.Decision.Id, o.Decision.RuleId, o.Decision.Template, o.NextStep, o.Due))]))
+                .ToImmutableArray();
+            if (ordered.Count > 1)
+            {
+                var lead = ordered[0].Decision.Id;
+                var folded = ordered.Skip(1).Select(o => o.Decision.Id).ToHashSet(StringComparer.Ordinal);
+                for (var i = 0; i < decisions.Count; i++)
+                    if (folded.Contains(decisions[i].Id)) decisions[i] = decisions[i] with { DigestedInto = lead };
+            }
 
             var newState = state with
             {

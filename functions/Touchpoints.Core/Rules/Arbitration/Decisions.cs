@@ -7,7 +7,7 @@ namespace Touchpoints.Core.Rules;
 public enum DecisionOutcome { Queued, Deferred, Suppressed, HeldOut }
 
 /// <summary>Why a candidate was not sent.</summary>
-public enum SuppressionReason { Cooldown, Consent, NoAddress, SalesOwned, FrequencyCap, Expired, Audience }
+public enum SuppressionReason { Cooldown, Consent, NoAddress, SalesOwned, FrequencyCap, Expired, Audience, Spacing }
 
 /// <summary>
 /// One decision about one rule for one customer on one occurrence, as recorded in the ledger (<c>communications</c>,
@@ -40,6 +40,11 @@ public sealed record Decision
     public DateTimeOffset? AttributionUntil { get; init; }
     /// <summary>The queue for a queued or deferred decision: communications-high/normal/low or sales-alerts.</summary>
     public string? Queue { get; init; }
+    /// <summary>
+    /// A sales alert raised with others for the same customer and owner in one evaluation goes out in one alert (a digest):
+    /// the id of that alert's decision. Its own reasons are in that message.
+    /// </summary>
+    public string? DigestedInto { get; init; }
     /// <summary>What became of its message at delivery (the latest outcome), set by the delivery functions.</summary>
     public DeliveryRecord? Delivery { get; init; }
 }
@@ -66,7 +71,10 @@ public sealed record CommunicationMessage(
 public sealed record SalesAlertMessage(
     string Id, CustomerId CustomerId, string RuleId, string RuleVersion, string Template, int Priority, ImmutableArray<string> Reasons,
     Recipient Customer, string? Owner, ImmutableArray<JournalEntry> RecentActivity, ImmutableArray<MarketingSent> RecentMarketing,
-    string? NextStep, DateTimeOffset Due, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt);
+    string? NextStep, DateTimeOffset Due, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt, IReadOnlyList<DigestedAlert>? Digest = null);
+
+/// <summary>Another rule's alert folded into this one (one alert per owner): its decision, rule, template and next step.</summary>
+public sealed record DigestedAlert(string Id, string RuleId, string Template, string? NextStep, DateTimeOffset Due);
 
 /// <summary>What marketing sent the customer recently, so a salesperson does not repeat it.</summary>
 public sealed record MarketingSent(string RuleId, Channel Channel, string Template, DateTimeOffset At);

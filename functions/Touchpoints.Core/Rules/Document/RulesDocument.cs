@@ -30,6 +30,19 @@ public sealed record Policies
     public required ImmutableDictionary<Channel, ConsentPolicy> Consent { get; init; }
     public SalesOwnership? SalesOwnership { get; init; }
     public required PriorityTiers PriorityTiers { get; init; }
+    /// <summary>How far apart marketing messages to one customer must be, across rules; null: only caps and cooldowns.</summary>
+    public Spacing? Spacing { get; init; }
+}
+
+/// <summary>
+/// A customer's marketing budget across rules: at least <see cref="AnyChannel"/> between two marketing messages on any
+/// channel, and per channel at least its own gap. Competing decisions go by priority; the others wait for the next free
+/// slot, or are dropped when it comes after their expiry. Rules of the <see cref="Exempt"/> categories (order
+/// confirmations) neither wait nor take a slot.
+/// </summary>
+public sealed record Spacing(TimeSpan AnyChannel, ImmutableDictionary<Channel, TimeSpan> Channels, ImmutableArray<string> Exempt)
+{
+    public bool Exempts(string? category) => category is not null && Exempt.Contains(category, StringComparer.OrdinalIgnoreCase);
 }
 
 /// <summary>At most <see cref="Max"/> communications per window; <see cref="Channel"/> null caps all channels together.</summary>

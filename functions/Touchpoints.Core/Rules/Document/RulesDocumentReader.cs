@@ -138,11 +138,32 @@ public static class RulesDocumentReader
             if (high <= normal) t.Error("high", "must be above normal");
             if (high is not null && normal is not null) tiers = new PriorityTiers(high.Value, normal.Value);
         }
+        Spacing? spacing = null;
+        if (o.Object("spacing") is { } sp)
+        {
+            var any = sp.Duration("any") ?? TimeSpan.Zero;
+            var gaps = ImmutableDictionary.CreateBuilder<Channel, TimeSpan>();
+            if (sp.Has("channels") && sp.Element.GetProperty("channels") is { ValueKind: JsonValueKind.Object } perChannel)
+            {
+                foreach (var property in perChannel.EnumerateObject())
+                {
+                    var path = $"{sp.Path}.channels.{property.Name}";
+                    if (!Obj.TryEnum<Channel>(property.Name, out var channel))
+                        o.Errors.Add(new RuleError(path, $"'{property.Name}' is not a channel: use {Names<Channel>()}"));
+                    else if (property.Value.ValueKind != JsonValueKind.String || !Durations.TryParse(property.Value.GetString(), out var gap))
+                        o.Errors.Add(new RuleError(path, "must be a duration such as 12h or 2d"));
+                    else gaps[channel] = gap;
+                }
+            }
+            else if (sp.Has("channels")) sp.Error("channels", "must be an object of channel: duration");
+            var exempt = sp.Array("exempt").Select((e, i) => Obj.StringOf(e, $"{sp.Path}.exempt[{i}]", o.Errors)).OfType<string>().ToArray();
+            spacing = new Spacing(any, gaps.ToImmutable(), [.. exempt]);
+        }
         if (timezone is null || tiers is null || caps.Any(c => c is null)) return null;
         return new Policies
         {
             DefaultTimezone = timezone, FrequencyCaps = [.. caps!], QuietHours = quiet, Consent = consent.ToImmutable(),
-            SalesOwnership = ownership, PriorityTiers = tiers,
+            SalesOwnership = ownership, PriorityTiers = tiers, Spacing = spacing,
         };
     }
 
@@ -382,7 +403,8 @@ public static class RulesDocumentReader
         /// <summary>The members each named object may have; null where the reader checks them itself.</summary>
         private static string[]? AllowedFor(string name) => name switch
         {
-            "policies" => ["defaultTimezone", "frequencyCaps", "quietHours", "consent", "salesOwnership", "priorityTiers"],
+            "policies" => ["defaultTimezone", "frequencyCaps", "quietHours", "consent", "salesOwnership", "priorityTiers", "spacing"],
+            "spacing" => ["any", "channels", "exempt"],
             "quietHours" => ["start", "end", "channels"],
             "consent" or "trigger" => null,
             "salesOwnership" => ["suppressCategories", "alertOwner", "alertPriority"],

@@ -169,7 +169,10 @@ public class ArbiterProperties
             var sent = played.SelectMany(p => p.Result.Communications).Select(c => c.RuleId)
                 .Where(id => categories[id] is { } c && Categories.Contains(c)).ToArray();
             var salesOwned = played.SelectMany(p => p.Result.Decisions).Count(d => d.SuppressedBecause == SuppressionReason.SalesOwned);
-            var ownerAlerts = played.SelectMany(p => p.Result.SalesAlerts).Where(a => a.Template == Arbiter.OwnerAlertTemplate).ToArray();
+            // One alert per owner and evaluation: the owner alerts of one evaluation come as one message, the rest in its digest.
+            var ownerAlerts = played.SelectMany(p => p.Result.SalesAlerts)
+                .SelectMany(a => new[] { (a.Template, a.Owner) }.Concat((a.Digest ?? []).Select(d => (d.Template, a.Owner))))
+                .Where(a => a.Template == Arbiter.OwnerAlertTemplate).Select(a => (Owner: a.Owner, a.Template)).ToArray();
             return (owned ? sent.Length == 0 && ownerAlerts.Length == salesOwned && ownerAlerts.All(a => a.Owner == "maria") : salesOwned == 0 && ownerAlerts.Length == 0)
                 .Label($"{story}\nsent: {string.Join(", ", sent)}; salesOwned: {salesOwned}; alerts: {ownerAlerts.Length}");
         }));

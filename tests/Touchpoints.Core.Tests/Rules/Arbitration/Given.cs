@@ -29,7 +29,7 @@ internal static class Given
     /// <summary>A document with the given rules (a JSON array's items), caps and optional quiet hours; compiles or fails the test.</summary>
     public static CompiledRules Doc(string rules, string caps = NoCaps, string? quiet = null, string timezone = "Europe/London",
         string ownership = """{ "suppressCategories": ["promotion", "nurture"], "alertOwner": true, "alertPriority": 70 }""",
-        string segments = "")
+        string segments = "", string? spacing = null)
     {
         var json = $$"""
             {
@@ -37,6 +37,7 @@ internal static class Given
                 "defaultTimezone": "{{timezone}}",
                 "frequencyCaps": {{caps}},
                 {{(quiet is null ? "" : $"\"quietHours\": {quiet},")}}
+                {{(spacing is null ? "" : $"\"spacing\": {spacing},")}}
                 "consent": {{Consent}},
                 "salesOwnership": {{ownership}},
                 "priorityTiers": { "high": 70, "normal": 30 }
