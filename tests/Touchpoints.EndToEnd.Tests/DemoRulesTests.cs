@@ -49,7 +49,8 @@ public sealed class DemoRulesTests(LocalHostFixture fixture, ITestOutputHelper o
         {
             Assert.Equal(Queues.CommunicationsHigh, m.Queue);
             Assert.Equal("email", m.Channel);
-            Assert.Contains(People(run, m), p => p.Story.Contains("bought", StringComparison.Ordinal));
+            // A buyer of the scenario, or a customer who ordered again in the conversion wave at its end.
+            Assert.True(People(run, m).Any(p => p.Story.Contains("bought", StringComparison.Ordinal)) || OrderedAgain(run).Contains(m.CustomerId), Describe(run, m));
             Assert.Contains(m.Reasons, r => r.Contains("Order Completed", StringComparison.Ordinal) || r.Contains("order", StringComparison.OrdinalIgnoreCase));
         });
     }
@@ -174,6 +175,10 @@ public sealed class DemoRulesTests(LocalHostFixture fixture, ITestOutputHelper o
         Assert.True(rules.Count >= 10, $"{rules.Count} rules in the active document");
         foreach (var rule in rules) Assert.Contains(stats, l => l.StartsWith(rule.RuleId.Length > 22 ? rule.RuleId[..21] : rule.RuleId + " ", StringComparison.Ordinal));
         Assert.Contains(rules, r => r.Total("queued") > 0);
+        // The conversion wave: customers who ordered again after a rule reached them (or held them out) are conversions.
+        Assert.Contains(stats, l => l.StartsWith(DemoExtensions.ConversionWaveLine, StringComparison.Ordinal));
+        Assert.Contains(rules, r => r.Total("converted") > 0);
+        Assert.Contains(run.Section(DemoExtensions.SuppressedTitle).Lines, l => l.StartsWith(DemoExtensions.PerDayLine, StringComparison.Ordinal));
         Assert.Contains(rules, r => r.RuleId == "abandoned-cart" && r.Total("evaluated") > 0 && r.Total("queued") + r.Total("heldOut") > 0);
         Assert.Contains(stats, l => l.StartsWith("abandoned-cart ", StringComparison.Ordinal) && l.Contains('%', StringComparison.Ordinal));
     }
@@ -231,6 +236,10 @@ public sealed class DemoRulesTests(LocalHostFixture fixture, ITestOutputHelper o
         output.WriteLine(string.Join(Environment.NewLine, run.Report.Extensions.SelectMany(s => s.Lines.Prepend("── " + s.Title))));
         return (run, messages, ledger);
     }
+
+    private static HashSet<string> OrderedAgain(DemoRun run) =>
+        [.. run.Section(DemoExtensions.StatsTitle).Lines.Single(l => l.StartsWith(DemoExtensions.OrderedAgainLine, StringComparison.Ordinal))
+            [DemoExtensions.OrderedAgainLine.Length..].Split(", ", StringSplitOptions.RemoveEmptyEntries)];
 
     private static IReadOnlyList<DemoPerson> People(DemoRun run, QueuedMessage message) =>
         run.CustomersById.TryGetValue(message.CustomerId, out var customer) ? customer.People : [];

@@ -38,6 +38,9 @@ public static class DemoExtensions
         // The demo's customers, and the profiles merged into them (whose ledger stays under their own id).
         var ids = context.Customers.SelectMany(c => c.MergedFrom.Prepend(c.Id)).ToHashSet(StringComparer.Ordinal);
         var scheduled = await DemoRules.RunScheduledRulesAsync(context.Host, context.Http, ids, context.Clock, cancellationToken).ConfigureAwait(false);
+        // Some of those the rules reached come back and order (more often than those held out): conversions and an uplift.
+        var wave = await DemoConversions.SendAsync(context, scheduled, cancellationToken).ConfigureAwait(false);
+        scheduled = await DemoRules.RunScheduledRulesAsync(context.Host, context.Http, ids, context.Clock, cancellationToken).ConfigureAwait(false);
         var queues = await DemoRules.ReadQueuesAsync(context.Host.Settings, cancellationToken).ConfigureAwait(false);
         var today = DateOnly.FromDateTime(context.Clock.GetUtcNow().UtcDateTime);
         var first = DateOnly.FromDateTime(context.Scenario.Start.UtcDateTime);
@@ -53,7 +56,7 @@ public static class DemoExtensions
         [
             new SummarySection(QueuesTitle, QueueLines(queues, scheduled, ids, people, context.Clock.GetUtcNow())),
             new SummarySection(SuppressedTitle, LedgerLines(scheduled)),
-            new SummarySection(StatsTitle, StatsLines(version, first, today, stats)),
+            new SummarySection(StatsTitle, [.. StatsLines(version, first, today, stats), ConversionLine(wave), OrderedAgainLine + string.Join(", ", wave.Ordered)]),
             new SummarySection(HistoryTitle,
             [
                 "every customer rebuilt from its history (POST api/manage/customers/rebuild?dryRun=true): " + history.Describe(dryRun: true),
@@ -202,8 +205,11 @@ public static class DemoExtensions
         var perDay = decisions.Where(d => d.Kind == RuleKind.Marketing && d.Outcome is DecisionOutcome.Queued or DecisionOutcome.Deferred)
             .GroupBy(d => (d.CustomerId, Day: DateOnly.FromDateTime(d.NotBefore.UtcDateTime))).Select(g => g.Count()).ToList();
         var spaced = decisions.Count(d => d.Explanation?.StartsWith("spaced: ", StringComparison.Ordinal) == true);
+        // Bursts: customers sent two marketing messages (of any rules, exempt ones included) within an hour of each other.
+        var bursts = decisions.Where(d => d.Kind == RuleKind.Marketing && d.Outcome is DecisionOutcome.Queued or DecisionOutcome.Deferred)
+            .GroupBy(d => d.CustomerId).Count(g => g.OrderBy(d => d.NotBefore).Zip(g.OrderBy(d => d.NotBefore).Skip(1)).Any(p => p.Second.NotBefore - p.First.NotBefore < TimeSpan.FromHours(1)));
         lines.Add(perDay.Count == 0 ? $"{PerDayLine}: none" : string.Create(Invariant,
-            $"{PerDayLine}: mean {perDay.Average():0.00}, most {perDay.Max()} ({perDay.Count} customer-days); {spaced} spaced to a later slot, {decisions.Count(d => d.SuppressedBecause == SuppressionReason.Spacing)} dropped for want of one"));
+            $"{PerDayLine}: mean {perDay.Average():0.00}, most {perDay.Max()} ({perDay.Count} customer-days); {bursts} customers got two within an hour; {spaced} spaced to a later slot, {decisions.Count(d => d.SuppressedBecause == SuppressionReason.Spacing)} dropped for want of one"));
 
         var heldOut = decisions.Where(d => d.Outcome == DecisionOutcome.HeldOut).ToList();
         lines.Add(string.Create(Invariant, $"{"held out",-20} {heldOut.Count,9}   {(heldOut.Count > 0 ? PerRule(heldOut) : "-")}"));
@@ -263,6 +269,15 @@ public static class DemoExtensions
             lines.Add("* low sample: fewer than 100 treated or held out (or 10 conversions): noise, not a result");
         return lines;
     }
+
+    /// <summary>The start of the conversion wave's line in the statistics.</summary>
+    public const string ConversionWaveLine = "conversion wave (simulated)";
+
+    /// <summary>The start of the line naming the customers who ordered again in the conversion wave.</summary>
+    public const string OrderedAgainLine = "ordered again: ";
+
+    private static string ConversionLine(ConversionWave wave) => string.Create(Invariant,
+        $"{ConversionWaveLine}: {wave.TreatedOrdered} of {wave.Treated} customers a rule with an order goal reached ordered again ({DemoConversions.TreatedRate:P0} chance), {wave.HeldOutOrdered} of {wave.HeldOut} held out only ({DemoConversions.HeldOutRate:P0}); the rules count them as conversions above");
 
     private static string Rate(JsonObject uplift, string converted, string of, string rate)
     {
