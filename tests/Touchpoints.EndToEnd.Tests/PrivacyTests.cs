@@ -51,7 +51,15 @@ public sealed class PrivacyTests(LocalHostFixture fixture)
         var waited = System.Diagnostics.Stopwatch.StartNew();
         do
         {
-            await fixture.Host.WaitForIdleAsync(TimeSpan.FromMinutes(1));
+            try
+            {
+                await fixture.Host.WaitForIdleAsync(TimeSpan.FromMinutes(1));
+            }
+            catch (TimeoutException)
+            {
+                // A loaded machine can keep the host busy past a minute (a retried invocation's backoff, the second pass's
+                // delay): the state below is what is waited on, for two minutes in all.
+            }
             status = (await fixture.Http.GetFromJsonAsync<JsonObject>($"api/manage/people/erasures/{id}"))!;
             if (status["status"]!.GetValue<string>() == "erasing") Assert.Equal(HttpStatusCode.NotFound, await LookUpAsync());
         }
