@@ -110,9 +110,11 @@ public sealed partial class MessageDelivery(
                 record = new DeliveryRecord(DeliveryStatus.Dropped, now, drop.Reason, drop.Explanation, Attempt: dequeueCount);
                 break;
             case Hold hold:
-                // The same message again, invisible until the hold ends: the guard looks at it afresh then.
-                await queues.SendAsync(queue, text, hold.Until, expiresAt, now, ct).ConfigureAwait(false);
-                record = new DeliveryRecord(DeliveryStatus.Held, now, Explanation: hold.Explanation, Attempt: dequeueCount, Until: hold.Until);
+                // The same message again, invisible until the hold ends: the guard looks at it afresh then. The queue refuses one
+                // that would expire before (nothing is sent): then it is dropped as expired.
+                record = await queues.SendAsync(queue, text, hold.Until, expiresAt, now, ct).ConfigureAwait(false)
+                    ? new DeliveryRecord(DeliveryStatus.Held, now, Explanation: hold.Explanation, Attempt: dequeueCount, Until: hold.Until)
+                    : new DeliveryRecord(DeliveryStatus.Dropped, now, DropReason.Expired, $"{hold.Explanation}; it expires before then", Attempt: dequeueCount);
                 break;
             default:
                 var (id, body) = verdict switch
