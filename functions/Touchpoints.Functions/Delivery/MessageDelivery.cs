@@ -19,6 +19,7 @@ public sealed partial class MessageDelivery(
     PrivacyStore privacy,
     RulesProvider rules,
     LedgerStore ledger,
+    RuleStatsStore stats,
     CommunicationQueues queues,
     Destinations destinations,
     IOptions<DeliveryOptions> options,
@@ -39,7 +40,7 @@ public sealed partial class MessageDelivery(
         var (view, suppressed, active) = await ReadAsync(message.CustomerId, ct).ConfigureAwait(false);
         var now = clock.GetUtcNow();
         var verdict = NotRecordedYet(decided, view, message.CreatedAt, now) ?? SendTimeGuard.Check(message, view, suppressed, active, now);
-        return await CarryOutAsync(queue, message.Id, message.CustomerId, Facts.Name(message.Channel), text, message.ExpiresAt, verdict, dequeueCount, ct)
+        return await CarryOutAsync(queue, decided?.Delivery, message.Id, message.RuleId, message.CustomerId, Facts.Name(message.Channel), text, message.ExpiresAt, verdict, dequeueCount, ct)
             .ConfigureAwait(false);
     }
 
@@ -56,7 +57,7 @@ public sealed partial class MessageDelivery(
         var (view, suppressed, active) = await ReadAsync(alert.CustomerId, ct).ConfigureAwait(false);
         var now = clock.GetUtcNow();
         var verdict = NotRecordedYet(decided, view, alert.CreatedAt, now) ?? SendTimeGuard.Check(alert, view, suppressed, active, now);
-        return await CarryOutAsync(Queues.SalesAlerts, alert.Id, alert.CustomerId, DeliveryOptions.SalesAlertsRoute, text, alert.ExpiresAt, verdict, dequeueCount, ct)
+        return await CarryOutAsync(Queues.SalesAlerts, decided?.Delivery, alert.Id, alert.RuleId, alert.CustomerId, DeliveryOptions.SalesAlertsRoute, text, alert.ExpiresAt, verdict, dequeueCount, ct)
             .ConfigureAwait(false);
     }
 
@@ -99,7 +100,7 @@ public sealed partial class MessageDelivery(
     }
 
     private async Task<DeliveryRecord> CarryOutAsync(
-        string queue, string decisionId, Core.Identity.CustomerId decidedFor, string route, string text, DateTimeOffset? expiresAt,
+        string queue, DeliveryRecord? before, string decisionId, string ruleId, Core.Identity.CustomerId decidedFor, string route, string text, DateTimeOffset? expiresAt,
         DeliveryVerdict verdict, int dequeueCount, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
@@ -137,22 +138,36 @@ public sealed partial class MessageDelivery(
                 catch (DestinationFailedException e) when (dequeueCount >= DeliveryOptions.MaxDequeueCount)
                 {
                     // The host moves the message to {queue}-poison after this invocation: the ledger says so first.
-                    await RecordAsync(queue, decidedFor, decisionId, route, new DeliveryRecord(DeliveryStatus.Failed, clock.GetUtcNow(), Explanation:
+                    await RecordAsync(queue, before, ruleId, decidedFor, decisionId, route, new DeliveryRecord(DeliveryStatus.Failed, clock.GetUtcNow(), Explanation:
                         $"{e.Message}; after {dequeueCount} deliveries it is on {queue}-poison", Destination: name, Attempt: dequeueCount), ct).ConfigureAwait(false);
                     throw;
                 }
                 break;
         }
-        await RecordAsync(queue, decidedFor, decisionId, route, record, ct).ConfigureAwait(false);
+        await RecordAsync(queue, before, ruleId, decidedFor, decisionId, route, record, ct).ConfigureAwait(false);
         return record;
     }
 
-    private async Task RecordAsync(string queue, Core.Identity.CustomerId customer, string decisionId, string route, DeliveryRecord record, CancellationToken ct)
+    private async Task RecordAsync(
+        string queue, DeliveryRecord? before, string ruleId, Core.Identity.CustomerId customer, string decisionId, string route, DeliveryRecord record,
+        CancellationToken ct)
     {
-        await ledger.RecordDeliveryAsync(customer, decisionId, record, ct).ConfigureAwait(false);
+        // Counted in the rule's stats once per decision: when the entry had no final outcome before (none, or held); a
+        // redelivery of a message already dropped is not a second drop. Holds are not outcomes yet.
+        var recorded = await ledger.RecordDeliveryAsync(customer, decisionId, record, ct).ConfigureAwait(false);
+        if (recorded && before is null or { Status: DeliveryStatus.Held } && StatCounterFor(record) is { } counter)
+            await stats.IncrementAsync([new StatIncrement(ruleId, DateOnly.FromDateTime(record.At.UtcDateTime), counter)], ct).ConfigureAwait(false);
         metrics.Delivery(queue, route, Names.CamelCase(record.Status), record.Reason is { } r ? Names.CamelCase(r) : null);
         LogOutcome(logger, decisionId, queue, record.Status, record.Reason);
     }
+
+    private static string? StatCounterFor(DeliveryRecord record) => record.Status switch
+    {
+        DeliveryStatus.Delivered => StatCounter.Delivered,
+        DeliveryStatus.Failed => StatCounter.DeliveryFailed,
+        DeliveryStatus.Dropped when record.Reason is { } reason => StatCounter.Dropped(reason),
+        _ => null,
+    };
 
     /// <summary>A message as this app writes it; null for anything else (checked by the caller: JSON may omit members).</summary>
     private static T? Decode<T>(string text, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) where T : class

@@ -30,6 +30,13 @@ public sealed class DeliveryTests(RulesFixture fixture) : IAsyncLifetime
     private async Task<JsonObject> LedgerEntryAsync(Shopper shopper, string ruleId) =>
         Assert.Single(await fixture.LedgerAsync(shopper.CustomerId), d => d["ruleId"]!.GetValue<string>() == ruleId);
 
+    /// <summary>A rule's totals for the fixture's day, from the management API.</summary>
+    private async Task<JsonObject> TotalsAsync(string ruleId)
+    {
+        var day = DateOnly.FromDateTime(fixture.Clock.GetUtcNow().UtcDateTime).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        return (await fixture.Http.GetFromJsonAsync<JsonObject>($"{RulesAdminEndpoints.Prefix}/{ruleId}/stats?from={day}&to={day}"))!["totals"]!.AsObject();
+    }
+
     private async Task<List<JsonObject>> ReceivedAsync(string webhookId) =>
         [.. (await fixture.Destination.ReceivedAsync()).Where(r => r["id"]?.GetValue<string>() == webhookId)];
 
@@ -46,6 +53,7 @@ public sealed class DeliveryTests(RulesFixture fixture) : IAsyncLifetime
     public async Task A_message_that_passes_the_guard_reaches_its_destination_once_signed_by_every_secret_and_the_ledger_says_delivered()
     {
         var (ann, text, id) = await OrderThanksQueuedAsync("deliver");
+        var delivered = (await TotalsAsync("order-thanks"))["delivered"]!.GetValue<long>();
 
         var (status, body) = await fixture.DeliverAsync(Queues.CommunicationsHigh, text);
 
@@ -65,6 +73,8 @@ public sealed class DeliveryTests(RulesFixture fixture) : IAsyncLifetime
         (status, _) = await fixture.DeliverAsync(Queues.CommunicationsHigh, text, dequeueCount: 2);
         Assert.Equal(200, status);
         Assert.Single(await ReceivedAsync(id));
+        // The rule's stats count it once.
+        Assert.Equal(delivered + 1, (await TotalsAsync("order-thanks"))["delivered"]!.GetValue<long>());
     }
 
     [Fact]
@@ -89,8 +99,12 @@ public sealed class DeliveryTests(RulesFixture fixture) : IAsyncLifetime
     {
         var (carl, text, id) = await OrderThanksQueuedAsync("revoked");
         await fixture.IngestAndEvaluateAsync(carl.Track("Unsubscribed"));
+        var dropped = (await TotalsAsync("order-thanks"))["droppedBy"]!.AsObject()["consent"]?.GetValue<long>() ?? 0;
 
         Assert.Equal(200, (await fixture.DeliverAsync(Queues.CommunicationsHigh, text)).Status);
+        // Delivered again (at least once), it is dropped again but counted once.
+        Assert.Equal(200, (await fixture.DeliverAsync(Queues.CommunicationsHigh, text, dequeueCount: 2)).Status);
+        Assert.Equal(dropped + 1, (await TotalsAsync("order-thanks"))["droppedBy"]!["consent"]!.GetValue<long>());
 
         Assert.Empty(await ReceivedAsync(id));
         var delivery = (await LedgerEntryAsync(carl, "order-thanks"))["delivery"]!;

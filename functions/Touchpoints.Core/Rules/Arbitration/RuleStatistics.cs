@@ -17,15 +17,22 @@ public static class StatCounter
     public const string ConvertedTreated = "converted.treated";
     public const string ConvertedHoldout = "converted.holdout";
     public const string SuppressedPrefix = "suppressed.";
+    /// <summary>At delivery: sent to a destination; failed for good (on the poison queue); dropped by the send-time guard, per reason.</summary>
+    public const string Delivered = "delivered";
+    public const string DeliveryFailed = "deliveryFailed";
+    public const string DroppedPrefix = "dropped.";
 
     public static string Suppressed(SuppressionReason reason) => SuppressedPrefix + Facts.Name(reason);
+
+    public static string Dropped(DropReason reason) => DroppedPrefix + Facts.Name(reason);
 
     public static string Converted(bool treated) => treated ? ConvertedTreated : ConvertedHoldout;
 }
 
 /// <summary>One period's counters of one rule, read back by name (<see cref="StatCounter"/>).</summary>
 public sealed record StatsDay(string Day, long Evaluated, long Queued, long Deferred, long Suppressed, IReadOnlyDictionary<string, long> SuppressedBy,
-    long HeldOut, long Converted, long ConvertedTreated, long ConvertedHoldout, IReadOnlyDictionary<string, long> Counters)
+    long HeldOut, long Converted, long ConvertedTreated, long ConvertedHoldout, IReadOnlyDictionary<string, long> Counters,
+    long Delivered = 0, long Dropped = 0, IReadOnlyDictionary<string, long>? DroppedBy = null, long DeliveryFailed = 0)
 {
     public static StatsDay Of(string day, IReadOnlyDictionary<string, long> counters)
     {
@@ -33,9 +40,12 @@ public sealed record StatsDay(string Day, long Evaluated, long Queued, long Defe
         long Get(string name) => counters.TryGetValue(name, out var v) ? v : 0;
         var suppressed = counters.Where(c => c.Key.StartsWith(StatCounter.SuppressedPrefix, StringComparison.Ordinal))
             .OrderBy(c => c.Key, StringComparer.Ordinal).ToDictionary(c => c.Key[StatCounter.SuppressedPrefix.Length..], c => c.Value);
+        var dropped = counters.Where(c => c.Key.StartsWith(StatCounter.DroppedPrefix, StringComparison.Ordinal))
+            .OrderBy(c => c.Key, StringComparer.Ordinal).ToDictionary(c => c.Key[StatCounter.DroppedPrefix.Length..], c => c.Value);
         return new StatsDay(day, Get(StatCounter.Evaluated), Get(StatCounter.Queued), Get(StatCounter.Deferred), suppressed.Values.Sum(), suppressed,
             Get(StatCounter.HeldOut), Get(StatCounter.ConvertedTreated) + Get(StatCounter.ConvertedHoldout), Get(StatCounter.ConvertedTreated),
-            Get(StatCounter.ConvertedHoldout), counters.OrderBy(c => c.Key, StringComparer.Ordinal).ToDictionary(c => c.Key, c => c.Value));
+            Get(StatCounter.ConvertedHoldout), counters.OrderBy(c => c.Key, StringComparer.Ordinal).ToDictionary(c => c.Key, c => c.Value),
+            Get(StatCounter.Delivered), dropped.Values.Sum(), dropped, Get(StatCounter.DeliveryFailed));
     }
 }
 
