@@ -634,6 +634,17 @@ public static class Arbiter
                 notBefore, decision.ExpiresAt, now));
         }
 
+        /// <summary>
+        /// The alert still open for this customer (the first raised within the digest window, by an earlier evaluation) that
+        /// this evaluation's alert updates, with the rules alerted since; null when none is.
+        /// </summary>
+        private AlertUpdate? OpenAlert()
+        {
+            if (Policies.SalesOwnership is not { DigestWindow: var window } || window <= TimeSpan.Zero) return null;
+            var recent = state.Sent.Where(s => s.Kind == RuleKind.SalesAlert && s.At > now - window && s.At <= now).OrderBy(s => s.At).ToList();
+            return recent.Count == 0 ? null : new AlertUpdate(recent[0].DecisionId, recent[0].At, [.. recent.Select(s => s.RuleId).Distinct(StringComparer.Ordinal)]);
+        }
+
         private string Local(DateTimeOffset at) =>
             $"{LocalTime.WallClock(at, zone).ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} {zone.Id}";
 
@@ -656,7 +667,8 @@ public static class Arbiter
                 ordered.Count == 1 ? a.Decision.Reasons : [.. ordered.SelectMany(o => o.Decision.Reasons.Select(r => $"{o.Decision.RuleId}: {r}"))],
                 customer, Trait(view.Touchpoints.Sales?.Owner), [.. view.Journal.Take(RecentActivityLimit)], marketing, a.NextStep,
                 ordered.Min(o => o.Due), now, a.Decision.ExpiresAt,
-                ordered.Count == 1 ? null : [.. ordered.Skip(1).Select(o => new DigestedAlert(o.Decision.Id, o.Decision.RuleId, o.Decision.Template, o.NextStep, o.Due))]))
+                ordered.Count == 1 ? null : [.. ordered.Skip(1).Select(o => new DigestedAlert(o.Decision.Id, o.Decision.RuleId, o.Decision.Template, o.NextStep, o.Due))],
+                OpenAlert()))
                 .ToImmutableArray();
             if (ordered.Count > 1)
             {

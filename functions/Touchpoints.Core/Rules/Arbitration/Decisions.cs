@@ -71,7 +71,14 @@ public sealed record CommunicationMessage(
 public sealed record SalesAlertMessage(
     string Id, CustomerId CustomerId, string RuleId, string RuleVersion, string Template, int Priority, ImmutableArray<string> Reasons,
     Recipient Customer, string? Owner, ImmutableArray<JournalEntry> RecentActivity, ImmutableArray<MarketingSent> RecentMarketing,
-    string? NextStep, DateTimeOffset Due, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt, IReadOnlyList<DigestedAlert>? Digest = null);
+    string? NextStep, DateTimeOffset Due, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt, IReadOnlyList<DigestedAlert>? Digest = null,
+    AlertUpdate? Updates = null);
+
+/// <summary>
+/// This alert updates one still open for the same customer and owner (raised within the digest window): its id, and the
+/// rules alerted since it opened, so a receiver updates that task instead of opening another.
+/// </summary>
+public sealed record AlertUpdate(string Id, DateTimeOffset OpenedAt, IReadOnlyList<string> EarlierRules);
 
 /// <summary>Another rule's alert folded into this one (one alert per owner): its decision, rule, template and next step.</summary>
 public sealed record DigestedAlert(string Id, string RuleId, string Template, string? NextStep, DateTimeOffset Due);

@@ -66,7 +66,11 @@ public sealed record ConsentPolicy(Events.ConsentChannel? RequiresConsentOf, boo
 /// While a customer has a sales owner and an open opportunity, marketing rules of the listed categories are suppressed and
 /// the owner is alerted instead.
 /// </summary>
-public sealed record SalesOwnership(ImmutableArray<string> SuppressCategories, bool AlertOwner, int AlertPriority);
+/// <param name="DigestWindow">
+/// A sales alert raised within this long after another one for the same customer (and so the same owner) goes out as an
+/// update of that one (<c>updates</c>), so a receiver updates its open task instead of opening another.
+/// </param>
+public sealed record SalesOwnership(ImmutableArray<string> SuppressCategories, bool AlertOwner, int AlertPriority, TimeSpan DigestWindow = default);
 
 /// <summary>Priority at or above <see cref="High"/> goes to the high queue, at or above <see cref="Normal"/> to normal, else low.</summary>
 public sealed record PriorityTiers(int High, int Normal);

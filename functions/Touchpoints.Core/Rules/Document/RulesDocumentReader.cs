@@ -126,7 +126,8 @@ public static class RulesDocumentReader
             var categories = so.Array("suppressCategories").Select((e, i) => Obj.StringOf(e, $"{so.Path}.suppressCategories[{i}]", o.Errors)).ToArray();
             var priority = so.Int("alertPriority") ?? 70;
             if (priority is < 0 or > 100) so.Error("alertPriority", "must be between 0 and 100");
-            ownership = new SalesOwnership([.. categories.OfType<string>()], so.Bool("alertOwner") ?? true, priority);
+            ownership = new SalesOwnership([.. categories.OfType<string>()], so.Bool("alertOwner") ?? true, priority,
+                so.Duration("digestWindow") ?? TimeSpan.FromHours(1));
         }
         PriorityTiers? tiers = null;
         if (o.Object("priorityTiers", required: true) is { } t)
@@ -407,7 +408,7 @@ public static class RulesDocumentReader
             "spacing" => ["any", "channels", "exempt"],
             "quietHours" => ["start", "end", "channels"],
             "consent" or "trigger" => null,
-            "salesOwnership" => ["suppressCategories", "alertOwner", "alertPriority"],
+            "salesOwnership" => ["suppressCategories", "alertOwner", "alertPriority", "digestWindow"],
             "priorityTiers" => ["high", "normal"],
             "scores" => ["weights", "halfLifeDays", "fitTitles", "revenueScale", "followersScale"],
             "weights" => ["intent", "engagement", "fit", "monetary", "influence"],

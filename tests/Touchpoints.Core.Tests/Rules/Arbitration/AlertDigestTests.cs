@@ -41,4 +41,26 @@ public sealed class AlertDigestTests
         Assert.Null(alert.Digest);
         Assert.DoesNotContain(alert.Reasons, r => r.StartsWith("detractor: ", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void An_alert_raised_within_the_window_of_an_open_one_updates_it_instead_of_opening_another()
+    {
+        var rules = Doc(Alert("churn-risk", 70, Ticket), ownership: """{ "suppressCategories": [], "alertOwner": true, "digestWindow": "1h" }""");
+        var earlier = Fresh(Ann()) with
+        {
+            Sent = [new SentRecord("d-open", "detractor", RuleKind.SalesAlert, null, null, "call", Now.AddMinutes(-20))],
+        };
+
+        var update = Assert.Single(Change(rules, Ann(), earlier, causes: Ticket).SalesAlerts).Updates;
+
+        Assert.NotNull(update);
+        Assert.Equal(("d-open", Now.AddMinutes(-20)), (update.Id, update.OpenedAt));
+        Assert.Equal(["detractor"], update.EarlierRules);
+
+        // Past the window, an alert opens a task of its own.
+        Assert.Null(Assert.Single(Change(rules, Ann(), earlier, now: Now.AddHours(2), causes: Ticket).SalesAlerts).Updates);
+        // A shorter window: the alert of 20 minutes ago is closed already.
+        var short_ = Doc(Alert("churn-risk", 70, Ticket), ownership: """{ "suppressCategories": [], "alertOwner": true, "digestWindow": "15m" }""");
+        Assert.Null(Assert.Single(Change(short_, Ann(), earlier, causes: Ticket).SalesAlerts).Updates);
+    }
 }

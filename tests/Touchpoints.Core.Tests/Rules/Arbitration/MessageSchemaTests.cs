@@ -63,7 +63,11 @@ public sealed class MessageSchemaTests : IDisposable
         // Two alerts of one evaluation: one message for the owner, the second folded into its digest.
         var alert = Assert.Single(result.SalesAlerts);
         Assert.Single(alert.Digest!);
-        var files = new[] { Write("alert-digest", alert), Write("alert-single", alert with { Digest = null }) };
+        var files = new[]
+        {
+            Write("alert-digest", alert), Write("alert-single", alert with { Digest = null }),
+            Write("alert-update", alert with { Updates = new AlertUpdate("d-open", alert.CreatedAt.AddMinutes(-20), ["detractor"]) }),
+        };
 
         var results = await SchemaValidator.ValidateAsync(Schema("sales-alert-message.schema.json"), files);
 
