@@ -52,17 +52,23 @@ public static class IdentityResolver
     /// Identifiers whose stored claim still names the profile an unmerge took them from, with the profile they went to: they
     /// resolve there, and their claims are re-pointed there.
     /// </param>
+    /// <param name="settled">
+    /// Profiles read as tombstones. A new profile's derived id found among them was merged away already — possibly back
+    /// into the very profile that refused the identifier — so it is salted again with that id instead of being named (and
+    /// created) again.
+    /// </param>
     public static ResolutionPlan Resolve(
         IReadOnlyList<EventIdentity> events,
         IReadOnlyDictionary<string, CustomerId> owners,
         IReadOnlyDictionary<CustomerId, ProfileFacts> profiles,
-        IReadOnlyDictionary<string, CustomerId>? moved = null)
+        IReadOnlyDictionary<string, CustomerId>? moved = null,
+        IReadOnlySet<CustomerId>? settled = null)
     {
         if (moved is { Count: > 0 }) owners = owners.ToDictionary(o => o.Key, o => moved.GetValueOrDefault(o.Key, o.Value));
         // A refused claim is as good as none: the identifier is resolved afresh, and its claim re-pointed (see Refuted).
         var refuted = Refuted(owners, profiles);
         var state = new State(refuted.Count == 0 ? owners : owners.Where(o => !refuted.Contains(o.Key)).ToDictionary(), profiles,
-            refuted.ToDictionary(k => k, k => owners[k]), moved);
+            refuted.ToDictionary(k => k, k => owners[k]), moved, settled);
         var targets = new CustomerId[events.Count];
         for (var i = 0; i < events.Count; i++) targets[i] = state.Resolve(events[i]);
         return state.ToPlan(targets.Select(state.Find).ToArray());
@@ -116,6 +122,9 @@ public static class IdentityResolver
     }
 
     private static readonly HashSet<string> FrozenEmpty = [];
+
+    /// <summary>How many settled derived ids a new profile's id steps past (each step needs a merge of the one before).</summary>
+    private const int MaxResalts = 8;
 
     /// <summary>A deterministic profile id: the same first identifier always yields the same customer.</summary>
     public static CustomerId NewCustomerId(Identifier first) =>
@@ -182,11 +191,14 @@ public static class IdentityResolver
         private readonly Dictionary<string, CustomerId> refusedBy;
         private readonly Dictionary<CustomerId, HashSet<string>> separated = [];
 
+        private readonly IReadOnlySet<CustomerId> settled;
+
         public State(
             IReadOnlyDictionary<string, CustomerId> owners, IReadOnlyDictionary<CustomerId, ProfileFacts> profiles, Dictionary<string, CustomerId> refusedBy,
-            IReadOnlyDictionary<string, CustomerId>? moved)
+            IReadOnlyDictionary<string, CustomerId>? moved, IReadOnlySet<CustomerId>? settled)
         {
             this.refusedBy = refusedBy;
+            this.settled = settled ?? new HashSet<CustomerId>();
             owner = new Dictionary<string, CustomerId>(owners);
             written = profiles;
             foreach (var (id, facts) in profiles)
@@ -261,6 +273,9 @@ public static class IdentityResolver
             if (found is not { } target)
             {
                 target = refusedBy.TryGetValue(primary.Key, out var refuser) ? NewCustomerId(primary, refuser) : NewCustomerId(primary);
+                // That id merged away already (a refused user id's own profile can be merged back into the root that refused
+                // it, through a profile never written): salted again with it, the same way by every resolver that read it.
+                for (var hop = 0; hop < MaxResalts && settled.Contains(target); hop++) target = NewCustomerId(primary, target);
                 if (!keys.ContainsKey(target))
                 {
                     keys[target] = [];

@@ -93,14 +93,15 @@ public static class IngestionBatch
         IReadOnlyDictionary<string, CustomerId> owners,
         IReadOnlyDictionary<CustomerId, CustomerView> views,
         IReadOnlyList<EventIdentity>? links = null,
-        IReadOnlyDictionary<string, CustomerId>? moved = null)
+        IReadOnlyDictionary<string, CustomerId>? moved = null,
+        IReadOnlySet<CustomerId>? settled = null)
     {
         var profiles = views.Values.ToDictionary(v => v.Id, v => new ProfileFacts(v.Id, v.CreatedAt, v.Identities,
             v.Separations.IsEmpty ? null : [.. v.Separations.SelectMany(s => s.Identifiers)]));
         var fresh = accepted;
         while (true)
         {
-            var plan = IdentityResolver.Resolve([.. fresh.Select(a => new EventIdentity(a.Event.Identifiers, a.Event.OccurredAt)), .. links ?? []], owners, profiles, moved);
+            var plan = IdentityResolver.Resolve([.. fresh.Select(a => new EventIdentity(a.Event.Identifiers, a.Event.OccurredAt)), .. links ?? []], owners, profiles, moved, settled);
             var unseen = fresh.Where((a, i) => !(views.TryGetValue(plan.Targets[i], out var view) && view.Applied.Contains(a.Event.DedupKey)))
                 .ToArray();
             if (unseen.Length == fresh.Count) return (plan, fresh);

@@ -127,7 +127,8 @@ public sealed partial class IngestionHandler(
         var graph = await ProfileGraph.ReadAsync(customers, lookups.Values.Select(o => o.CustomerId).Concat(visit), ct, cached).ConfigureAwait(false);
         var owners = lookups.ToDictionary(l => l.Key, l => graph.Root(l.Value.CustomerId), StringComparer.Ordinal);
 
-        var (plan, fresh) = IngestionBatch.Resolve(accepted, owners, graph.Live.ToDictionary(d => d.Key, d => d.Value.Document), links, graph.Moved(owners));
+        var (plan, fresh) = IngestionBatch.Resolve(accepted, owners, graph.Live.ToDictionary(d => d.Key, d => d.Value.Document), links, graph.Moved(owners),
+            graph.Tombstones.Keys.ToHashSet());
         if (fresh.Count == 0 && links.Count == 0 && graph.Tombstones.Count == 0) return [];
 
         // A claim the store refused (IdentityResolver.Refuted) is re-pointed, conditional on the version looked up.

@@ -54,4 +54,25 @@ public class UnwrittenProfileTests
         Assert.Equal("c-a", plan.Merges[new CustomerId("c-b")]);
         Assert.Equal(T0, plan.NewProfiles[new CustomerId("c-a")]);
     }
+
+    [Fact]
+    public void A_refused_user_id_whose_own_profile_was_merged_back_into_its_refuser_is_given_another_one()
+    {
+        var root = new CustomerId("c-root");
+        var u2 = Identifiers.UserId("u-2")!;
+        var own = IdentityResolver.NewCustomerId(u2, root);
+        // u-2's claim names its own profile, which was merged into the root; the root holds u-1: the claim is refused.
+        var owners = new Dictionary<string, CustomerId> { [u2.Key] = root, [U1.Key] = root };
+        var profiles = new Dictionary<CustomerId, ProfileFacts> { [root] = new(root, T0, [U1.Key]) };
+
+        var again = IdentityResolver.Resolve([new EventIdentity([u2, A], T0)], owners, profiles);
+        var salted = IdentityResolver.Resolve([new EventIdentity([u2, A], T0)], owners, profiles, settled: new HashSet<CustomerId> { own });
+
+        // Without knowing it is settled, the resolver names that tombstone again (the stuck batch); knowing it, another id.
+        Assert.Equal(own, again.Targets[0]);
+        Assert.NotEqual(own, salted.Targets[0]);
+        Assert.NotEqual(root, salted.Targets[0]);
+        Assert.Equal(IdentityResolver.NewCustomerId(u2, own), salted.Targets[0]);
+        Assert.Equal(salted.Targets[0], salted.Claims[u2.Key]);
+    }
 }

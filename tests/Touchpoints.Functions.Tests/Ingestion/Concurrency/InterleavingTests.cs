@@ -238,6 +238,31 @@ public sealed class InterleavingTests(GatedHandlerFixture fixture)
         Assert.NotEqual(survivor.Value, await AssertOneCustomerAsync(1, User("u1")));
     }
 
+    [Fact]
+    public async Task A_user_id_whose_own_profile_was_merged_back_into_the_profile_that_refused_it_gets_a_profile_again()
+    {
+        // The fuzzer's rare stuck batch (seed 20261316): u-2's claim on a profile whose root holds u-1 is refused, so u-2 gets
+        // a profile of its own, named after u-2 and that root. A merge through a profile never written (holding only an
+        // e-mail) then brought that profile back under the same root, which keeps u-1. Every later batch of u-2 named the same
+        // profile again — a tombstone — and failed for good.
+        var root = new CustomerId($"c-r7-{run}");
+        var at = new DateTimeOffset(2026, 11, 20, 8, 0, 0, TimeSpan.Zero);
+        var customers = fixture.Services.GetRequiredService<CustomerStore>();
+        var own = IdentityResolver.NewCustomerId(Identifier.TryParseKey(User("u72"))!, root);
+        await customers.WriteAsync(CustomerView.Create(root, at) with { Identities = [User("u71")], MergedFrom = [own] }, null, default);
+        await ClaimAsync(User("u71"), root);
+        await customers.WriteAsync(CustomerMerge.Tombstone(CustomerView.Create(own, at) with { Identities = [User("u72")] }, root, at), null, default);
+        await ClaimAsync(User("u72"), own);
+
+        var statuses = new List<int>();
+        for (var i = 0; i < 3; i++) statuses.Add(await fixture.InvokeOnceAsync(Hubs.WebEvents, "7", 40 + i, [Page("p7", "a77", user: "u72", minute: 1)]));
+
+        Assert.Equal([200, 200, 200], statuses);
+        var customer = await AssertOneCustomerAsync(1, User("u72"), Anon("a77"));
+        Assert.NotEqual(root.Value, customer);
+        Assert.NotEqual(own.Value, customer);
+    }
+
     private async Task ClaimAsync(string key, CustomerId customer)
     {
         var document = new JsonObject { ["id"] = IdentityDocument.IdFor(key), ["key"] = key, ["customerId"] = customer.Value, ["claimedAt"] = "2026-11-20T08:00:00Z" };
