@@ -50,10 +50,12 @@ public sealed class TelemetryTests
         app.Services.GetRequiredService<TracerProvider>().ForceFlush();
         app.Services.GetRequiredService<MeterProvider>().ForceFlush();
 
-        // Activity sources are process-wide: other apps of this test process report theirs too; ours carry the host's trace id.
-        var server = Assert.Single(activities, a => a.Source.Name == "Microsoft.AspNetCore" && a.TraceId == traceId);
+        // Activity sources are process-wide: other apps of this test process report theirs too, on their own threads, even
+        // while this reads (so a copy is read, not the exporter's list); ours carry the host's trace id and are all in it.
+        var exported = activities.ToArray().OfType<Activity>().ToList();
+        var server = Assert.Single(exported, a => a.Source.Name == "Microsoft.AspNetCore" && a.TraceId == traceId);
         Assert.Equal("POST /IngestWebEvents", server.DisplayName);
-        var operations = activities.Where(a => a.Source.Name == Telemetry.CosmosSource && a.TraceId == traceId).ToList();
+        var operations = exported.Where(a => a.Source.Name == Telemetry.CosmosSource && a.TraceId == traceId).ToList();
         Assert.NotEmpty(operations);
         Assert.All(operations, a => Assert.NotNull(a.ParentId));
 
