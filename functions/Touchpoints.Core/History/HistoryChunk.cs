@@ -50,6 +50,8 @@ public sealed record HistoryChunk
     private readonly ImmutableArray<IdentityConflict> conflicts = [];
     public ImmutableArray<HistoryEvent> Events { get => events; init => events = value.IsDefault ? [] : value; }
     private readonly ImmutableArray<HistoryEvent> events = [];
+    /// <summary>True for a write that only scored the view again as its scores aged (<see cref="CustomerSlice.Rescore"/>).</summary>
+    public bool? Rescored { get; init; }
     /// <summary>This chunk's place among the chunks of one write (1-based), and how many there are.</summary>
     public int Part { get; init; } = 1;
     public int Parts { get; init; } = 1;
@@ -73,6 +75,7 @@ public sealed record HistoryChunk
             ReadIdentities = read?.Identities ?? [],
             Identities = slice.Identities,
             Conflicts = slice.Conflicts,
+            Rescored = slice.Rescore ? true : null,
             Events = [.. slice.Events.Select(a => new HistoryEvent(a.Event.Source, a.Position?.Partition, a.Position?.SequenceNumber, a.ArrivedAt,
                 a.Body ?? throw new ArgumentException($"event {a.Event.EventId} has no body to keep", nameof(slice))))],
         };

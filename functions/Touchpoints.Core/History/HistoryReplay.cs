@@ -117,7 +117,7 @@ public static class HistoryReplay
                 losers.Add(folded);
             }
             if (view is not null) view = view with { Identities = write.ReadIdentities };
-            var slice = new CustomerSlice(stored.Id, write.CreatedAt, losers, events, write.Identities, write.Conflicts);
+            var slice = new CustomerSlice(stored.Id, write.CreatedAt, losers, events, write.Identities, write.Conflicts) { Rescore = write.Rescored == true };
             view = IngestionBatch.Apply(view, slice, write.At, rules, dedupWindow).View;
         }
         if (view is null) return stored;

@@ -41,6 +41,15 @@ public sealed record CustomerSlice(
     ImmutableArray<string> Identities,
     ImmutableArray<IdentityConflict> Conflicts)
 {
+    /// <summary>
+    /// A write that brings nothing but time: the view is derived again (scores, segments) at the write's time, because its
+    /// scores aged across a segment boundary (<see cref="Ageing"/>).
+    /// </summary>
+    public bool Rescore { get; init; }
+
+    /// <summary>The slice of a rescore: nothing folded in, nothing applied.</summary>
+    public static CustomerSlice Rescoring(CustomerId customerId, DateTimeOffset createdAt) => new(customerId, createdAt, [], [], [], []) { Rescore = true };
+
     /// <summary>A slice of events alone, nothing merged, no identifiers or conflicts to record.</summary>
     public static CustomerSlice Of(CustomerId customerId, DateTimeOffset createdAt, IReadOnlyList<AcceptedEvent> events) =>
         new(customerId, createdAt, [], events, [], []);
@@ -121,8 +130,9 @@ public static class IngestionBatch
     {
         ArgumentNullException.ThrowIfNull(slice);
         var view = current ?? CustomerView.Create(slice.CustomerId, slice.CreatedAt);
-        var changed = current is null;
+        var changed = current is null || slice.Rescore;
         var causes = new List<string>();
+        if (slice.Rescore) causes.Add(Ageing.Cause);
 
         foreach (var loser in slice.Losers)
         {

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Touchpoints.Core.Events;
 using Touchpoints.Functions.Hosting;
+using Touchpoints.Functions.Rules;
 using Touchpoints.Functions.Storage;
 
 namespace Touchpoints.Functions.Ingestion;
@@ -24,6 +25,7 @@ public static class IngestionEndpoints
     {
         services.AddOptions<IngestionOptions>().Bind(configuration.GetSection(IngestionOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IngestionHandler>();
+        services.AddSingleton<IRescoring, Rescoring>();
         services.AddSingleton<IdentityRepair>();
         return services;
     }

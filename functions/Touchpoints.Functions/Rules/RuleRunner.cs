@@ -43,6 +43,7 @@ public sealed partial class RuleRunner(
     RuleStatsStore stats,
     WakeUpStore wakeUps,
     CommunicationQueues queues,
+    IRescoring rescoring,
     TouchpointsMetrics metrics,
     TimeProvider clock,
     ILogger<RuleRunner> logger)
@@ -102,6 +103,8 @@ public sealed partial class RuleRunner(
                 var outcome = new Outcome();
                 foreach (var pending in abandoned) await CarryOutAsync(pending, null, outcome, tally, ct).ConfigureAwait(false);
                 if (result is not null) await CarryOutAsync(claim, result.Stats, outcome, tally, ct).ConfigureAwait(false);
+                // Ageing moved the customer between segments: the view is written again, and its change evaluated as any.
+                if (result is { Rescore: true }) await rescoring.RescoreAsync(customerId, ct).ConfigureAwait(false);
                 if (abandoned.Length > 0) LogAbandoned(logger, customerId, abandoned.Length, done.Length);
                 if (outcome.Decisions > 0) LogDecided(logger, customerId, outcome.Decisions, outcome.Sent, outcome.Replayed);
                 return new CustomerEvaluation(customerId, result is not null, outcome.Sent, outcome.Recorded, outcome.Replayed);

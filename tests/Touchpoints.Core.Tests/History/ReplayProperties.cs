@@ -15,7 +15,7 @@ namespace Touchpoints.Core.Tests.History;
 /// <summary>
 /// Rebuild = live: two profiles get any events in batches of any size, in any order (late events, replays of events they
 /// already have), one is merged into the other at any point, writes that lose their race leave chunks off the chain, and
-/// writes without history (an identifier reserved) come between; replaying each profile's chain gives exactly the view
+/// writes without history (an identifier reserved) and writes that only score the view again as it aged come between; replaying each profile's chain gives exactly the view
 /// live ingestion wrote, the merged-away one included.
 /// </summary>
 public sealed class ReplayProperties
@@ -91,6 +91,7 @@ public sealed class ReplayProperties
                 var target = merged || random.Next(2) == 0 ? A : B;
                 if (random.Next(8) == 0) Orphan(target, batch);
                 if (random.Next(8) == 0) Reserve(target);
+                if (random.Next(6) == 0) Rescore(target);
                 Write(target, batch, []);
                 done.AddRange(batch);
             }
@@ -118,6 +119,18 @@ public sealed class ReplayProperties
         {
             if (!Views.TryGetValue(id, out var view) || view.IsTombstone) return;
             Views[id] = view with { Identities = [.. view.Identities.Add($"userId:reserved-{offset}").Order(StringComparer.Ordinal)], Version = view.Version + 1 };
+        }
+
+        /// <summary>A write that only scores the view again, hours to weeks later: its scores aged (<see cref="Ageing"/>).</summary>
+        private void Rescore(CustomerId id)
+        {
+            if (!Views.TryGetValue(id, out var read) || read.IsTombstone) return;
+            now = now.AddHours(1 + random.Next(24 * 60));
+            var slice = CustomerSlice.Rescoring(id, read.CreatedAt);
+            var update = IngestionBatch.Apply(read, slice, now, Rules, Window);
+            var at = new HistoryPointer(0, offset++);
+            Chunks[at] = HistoryChunk.Of(read, slice, update.View.Version, now);
+            Views[id] = update.View with { History = at };
         }
 
         public void Write(CustomerId id, IReadOnlyList<IngestedEvent> batch, IReadOnlyList<CustomerView> losers)

@@ -115,6 +115,9 @@ public static class Arbiter
                     break;
             }
         }
+        // Every write of the view brings a change evaluation: the moment ageing next moves the customer between segments is
+        // found from the view just written.
+        run.ArmAgeing(Ageing.NextChange(view, rules, now));
         return run.Finish(Math.Max(state.LastVersion, view.Version));
     }
 
@@ -130,7 +133,16 @@ public static class Arbiter
         ArgumentNullException.ThrowIfNull(state);
         var run = new Evaluation(rules, view, state, now, Mode.Schedule);
         var byId = rules.Rules.ToDictionary(r => r.Definition.Id, StringComparer.Ordinal);
-        var due = state.Armed.Where(a => a.DueAt <= now)
+        var rescore = false;
+        if (state.Armed.FirstOrDefault(a => a.RuleId == Ageing.ScheduleId && a.DueAt <= now) is { } ageing)
+        {
+            // The scores aged across a segment boundary: the view is to be scored again and rewritten (an effect of the runner),
+            // whose change evaluation arms the next moment. Looked at again after a while in case that write never happens.
+            var next = Ageing.NextChange(view, rules, now);
+            rescore = next <= now;
+            run.ArmAgeing(rescore ? now + Ageing.Retry : next);
+        }
+        var due = state.Armed.Where(a => a.DueAt <= now && a.RuleId != Ageing.ScheduleId)
             .OrderBy(a => a.DueAt).ThenBy(a => byId.TryGetValue(a.RuleId, out var r) ? r.Order : int.MaxValue).ThenBy(a => a.RuleId, StringComparer.Ordinal);
         foreach (var armed in due)
         {
@@ -158,7 +170,7 @@ public static class Arbiter
                     continue; // a change rule is never armed; the document changed under it
             }
         }
-        return run.Finish(state.LastVersion);
+        return run.Finish(state.LastVersion) with { Rescore = rescore };
     }
 
     /// <summary>
@@ -351,6 +363,13 @@ public static class Arbiter
         public bool OutsideAudience(CompiledRule rule) => AudienceMiss(rule.Definition) is not null;
 
         public void Unarm(ArmedSchedule schedule) => armed.Remove(schedule);
+
+        /// <summary>Arms (or, with null, disarms) the wake-up at which ageing changes the customer's segments.</summary>
+        public void ArmAgeing(DateTimeOffset? at)
+        {
+            armed.RemoveAll(a => a.RuleId == Ageing.ScheduleId);
+            if (at is { } due) armed.Add(new ArmedSchedule(Ageing.ScheduleId, due, "ageing"));
+        }
 
         public void Consider(CompiledRule rule, string occurrence, string trigger)
         {

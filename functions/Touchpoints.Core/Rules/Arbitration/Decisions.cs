@@ -275,4 +275,8 @@ public sealed record EvaluationResult(
     ImmutableArray<StatIncrement> Stats,
     RuleState State,
     /// <summary>Wake-ups to (re)write: the earliest armed due time, or null when nothing is armed.</summary>
-    DateTimeOffset? NextWakeUp);
+    DateTimeOffset? NextWakeUp)
+{
+    /// <summary>The customer's scores aged across a segment boundary: its view is to be scored again and rewritten (<see cref="Ageing"/>).</summary>
+    public bool Rescore { get; init; }
+}

@@ -34,7 +34,8 @@ public static class Scoring
     private static readonly string[] QualifiedStatuses = ["mql", "sql", "qualified", "marketingqualified", "salesqualified", "marketingqualifiedlead",
         "salesqualifiedlead", "opportunity", "customer"];
 
-    public static CustomerScores Compute(CustomerView view, ScoreModel model, DateTimeOffset now)
+    /// <param name="withReasons">False where only the figures matter (ageing probes the scores of many future moments).</param>
+    public static CustomerScores Compute(CustomerView view, ScoreModel model, DateTimeOffset now, bool withReasons = true)
     {
         ArgumentNullException.ThrowIfNull(view);
         ArgumentNullException.ThrowIfNull(model);
@@ -99,7 +100,7 @@ public static class Scoring
             ("influence", Points(w.Influence, influence), () => InfluenceWhy(followers, shares, mentions)),
         };
         var value = (int)Math.Clamp(Math.Round(signals.Sum(s => s.Points), MidpointRounding.AwayFromZero), 0, 100);
-        var reasons = signals
+        var reasons = !withReasons ? [] : signals
             .Where(s => Math.Round(s.Points, 1) > 0)
             .OrderByDescending(s => Math.Round(s.Points, 1))
             .ThenBy(s => s.Signal, StringComparer.Ordinal)
