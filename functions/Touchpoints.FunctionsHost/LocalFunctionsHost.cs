@@ -218,6 +218,21 @@ public sealed partial class LocalFunctionsHost : IAsyncDisposable
         };
     }
 
+    /// <summary>
+    /// Pauses (or resumes) the queue trigger of <paramref name="function"/>: its messages wait on the queue meanwhile. False
+    /// when no queue-triggered function has that name.
+    /// </summary>
+    public bool Pause(string function, bool paused)
+    {
+        var listener = queueListeners.FirstOrDefault(l => string.Equals(l.Function.Name, function, StringComparison.OrdinalIgnoreCase));
+        if (listener is null) return false;
+        listener.Paused = paused;
+        return true;
+    }
+
+    /// <summary>The queue-triggered functions and their queues.</summary>
+    public IReadOnlyList<(string Function, string Queue)> QueueTriggers => [.. queueListeners.Select(l => (l.Function.Name, l.QueueName))];
+
     /// <summary>Hubs, checkpoints, queues, invocations in flight, and whether all of it is drained.</summary>
     public async Task<RuntimeStatus> GetStatusAsync(CancellationToken cancellationToken = default)
     {
@@ -235,15 +250,19 @@ public sealed partial class LocalFunctionsHost : IAsyncDisposable
 
         var queues = new List<QueueStatus>();
         foreach (var listener in queueListeners)
-            queues.Add(new QueueStatus(listener.Function.Name, listener.QueueName, await listener.ApproximateCountAsync(cancellationToken).ConfigureAwait(false)));
+            queues.Add(new QueueStatus(listener.Function.Name, listener.QueueName, await listener.ApproximateCountAsync(cancellationToken).ConfigureAwait(false),
+                await listener.ReadyAsync(cancellationToken).ConfigureAwait(false), listener.Paused));
 
         var inFlight = tracker.InFlight;
-        var idle = inFlight == 0 && hubs.All(h => h.Pending == 0) && queues.All(q => q.ApproximateMessages is null or 0);
+        // A queue whose messages all wait for a time (held until quiet hours end, a retry's back-off) has nothing to run now:
+        // idle, or a deferred message would keep the host busy for hours.
+        // A paused trigger's messages wait for it to resume, as they would for a disabled function.
+        var idle = inFlight == 0 && hubs.All(h => h.Pending == 0) && queues.All(q => q.Paused || q.Ready is null or false);
         return new RuntimeStatus(idle, inFlight, tracker.Started, tracker.Succeeded, tracker.Failed, hubs, queues, FunctionStatuses());
     }
 
     /// <summary>
-    /// Waits until every hub is drained by its consumers, every trigger queue is empty and no invocation is in flight,
+    /// Waits until every hub is drained by its consumers, no trigger queue has a visible message and no invocation is in flight,
     /// seen twice in a row.
     /// </summary>
     /// <exception cref="TimeoutException">Not idle within <paramref name="timeout"/> (default 2 minutes); the message holds the status.</exception>
@@ -358,6 +377,9 @@ public sealed partial class LocalFunctionsHost : IAsyncDisposable
         app.MapGet("/runtime/hubs/{hub}", (string hub) => Results.Json<IReadOnlyList<HubEventView>>(
             [.. ReadEvents(hub).Select(e => new HubEventView(e.PartitionId, e.SequenceNumber, e.PartitionKey, e.EnqueuedTime, e.BodyText))],
             LocalHostJsonContext.Readable.IReadOnlyListHubEventView));
+
+        app.MapPost("/runtime/functions/{name}/pause", (string name) => Pause(name, true) ? Results.NoContent() : Results.NotFound());
+        app.MapPost("/runtime/functions/{name}/resume", (string name) => Pause(name, false) ? Results.NoContent() : Results.NotFound());
 
         app.MapGet("/runtime/status", async (CancellationToken ct) =>
             Results.Json(await GetStatusAsync(ct).ConfigureAwait(false), LocalHostJsonContext.Readable.RuntimeStatus));

@@ -59,6 +59,9 @@ public sealed class LocalHostFixture : IAsyncLifetime
         LocalEmulators.UseFresh(options.Settings);
         // The sample's origins, and the page the browser test serves (on a port of its own).
         options.Settings["Collector__AllowedOrigins"] = "http://localhost:3000,http://127.0.0.1:3000," + BrowserOrigin;
+        // Delivered messages go to a local destination that verifies their signatures, as in 'start' and 'demo'.
+        Destination = await Touchpoints.LocalHost.Destination.LocalDestination.StartAsync(0, loggerFactory);
+        Destination.AddTo(options.Settings);
         Host = await LocalFunctionsHost.StartAsync(options);
         Http = new HttpClient { BaseAddress = Host.BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
     }
@@ -67,9 +70,13 @@ public sealed class LocalHostFixture : IAsyncLifetime
     {
         Http?.Dispose();
         if (Host is not null) await Host.DisposeAsync();
+        if (Destination is not null) await Destination.DisposeAsync();
         loggerFactory?.Dispose();
         Logs.Dispose();
     }
+
+    /// <summary>Where the delivery functions send what passes the send-time guard.</summary>
+    public Touchpoints.LocalHost.Destination.LocalDestination Destination { get; private set; } = null!;
 
     /// <summary>A setting of the app, e.g. the collector's write key.</summary>
     public string Setting(string name) => Host.Settings[name] ?? throw new InvalidOperationException($"The app has no setting '{name}'.");

@@ -182,6 +182,51 @@ public sealed class ScriptedHandlerTests(AzuriteFixture storage, ITestOutputHelp
     }
 
     [Fact]
+    public async Task A_paused_queue_trigger_leaves_its_messages_waiting_counts_as_idle_and_takes_them_once_resumed()
+    {
+        var inbox = "in-" + Guid.NewGuid().ToString("N")[..8];
+        handler.On("Held", _ => ScriptedHandler.Ok(new JsonObject()));
+        var running = await StartAsync(new JsonObject { ["extensions"] = new JsonObject { ["queues"] = new JsonObject { ["maxPollingInterval"] = "00:00:01" } } },
+            ("Held", $$"""{ "bindings": [ { "type": "queueTrigger", "direction": "in", "name": "message", "queueName": "{{inbox}}" } ] }"""));
+        var client = new QueueClient(storage.Azurite.ConnectionString, inbox, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
+        using var http = new HttpClient { BaseAddress = running.BaseAddress };
+
+        using (var paused = await http.PostAsync(new Uri("runtime/functions/Held/pause", UriKind.Relative), null)) Assert.Equal(System.Net.HttpStatusCode.NoContent, paused.StatusCode);
+        await client.SendMessageAsync("wait for me");
+        var status = await running.WaitForIdleAsync(TimeSpan.FromSeconds(30));
+        var queue = Assert.Single(status.Queues);
+        Assert.True(queue.Paused);
+        Assert.True(queue.Ready);
+        Assert.Empty(handler.CallsTo("Held"));
+
+        using (var resumed = await http.PostAsync(new Uri("runtime/functions/Held/resume", UriKind.Relative), null)) Assert.Equal(System.Net.HttpStatusCode.NoContent, resumed.StatusCode);
+        Assert.True(await handler.WhenCalledAsync("Held", 1, TimeSpan.FromSeconds(30)), "the message was not taken once resumed");
+        await running.WaitForIdleAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(0, (await client.GetPropertiesAsync()).Value.ApproximateMessagesCount);
+        using var unknown = await http.PostAsync(new Uri("runtime/functions/Nothing/pause", UriKind.Relative), null);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, unknown.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_message_waiting_for_its_time_does_not_keep_the_host_busy()
+    {
+        var inbox = "in-" + Guid.NewGuid().ToString("N")[..8];
+        handler.On("Later", _ => ScriptedHandler.Ok(new JsonObject()));
+        var running = await StartAsync(new JsonObject { ["extensions"] = new JsonObject { ["queues"] = new JsonObject { ["maxPollingInterval"] = "00:00:01" } } },
+            ("Later", $$"""{ "bindings": [ { "type": "queueTrigger", "direction": "in", "name": "message", "queueName": "{{inbox}}" } ] }"""));
+        var client = new QueueClient(storage.Azurite.ConnectionString, inbox, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
+
+        // Held until the end of quiet hours, say: invisible for an hour.
+        await client.SendMessageAsync("tomorrow morning", visibilityTimeout: TimeSpan.FromHours(1));
+        var status = await running.WaitForIdleAsync(TimeSpan.FromSeconds(30));
+
+        var queue = Assert.Single(status.Queues);
+        Assert.Equal(1, queue.ApproximateMessages);
+        Assert.False(queue.Ready);
+        Assert.Empty(handler.CallsTo("Later"));
+    }
+
+    [Fact]
     public async Task A_queue_message_that_keeps_failing_moves_to_the_poison_queue_after_max_dequeue_count()
     {
         var inbox = "in-" + Guid.NewGuid().ToString("N")[..8];

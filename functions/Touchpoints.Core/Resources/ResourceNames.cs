@@ -94,4 +94,7 @@ public static class SettingNames
     public const string Storage = "AzureWebJobsStorage";
     /// <summary>The Event Hubs namespace of every trigger and output.</summary>
     public const string EventHubConnection = "EventHubConnection";
+
+    /// <summary>A setting of the delivery destination <paramref name="name"/>: <c>Url</c>, <c>Secrets</c> or <c>Routes</c>.</summary>
+    public static string DeliveryDestination(string name, string field) => $"Delivery__Destinations__{name}__{field}";
 }

@@ -14,7 +14,7 @@ public sealed class DeliveryOptions
     public const string Section = "Delivery";
 
     /// <summary>The route of sales alerts (every other route is a channel's name).</summary>
-    public const string SalesAlertsRoute = Queues.SalesAlerts;
+    public const string SalesAlertsRoute = DeliveryRoutes.SalesAlerts;
 
     /// <summary>
     /// Invocations of a message before the host moves it to <c>{queue}-poison</c>: <c>extensions.queues.maxDequeueCount</c>
@@ -42,7 +42,7 @@ public sealed class DeliveryOptions
         Destinations.Where(d => d.Value.RouteList.Contains(route, StringComparer.OrdinalIgnoreCase)).Select(d => ((string, DestinationOptions)?)(d.Key, d.Value)).FirstOrDefault();
 
     /// <summary>Every route a destination may take.</summary>
-    public static IReadOnlyList<string> Routes { get; } = [.. Enum.GetValues<Channel>().Select(Facts.Name), SalesAlertsRoute];
+    public static IReadOnlyList<string> Routes => DeliveryRoutes.All;
 
     /// <summary>Why the settings cannot work (checked at start), or nothing.</summary>
     public IEnumerable<string> Problems()

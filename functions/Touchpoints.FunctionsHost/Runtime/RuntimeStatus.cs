@@ -20,7 +20,10 @@ public sealed record HubStatus(string Name, long Events, long Pending, IReadOnly
 /// <param name="Checkpoints">Per consuming function, the next sequence number it will read.</param>
 public sealed record PartitionStatus(string Id, long Events, long Pending, IReadOnlyDictionary<string, long> Checkpoints);
 
-public sealed record QueueStatus(string Function, string Queue, int? ApproximateMessages);
+/// <param name="ApproximateMessages">The queue's approximate count: visible messages and those waiting (held until a time, backing off).</param>
+/// <param name="Ready">Whether a message is visible now, for the trigger to take; null when the queue cannot be read.</param>
+/// <param name="Paused">The trigger takes no message until resumed (<c>POST runtime/functions/{name}/resume</c>).</param>
+public sealed record QueueStatus(string Function, string Queue, int? ApproximateMessages, bool? Ready = null, bool Paused = false);
 
 /// <param name="Source">The URL (HTTP), hub, queue or schedule the function is triggered by.</param>
 public sealed record FunctionStatus(string Name, string Trigger, string Source);

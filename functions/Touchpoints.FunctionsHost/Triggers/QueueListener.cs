@@ -49,6 +49,22 @@ internal sealed partial class QueueListener : IDisposable
 
     public string QueueName { get; }
 
+    private volatile bool paused;
+
+    /// <summary>
+    /// A paused trigger takes no message until resumed (a local operator's switch: messages wait on their queue, as they
+    /// would while a function is disabled in Azure).
+    /// </summary>
+    public bool Paused
+    {
+        get => paused;
+        set
+        {
+            paused = value;
+            if (!value) wake.Release();
+        }
+    }
+
     public string PoisonQueueName => QueueName + "-poison";
 
     /// <summary>Creates the queue (a local convenience: the host waits for it to exist) so producers can write at once.</summary>
@@ -70,6 +86,21 @@ internal sealed partial class QueueListener : IDisposable
         }
     }
 
+    /// <summary>Whether a message is visible now (a peek, which changes nothing); null when the queue cannot be read.</summary>
+    public async Task<bool?> ReadyAsync(CancellationToken cancellationToken)
+    {
+        if (client is null) return null;
+        try
+        {
+            PeekedMessage[] peeked = await client.PeekMessagesAsync(1, cancellationToken).ConfigureAwait(false);
+            return peeked.Length > 0;
+        }
+        catch (RequestFailedException)
+        {
+            return null;
+        }
+    }
+
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var delay = MinimumPollingInterval;
@@ -78,6 +109,12 @@ internal sealed partial class QueueListener : IDisposable
             var queue = client ?? await queues.GetAsync(connection, QueueName, cancellationToken).ConfigureAwait(false);
             while (!cancellationToken.IsCancellationRequested)
             {
+                if (paused)
+                {
+                    await wake.WaitAsync(options.EffectiveMaxPollingInterval, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
                 QueueMessage[] messages;
                 try
                 {

@@ -6,6 +6,7 @@ using Touchpoints.FunctionsHost.App;
 using Touchpoints.FunctionsHost.Emulators;
 using Touchpoints.FunctionsHost.Runtime;
 using Touchpoints.LocalHost.Demo;
+using Touchpoints.LocalHost.Destination;
 
 namespace Touchpoints.LocalHost.Commands;
 
@@ -59,6 +60,11 @@ public static partial class DemoCommand
         hostOptions.LoggerFactory = loggerFactory;
         var logger = loggerFactory.CreateLogger("Demo");
         var output = Console.Out;
+
+        // Delivered messages go to a local destination of this run's own, which verifies their signatures.
+        var destination = await LocalDestination.StartAsync(0, loggerFactory, cancellationToken).ConfigureAwait(false);
+        await using var _ = destination.ConfigureAwait(false);
+        destination.AddTo(hostOptions.Settings);
 
         LocalFunctionsHost host;
         try

@@ -1,5 +1,7 @@
 using Touchpoints.FunctionsHost;
 using Touchpoints.FunctionsHost.App;
+using Touchpoints.FunctionsHost.Runtime;
+using Touchpoints.LocalHost.Destination;
 
 namespace Touchpoints.LocalHost.Commands;
 
@@ -20,6 +22,12 @@ public static class StartCommand
             return 2;
         }
 
+        // Delivered messages go to a local destination that verifies their signatures (GET on it lists them).
+        var destination = await LocalDestination.StartAsync(LoopbackPorts.IsFree(LocalDestination.DefaultPort) ? LocalDestination.DefaultPort : 0,
+            options.LoggerFactory, cancellationToken).ConfigureAwait(false);
+        await using var _ = destination.ConfigureAwait(false);
+        destination.AddTo(options.Settings);
+
         LocalFunctionsHost host;
         try
         {
@@ -37,7 +45,8 @@ public static class StartCommand
 
         await using (host.ConfigureAwait(false))
         {
-            await Console.Out.WriteLineAsync(Environment.NewLine + host.Describe() + Environment.NewLine + "Press Ctrl+C to stop.").ConfigureAwait(false);
+            await Console.Out.WriteLineAsync(Environment.NewLine + host.Describe() + Environment.NewLine + LocalDestination.Describe(host.Settings.Values)
+                + Environment.NewLine + "Press Ctrl+C to stop.").ConfigureAwait(false);
             var stopped = Task.Delay(Timeout.Infinite, cancellationToken);
             var finished = await Task.WhenAny(stopped, host.HandlerExited).ConfigureAwait(false);
             return finished == stopped ? 0 : 1;

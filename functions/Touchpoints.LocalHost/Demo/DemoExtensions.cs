@@ -2,7 +2,10 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Touchpoints.Core.Rules;
+using Touchpoints.Core;
 using Touchpoints.FunctionsHost;
+using Touchpoints.FunctionsHost.App;
+using Touchpoints.LocalHost.Destination;
 
 namespace Touchpoints.LocalHost.Demo;
 
@@ -18,7 +21,7 @@ public sealed record DemoContext(LocalFunctionsHost Host, HttpClient Http, DemoS
 /// </summary>
 public static class DemoExtensions
 {
-    public const string QueuesTitle = "Communications and alerts per queue";
+    public const string DeliveryTitle = "Communications and alerts delivered";
     public const string SuppressedTitle = "Suppressed and held out";
     public const string StatsTitle = "Rule statistics";
     public const string HistoryTitle = "History";
@@ -38,10 +41,15 @@ public static class DemoExtensions
         // The demo's customers, and the profiles merged into them (whose ledger stays under their own id).
         var ids = context.Customers.SelectMany(c => c.MergedFrom.Prepend(c.Id)).ToHashSet(StringComparer.Ordinal);
         var scheduled = await DemoRules.RunScheduledRulesAsync(context.Host, context.Http, ids, context.Clock, cancellationToken).ConfigureAwait(false);
+        // The last day's messages waited; customers and a marketer change things before they go out.
+        var scene = await DemoGuard.PlayAsync(context, scheduled.Ledger, cancellationToken).ConfigureAwait(false);
         // Some of those the rules reached come back and order (more often than those held out): conversions and an uplift.
         var wave = await DemoConversions.SendAsync(context, scheduled, cancellationToken).ConfigureAwait(false);
         scheduled = await DemoRules.RunScheduledRulesAsync(context.Host, context.Http, ids, context.Clock, cancellationToken).ConfigureAwait(false);
-        var queues = await DemoRules.ReadQueuesAsync(context.Host.Settings, cancellationToken).ConfigureAwait(false);
+        // The delivery functions take the messages off the queues, check each against the customer as it is now, and post
+        // it to the destination (locally, the local host's own, which verifies every signature).
+        scheduled = scheduled with { Ledger = await DemoRules.WaitForDeliveriesAsync(context.Host, ids, context.Clock, TimeSpan.FromMinutes(1), cancellationToken).ConfigureAwait(false) };
+        var (delivered, destination) = await DemoRules.ReadDeliveredAsync(context.Http, context.Host.Settings, scheduled.Ledger, cancellationToken).ConfigureAwait(false);
         var today = DateOnly.FromDateTime(context.Clock.GetUtcNow().UtcDateTime);
         var first = DateOnly.FromDateTime(context.Scenario.Start.UtcDateTime);
         var (version, stats) = await DemoRules.ReadRuleStatsAsync(context.Http, first < today ? first : today, today, cancellationToken).ConfigureAwait(false);
@@ -54,7 +62,7 @@ public static class DemoExtensions
                 people.TryAdd(id, customer);
         return
         [
-            new SummarySection(QueuesTitle, QueueLines(queues, scheduled, ids, people, context.Clock.GetUtcNow())),
+            new SummarySection(DeliveryTitle, DeliveryLines(delivered, destination, context.Host.Settings, scheduled, scene, ids, people, context.Clock.GetUtcNow())),
             new SummarySection(SuppressedTitle, LedgerLines(scheduled)),
             new SummarySection(StatsTitle, [.. StatsLines(version, first, today, stats), ConversionLine(wave), OrderedAgainLine + string.Join(", ", wave.Ordered)]),
             new SummarySection(HistoryTitle,
@@ -65,10 +73,19 @@ public static class DemoExtensions
         ];
     }
 
-    // ------------------------------------------------------------------ queues
+    // ------------------------------------------------------------------ delivery
 
-    private static List<string> QueueLines(IReadOnlyList<QueueContents> queues, ScheduledRulesRun scheduled, HashSet<string> ids,
-        Dictionary<string, DemoCustomer> people, DateTimeOffset now)
+    /// <summary>The start of the line that counts sales alerts per owner.</summary>
+    public const string AlertsPerOwnerLine = "sales alerts per owner";
+
+    /// <summary>The start of the line that tells what changed while the last day's messages waited.</summary>
+    public const string HeldLine = "deliveries held during the last day";
+
+    /// <summary>The start of the line that counts messages dropped at send time, by reason.</summary>
+    public const string DroppedLine = "dropped at send time";
+
+    private static List<string> DeliveryLines(IReadOnlyList<QueuedMessage> received, DestinationLog? destination, AppSettings settings, ScheduledRulesRun scheduled,
+        GuardScene scene, HashSet<string> ids, Dictionary<string, DemoCustomer> people, DateTimeOffset now)
     {
         var lines = new List<string>
         {
@@ -81,33 +98,66 @@ public static class DemoExtensions
             lines.Add(string.Create(Invariant, $"!! {scheduled.Overdue} schedules are still armed although due before the run: their wake-ups were not processed ({string.Join("; ", examples.Take(5))})"));
         }
 
-        var decisions = scheduled.Ledger.SelectMany(l => l.Decisions).ToList();
-        var byId = decisions.GroupBy(d => d.Id, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
-        lines.Add(string.Create(Invariant, $"{"queue",-24} {"visible",8} {"deferred",9} {"approx. on queue",17}   messages of the demo's customers only"));
-        var ours = new Dictionary<string, List<QueuedMessage>>(StringComparer.Ordinal);
-        foreach (var queue in queues)
-        {
-            var mine = queue.Messages.Where(m => ids.Contains(m.CustomerId)).OrderBy(m => m.CreatedAt).ThenBy(m => m.Id, StringComparer.Ordinal).ToList();
-            ours[queue.Queue] = mine;
-            var deferred = decisions.Count(d => d.Queue == queue.Queue && d.Outcome == DecisionOutcome.Deferred && d.NotBefore > now);
+        // Each queued decision once: an alert folded into another one's digest travels in that message.
+        var queued = scheduled.Ledger.SelectMany(l => l.Decisions)
+            .Where(d => d.Queue is not null && d.Outcome is DecisionOutcome.Queued or DecisionOutcome.Deferred && d.DigestedInto is null).ToList();
+        var mine = received.Where(m => ids.Contains(m.CustomerId)).OrderBy(m => m.CreatedAt).ThenBy(m => m.Id, StringComparer.Ordinal).ToList();
+        var url = settings[SettingNames.DeliveryDestination(LocalDestination.Name, "Url")];
+        lines.Add(destination is null
+            ? "the app delivers to destinations of its own settings (Delivery__Destinations__*), not to the local destination: the ledger says what became of each message"
+            : string.Create(Invariant,
+                $"{mine.Count} messages of the demo's customers reached the local destination {url}: signed Standard Webhooks, every signature verified ({destination.Refused} refused), each kept once ({destination.Redelivered} redeliveries recognised by webhook-id)"));
+
+        if (scene.Waiting > 0)
             lines.Add(string.Create(Invariant,
-                $"{queue.Queue,-24} {mine.Count,8} {(deferred > 0 ? "+" + deferred : "0"),9} {(queue.Approximate?.ToString(Invariant) ?? "no queue"),17}"));
+                $"{HeldLine}: {scene.Waiting} messages waited on their queues; meanwhile {scene.Revoked.Count} customers with an email waiting denied email consent through the CRM ({string.Join(", ", scene.Revoked)}){(scene.PausedRule is { } paused ? $" and a marketer paused {paused} ({scene.PausedWaiting} waiting; resumed once delivered)" : "")}"));
+        lines.Add(string.Create(Invariant, $"{"queue",-24} {"delivered",9} {"held",5} {"waiting",8} {"dropped",8} {"failed",7}   (the ledger's delivery outcome of each queued message)"));
+        foreach (var queue in Queues.Messages)
+        {
+            var these = queued.Where(d => d.Queue == queue).ToList();
+            int Count(DeliveryStatus status) => these.Count(d => d.Delivery?.Status == status);
+            var waiting = these.Count(d => d.Delivery is null);
+            lines.Add(string.Create(Invariant,
+                $"{queue,-24} {Count(DeliveryStatus.Delivered),9} {Count(DeliveryStatus.Held),5} {waiting,8} {Count(DeliveryStatus.Dropped),8} {Count(DeliveryStatus.Failed),7}"));
+        }
+        var late = queued.Count(d => DemoRules.AwaitsDelivery(d, now));
+        if (late > 0) lines.Add(string.Create(Invariant, $"!! {late} messages due by now have no delivery outcome in the ledger"));
+
+        var dropped = queued.Where(d => d.Delivery is { Status: DeliveryStatus.Dropped }).GroupBy(d => JsonNamingPolicy.CamelCase.ConvertName((d.Delivery!.Reason ?? DropReason.Unrecorded).ToString()), StringComparer.Ordinal)
+            .OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).ToList();
+        lines.Add(dropped.Count == 0
+            ? $"{DroppedLine}: none (every message still held when it was taken off its queue)"
+            : $"{DroppedLine}: " + string.Join(", ", dropped.Select(g => string.Create(Invariant, $"{Words(g.Key)} {g.Count()} ({PerRule(g)})"))));
+        foreach (var group in dropped.Take(Samples))
+            if (group.Select(d => d.Delivery!.Explanation).OfType<string>().FirstOrDefault() is { } why) lines.Add($"    e.g. \"{why}\"");
+
+        if (destination is not null)
+        {
+            var deliveredIds = queued.Where(d => d.Delivery?.Status == DeliveryStatus.Delivered).Select(d => d.Id).ToHashSet(StringComparer.Ordinal);
+            var receivedIds = mine.Select(m => m.Id).ToHashSet(StringComparer.Ordinal);
+            var notReceived = deliveredIds.Count(id => !receivedIds.Contains(id));
+            var notDelivered = receivedIds.Count(id => !deliveredIds.Contains(id));
+            lines.Add(notReceived == 0 && notDelivered == 0
+                ? "every message received carries a distinct ledger id whose entry says delivered, and every entry that says delivered was received"
+                : string.Create(Invariant, $"!! {notReceived} entries say delivered but were not received; {notDelivered} messages were received whose entry does not say delivered"));
         }
 
-        var unmatched = ours.Values.SelectMany(m => m).Count(m => !byId.TryGetValue(m.Id, out var d) || d.Queue != m.Queue);
-        var duplicates = ours.Values.SelectMany(m => m).GroupBy(m => m.Id, StringComparer.Ordinal).Count(g => g.Count() > 1);
-        lines.Add(unmatched == 0 && duplicates == 0
-            ? "every message carries a distinct ledger id, recorded in the ledger for that queue; deferred messages stay invisible until the end of quiet hours"
-            : string.Create(Invariant, $"!! {unmatched} messages without a matching ledger entry, {duplicates} ledger ids on more than one message"));
+        // One alert per owner: what the owners got, and what the digests and updates saved them.
+        var alerts = mine.Where(m => m.Queue == Queues.SalesAlerts || m.Channel is null).ToList();
+        var owners = alerts.GroupBy(m => (string?)m.Body["owner"] ?? "(unassigned)", StringComparer.Ordinal).ToList();
+        var folded = alerts.Sum(m => (m.Body["digest"] as JsonArray)?.Count ?? 0);
+        var updates = alerts.Count(m => m.Body["updates"] is JsonObject);
+        lines.Add(owners.Count == 0 ? $"{AlertsPerOwnerLine}: none" : string.Create(Invariant,
+            $"{AlertsPerOwnerLine}: {alerts.Count} alerts to {owners.Count(g => g.Key != "(unassigned)")} owners and the unassigned queue, mean {alerts.Count / (double)owners.Count:0.0}, most {owners.Max(g => g.Count())}; {folded} further rules' alerts folded into a digest, {updates} sent as updates of an open alert"));
 
-        foreach (var queue in queues)
+        foreach (var queue in Queues.Messages)
         {
-            var mine = ours[queue.Queue];
+            var these = mine.Where(m => m.Queue == queue).ToList();
             lines.Add("");
-            lines.Add(string.Create(Invariant, $"{queue.Queue}: {mine.Count} messages — {PerTemplate(mine)}"));
-            foreach (var message in Pick(mine))
+            lines.Add(string.Create(Invariant, $"{queue}: {these.Count} delivered — {PerTemplate(these)}"));
+            foreach (var message in Pick(these))
             {
-                if (queue.Queue == Queues.SalesAlerts) AlertLines(lines, message, people);
+                if (queue == Queues.SalesAlerts) AlertLines(lines, message, people);
                 else CommunicationLines(lines, message, people);
             }
         }

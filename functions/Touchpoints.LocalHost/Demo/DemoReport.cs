@@ -23,6 +23,13 @@ public sealed record DemoOptions
     /// </summary>
     public bool SettleBetweenDoors { get; init; }
 
+    /// <summary>
+    /// Hold the delivery functions during the last simulated day, as a night's messages wait for the morning: at the end the
+    /// customers and the marketer change things before they go out (<see cref="DemoGuard"/>), and the send-time guard drops
+    /// what no longer holds.
+    /// </summary>
+    public bool HoldLastDay { get; init; } = true;
+
     /// <summary>How long one simulated day may take to drain before the demo gives up.</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(5);
 

@@ -12,6 +12,7 @@ using Touchpoints.Core.Rules;
 using Touchpoints.FunctionsHost;
 using Touchpoints.FunctionsHost.App;
 using Touchpoints.FunctionsHost.Emulators;
+using Touchpoints.LocalHost.Destination;
 
 namespace Touchpoints.LocalHost.Demo;
 
@@ -205,6 +206,55 @@ public static class DemoRules
         }
 
         return new QueuedMessage(queue, messageId, json);
+    }
+
+    /// <summary>
+    /// What the local destination received (<c>GET</c> on its URL, from the app's settings) as messages, each on the queue its
+    /// ledger entry names (messages of customers outside <paramref name="ledger"/> on the queue of their route's tier, unknown
+    /// here: <c>?</c>). Empty when the app delivers elsewhere.
+    /// </summary>
+    public static async Task<(IReadOnlyList<QueuedMessage> Messages, DestinationLog? Log)> ReadDeliveredAsync(HttpClient http, AppSettings settings,
+        IReadOnlyList<CustomerLedger> ledger, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(ledger);
+        if (settings[SettingNames.DeliveryDestination(LocalDestination.Name, "Url")] is not { } url) return ([], null);
+        var log = await LocalDestination.ReadAsync(http, new Uri(url), cancellationToken).ConfigureAwait(false);
+        var queues = ledger.SelectMany(l => l.Decisions).Where(d => d.Queue is not null).GroupBy(d => d.Id, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.First().Queue!, StringComparer.Ordinal);
+        return ([.. log.Messages.Select(m => new QueuedMessage(queues.GetValueOrDefault(m.Id, "?"), m.Id, m.Body))], log);
+    }
+
+    /// <summary>
+    /// Waits (up to <paramref name="timeout"/>) until every message the ledger of <paramref name="customerIds"/> says was queued
+    /// for now has a delivery outcome — delivered, dropped, held or failed: a message that reached its delivery function
+    /// before its decision was recorded waits a few seconds on its queue, invisible, and the host counts as idle meanwhile.
+    /// Returns the ledger as it is then.
+    /// </summary>
+    public static async Task<IReadOnlyList<CustomerLedger>> WaitForDeliveriesAsync(LocalFunctionsHost host, IReadOnlyCollection<string> customerIds,
+        TimeProvider clock, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        ArgumentNullException.ThrowIfNull(clock);
+        var deadline = clock.GetUtcNow() + timeout;
+        while (true)
+        {
+            await host.WaitForIdleAsync(TimeSpan.FromMinutes(2), cancellationToken).ConfigureAwait(false);
+            var ledger = await ReadLedgerAsync(host.Settings, customerIds, cancellationToken).ConfigureAwait(false);
+            var now = clock.GetUtcNow();
+            var waiting = ledger.SelectMany(l => l.Decisions).Count(d => AwaitsDelivery(d, now));
+            if (waiting == 0 || now >= deadline) return ledger;
+            await Task.Delay(TimeSpan.FromMilliseconds(500), clock, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A decision whose message was queued for now and has no delivery outcome yet (a digested alert travels in its lead).</summary>
+    public static bool AwaitsDelivery(Decision decision, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(decision);
+        return decision.Queue is not null && decision.Outcome is DecisionOutcome.Queued or DecisionOutcome.Deferred && decision.DigestedInto is null
+            && decision.NotBefore <= now && decision.Delivery is null && (decision.ExpiresAt is null || decision.ExpiresAt > now);
     }
 
     /// <summary>

@@ -39,6 +39,7 @@ public static class DemoRunner
         var total = Stopwatch.StartNew();
         foreach (var (day, from, deliveries) in scenario.DaysInOrder())
         {
+            if (options.HoldLastDay && day == scenario.Days - 1) DemoGuard.HoldDeliveries(host, hold: true);
             var sending = Stopwatch.StartNew();
             var (requests, outcome) = await SendDayAsync(client, deliveries, channels, options.WebhookConcurrency,
                 options.SettleBetweenDoors ? ct => host.WaitForIdleAsync(options.IdleTimeout, ct) : null, cancellationToken).ConfigureAwait(false);
