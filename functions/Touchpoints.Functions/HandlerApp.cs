@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Touchpoints.Functions.Collector;
+using Touchpoints.Functions.Console;
 using Touchpoints.Functions.Delivery;
 using Touchpoints.Functions.Storage;
 using Touchpoints.Functions.Hosting;
@@ -37,6 +38,7 @@ public static class HandlerApp
         builder.Services.AddDelivery(builder.Configuration);
         builder.Services.AddHistory();
         builder.Services.AddPrivacy(builder.Configuration);
+        builder.Services.AddConsole(builder.Configuration);
 
         // gzip, deflate and br request bodies (the SDKs that compress by default), decompressed before any endpoint reads them.
         builder.Services.AddRequestDecompression();
@@ -54,6 +56,7 @@ public static class HandlerApp
         app.MapDelivery();
         app.MapHistory();
         app.MapPrivacy();
+        app.MapConsole();
         return app;
     }
 }

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Net;
+using System.Text.Json;
 using System.Text.Json.Nodes;
+using Touchpoints.Core;
 using Microsoft.Azure.Cosmos;
 using Touchpoints.Core.Identity;
 using Touchpoints.Core.Rules;
@@ -81,6 +83,25 @@ public sealed class LedgerStore(Database database)
         if (response.StatusCode == HttpStatusCode.NotFound) return false;
         response.EnsureSuccessStatusCode();
         return true;
+    }
+
+    /// <summary>A customer's latest decisions, newest first: one single-partition query.</summary>
+    public async Task<IReadOnlyList<Decision>> LatestAsync(CustomerId customerId, int count, CancellationToken ct)
+    {
+        var query = new QueryDefinition($"SELECT TOP {Math.Clamp(count, 1, 100).ToString(System.Globalization.CultureInfo.InvariantCulture)} * FROM c WHERE c.customerId = @id AND c.id != @state ORDER BY c.createdAt DESC")
+            .WithParameter("@id", customerId.Value).WithParameter("@state", RuleState.DocumentId);
+        var decisions = new List<Decision>();
+        using var feed = container.GetItemQueryStreamIterator(query, requestOptions: new QueryRequestOptions { PartitionKey = new PartitionKey(customerId) });
+        while (feed.HasMoreResults)
+        {
+            using var page = await feed.ReadNextAsync(ct).ConfigureAwait(false);
+            if (page.StatusCode == HttpStatusCode.NotFound) break;
+            page.EnsureSuccessStatusCode();
+            using var json = await System.Text.Json.JsonDocument.ParseAsync(page.Content, cancellationToken: ct).ConfigureAwait(false);
+            foreach (var item in json.RootElement.GetProperty("Documents").EnumerateArray())
+                if (item.Deserialize(DecisionsJsonContext.Default.Decision) is { } decision) decisions.Add(decision);
+        }
+        return decisions;
     }
 
     public async Task<Decision?> ReadAsync(CustomerId customerId, string decisionId, CancellationToken ct)

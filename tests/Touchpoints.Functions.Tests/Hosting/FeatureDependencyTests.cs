@@ -9,7 +9,7 @@ namespace Touchpoints.Functions.Tests.Hosting;
 /// </summary>
 public sealed partial class FeatureDependencyTests
 {
-    private static readonly string[] Features = ["Collector", "Webhooks", "Ingestion", "Views", "Rules", "Privacy", "Delivery"];
+    private static readonly string[] Features = ["Collector", "Webhooks", "Ingestion", "Views", "Rules", "Privacy", "Delivery", "Console"];
 
     private static readonly IReadOnlyDictionary<string, string[]> Allowed = new Dictionary<string, string[]>
     {
@@ -24,6 +24,8 @@ public sealed partial class FeatureDependencyTests
         ["Ingestion"] = ["Hosting", "Storage", "Rules"],
         // Delivery checks messages against the active rules and holds them on the rules' queues.
         ["Delivery"] = ["Hosting", "Storage", "Rules"],
+        // The console reads customers and the ledger, and publishes rules through the rules' provider.
+        ["Console"] = ["Hosting", "Storage", "Rules"],
     };
 
     [Fact]

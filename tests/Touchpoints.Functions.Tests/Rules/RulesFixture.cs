@@ -113,6 +113,8 @@ public sealed class RulesFixture : IAsyncLifetime
                 ["Delivery:Destinations:crm:Routes"] = "sales-alerts",
                 ["Delivery:Retries"] = "1",
                 ["Delivery:RetryDelay"] = "00:00:00", // the backoff runs on the app's clock, which the tests move by hand
+                // The console: people as App Service authentication presents them (the tests write the principal header).
+                ["Console:TrustPlatformPrincipal"] = "true",
             });
         });
         await app.StartAsync();

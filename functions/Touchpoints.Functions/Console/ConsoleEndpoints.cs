@@ -1,0 +1,155 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Touchpoints.Core.Events;
+using Touchpoints.Core.Identity;
+using Touchpoints.Core.Rules;
+using Touchpoints.Core.Views;
+using Touchpoints.Functions.Console.Components;
+using Touchpoints.Functions.Rules;
+using Touchpoints.Functions.Storage;
+
+namespace Touchpoints.Functions.Console;
+
+/// <summary>
+/// The console: pages rendered on the server (Razor components, static rendering) by the handler, behind forwarded HTTP
+/// functions (<c>ConsoleHome</c>, <c>ConsoleFind</c>, <c>ConsoleCustomer</c>, …, routes under <c>console</c>). Each endpoint decodes the request, checks the user's role
+/// (here, in the handler — hiding a button is not enforcement), reads what the page shows and renders it. Searches and
+/// changes are POSTed forms, so no identifier a person typed ever sits in an address, where logs would keep it; a POST
+/// from another site is refused (<c>Sec-Fetch-Site</c>, <c>Origin</c>), as the sign-in cookies would go with it.
+/// </summary>
+public static partial class ConsoleEndpoints
+{
+    public const string Prefix = "/api/console";
+    public const int LedgerLines = 15;
+
+    public static IServiceCollection AddConsole(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<ConsoleOptions>().Bind(configuration.GetSection(ConsoleOptions.Section))
+            .Validate(ConsoleOptions.IsValid, "Console:DevelopmentSignIn must not be on where App Service runs the app: Entra ID signs people in there.")
+            .ValidateOnStart();
+        services.AddRazorComponents();
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapConsole(this IEndpointRouteBuilder app)
+    {
+        app.MapGet(Prefix, (HttpRequest request, IOptions<ConsoleOptions> options) => Home(request, options.Value));
+        app.MapGet(Prefix + "/signin", (IOptions<ConsoleOptions> options) =>
+            options.Value.DevelopmentSignIn ? Page<SignIn>(new Dictionary<string, object?>()) : Results.NotFound());
+        app.MapPost(Prefix + "/signin", SignInAsync);
+        app.MapPost(Prefix + "/signout", (HttpResponse response) =>
+        {
+            response.Cookies.Delete(ConsoleUser.DevelopmentCookie, new CookieOptions { Path = Prefix });
+            return Results.Redirect(Prefix, permanent: false, preserveMethod: false);
+        });
+        app.MapPost(Prefix + "/find", FindAsync);
+        app.MapGet(Prefix + "/customers/{id}", CustomerAsync);
+        app.MapPost(Prefix + "/rules", PublishAsync);
+        return app;
+    }
+
+    private static IResult Home(HttpRequest request, ConsoleOptions options) =>
+        ConsoleUser.Of(request, options) is { } user ? Page<Find>(new() { ["User"] = user }) : SignInFirst(options);
+
+    private static async Task<IResult> SignInAsync(HttpRequest request, IOptions<ConsoleOptions> options, CancellationToken ct)
+    {
+        if (!options.Value.DevelopmentSignIn) return Results.NotFound();
+        if (CrossSite(request)) return CrossSiteRefused();
+        var form = await request.ReadFormAsync(ct).ConfigureAwait(false);
+        if (!Enum.TryParse<ConsoleRole>(form["role"], ignoreCase: true, out var role) || !Enum.IsDefined(role)) return Results.BadRequest();
+        request.HttpContext.Response.Cookies.Append(ConsoleUser.DevelopmentCookie, ConsoleUser.RoleName(role),
+            new CookieOptions { Path = Prefix, HttpOnly = true, SameSite = SameSiteMode.Strict, IsEssential = true });
+        return Results.Redirect(Prefix, permanent: false, preserveMethod: false);
+    }
+
+    private static async Task<IResult> FindAsync(HttpRequest request, IOptions<ConsoleOptions> options, CustomerStore customers, IdentityStore identities,
+        IOptions<IdentityOptions> identity, IConfiguration configuration, CancellationToken ct)
+    {
+        if (Require(request, options.Value, ConsoleRole.Agent, out var user) is { } refused) return refused;
+        if (CrossSite(request)) return CrossSiteRefused();
+        var form = await request.ReadFormAsync(ct).ConfigureAwait(false);
+        var query = form["q"].ToString().Trim();
+        CustomerId? found = null;
+        if (IdentifierSearch.IsCustomerId(query))
+        {
+            found = (await customers.ReadLiveAsync(new CustomerId(query), ct).ConfigureAwait(false))?.Document.Id;
+        }
+        else
+        {
+            // The CRM and billing systems the app takes webhooks from are tried too: their ids are bare numbers.
+            var systems = configuration.GetSection("Webhooks:Sources").GetChildren().Select(s => s.Key);
+            var candidates = IdentifierSearch.Candidates(query, identity.Value.DefaultPhoneRegion, systems);
+            if (candidates.Count > 0)
+            {
+                var owners = await identities.LookupAsync(candidates, ct).ConfigureAwait(false);
+                if (candidates.FirstOrDefault(owners.ContainsKey) is { } key)
+                    found = (await customers.ReadLiveAsync(owners[key].CustomerId, ct).ConfigureAwait(false))?.Document.Id;
+            }
+        }
+        return found is { } id
+            ? Results.Redirect($"{Prefix}/customers/{id.Value}", permanent: false, preserveMethod: false)
+            : Page<Find>(new() { ["User"] = user, ["Query"] = query, ["NotFound"] = true }, StatusCodes.Status404NotFound);
+    }
+
+    private static async Task<IResult> CustomerAsync(string id, string? tab, HttpRequest request, IOptions<ConsoleOptions> options, CustomerStore customers,
+        LedgerStore ledger, CancellationToken ct)
+    {
+        if (Require(request, options.Value, ConsoleRole.Agent, out var user) is { } refused) return refused;
+        if (!CustomerStore.IsPossibleId(id) || await customers.ReadLiveAsync(new CustomerId(id), ct).ConfigureAwait(false) is not { } live)
+            return Page<Message>(new() { ["User"] = user, ["Title"] = "No such customer", ["Text"] = $"No customer has the id {id}." }, StatusCodes.Status404NotFound);
+        // A merged-away id leads to the customer it became part of.
+        if (live.Document.Id.Value != id) return Results.Redirect($"{Prefix}/customers/{live.Document.Id.Value}{(tab is null ? "" : "?tab=" + Uri.EscapeDataString(tab))}");
+        var touchpoint = tab is not null && TouchpointViews.TryParse(tab, out var chosen) ? chosen : Touchpoint.Phone;
+        var decisions = await ledger.LatestAsync(live.Document.Id, LedgerLines, ct).ConfigureAwait(false);
+        return Page<Customer360>(new() { ["User"] = user, ["View"] = live.Document, ["Tab"] = touchpoint, ["Ledger"] = decisions });
+    }
+
+    /// <summary>Publishing a rules document: a marketer's (the workbench posts here); anyone else is refused, whatever the page showed.</summary>
+    private static async Task<IResult> PublishAsync(HttpRequest request, IOptions<ConsoleOptions> options, RulesStore store, RulesProvider provider, CancellationToken ct)
+    {
+        if (Require(request, options.Value, ConsoleRole.Marketer, out var user) is { } refused) return refused;
+        if (CrossSite(request)) return CrossSiteRefused();
+        var form = await request.ReadFormAsync(ct).ConfigureAwait(false);
+        var text = form["document"].ToString();
+        var (rules, errors) = RulesCompiler.Compile(text, "proposed");
+        if (rules is null)
+            return Page<Message>(new() { ["User"] = user, ["Title"] = "Not published", ["Text"] = string.Join("; ", errors.Select(e => e.ToString())) },
+                StatusCodes.Status400BadRequest);
+        var saved = await store.SaveAsync(text, user!.Name, form["comment"].ToString() is { Length: > 0 } c ? c : null, null, null, ct).ConfigureAwait(false);
+        provider.Invalidate();
+        return Page<Message>(new() { ["User"] = user, ["Title"] = "Published", ["Text"] = $"Version {saved.Version} is active." }, StatusCodes.Status201Created);
+    }
+
+    /// <summary>Null when the user holds <paramref name="role"/>; else the answer: sign in first (401), or not allowed (403).</summary>
+    private static IResult? Require(HttpRequest request, ConsoleOptions options, ConsoleRole role, out ConsoleUser? user)
+    {
+        user = ConsoleUser.Of(request, options);
+        if (user is null) return SignInFirst(options);
+        return user.Can(role)
+            ? null
+            : Page<Message>(new()
+            {
+                ["User"] = user,
+                ["Title"] = "Not allowed",
+                ["Text"] = $"This needs the {ConsoleUser.RoleName(role)} role; you are signed in as {ConsoleUser.RoleName(user.Role)}.",
+            }, StatusCodes.Status403Forbidden);
+    }
+
+    private static IResult SignInFirst(ConsoleOptions options) => options.DevelopmentSignIn
+        ? Results.Redirect(Prefix + "/signin")
+        : Page<Message>(new() { ["Title"] = "Sign in", ["Text"] = "Sign in with your organisation's account to use the console." }, StatusCodes.Status401Unauthorized);
+
+    /// <summary>A form posted from another site (the browser says so, or its origin is not this host's).</summary>
+    private static bool CrossSite(HttpRequest request)
+    {
+        if (request.Headers["Sec-Fetch-Site"].ToString() is "cross-site" or "same-site") return true;
+        var origin = request.Headers.Origin.ToString();
+        return origin.Length > 0 && origin != "null"
+            && (!Uri.TryCreate(origin, UriKind.Absolute, out var url) || !string.Equals(url.Authority, request.Host.Value, StringComparison.OrdinalIgnoreCase));
+    }
+
+    private static IResult CrossSiteRefused() => Results.StatusCode(StatusCodes.Status403Forbidden);
+
+    private static RazorComponentResult<T> Page<T>(Dictionary<string, object?> parameters, int status = StatusCodes.Status200OK) where T : Microsoft.AspNetCore.Components.IComponent =>
+        new(parameters) { StatusCode = status };
+}

@@ -1,0 +1,118 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Touchpoints.Functions.Console;
+using Touchpoints.Functions.Tests.Rules;
+
+namespace Touchpoints.Functions.Tests.Console;
+
+/// <summary>The console's pages and their roles through the handler, against the emulators; people as App Service presents them.</summary>
+[Collection(RulesCollection.Name)]
+public sealed class ConsoleTests(RulesFixture fixture)
+{
+    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string? role, IDictionary<string, string>? form = null,
+        string? origin = null)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (role is not null) request.Headers.Add(ConsoleUser.PrincipalHeader, ConsoleUser.Principal("Sam Agent", role));
+        if (form is not null) request.Content = new FormUrlEncodedContent(form);
+        if (origin is not null) request.Headers.Add("Origin", origin);
+        return await fixture.Http.SendAsync(request);
+    }
+
+    private async Task<Shopper> KnownCustomerAsync()
+    {
+        var ann = new Shopper(fixture, "console");
+        await fixture.IngestAndEvaluateAsync(ann.Identify(), ann.ProductViewed());
+        return ann;
+    }
+
+    [Fact]
+    public async Task An_agent_finds_a_customer_by_email_and_reads_the_360_with_a_tab_per_touch_point()
+    {
+        var ann = await KnownCustomerAsync();
+
+        using var found = await SendAsync(HttpMethod.Post, "/api/console/find", "agent", new Dictionary<string, string> { ["q"] = "  " + ann.Email.ToUpperInvariant() });
+        Assert.Equal(HttpStatusCode.Redirect, found.StatusCode);
+        Assert.Equal($"/api/console/customers/{ann.CustomerId}", found.Headers.Location!.OriginalString);
+
+        using var page = await SendAsync(HttpMethod.Get, $"/api/console/customers/{ann.CustomerId}?tab=web", "agent");
+        var html = await page.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("Ann Example", html, StringComparison.Ordinal);
+        Assert.Contains(ann.Email, html, StringComparison.Ordinal);
+        foreach (var tab in new[] { "web", "email", "social", "phone", "mail", "inPerson", "sales", "support", "billing" })
+            Assert.Contains($"?tab={tab}\"", html, StringComparison.Ordinal);
+        Assert.Contains("aria-current=\"page\"", html, StringComparison.Ordinal);
+        Assert.Contains("Viewed product Two-person tent", html, StringComparison.Ordinal); // the web journal
+        Assert.Contains("What marketing sent or held back recently, and why", html, StringComparison.Ordinal);
+        // The search went in the body: the address holds the customer's pseudonymous id only.
+        Assert.DoesNotContain("@", found.Headers.Location.OriginalString, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_unknown_identifier_is_a_clear_not_found_and_nobody_signed_in_gets_nothing()
+    {
+        using var missing = await SendAsync(HttpMethod.Post, "/api/console/find", "agent", new Dictionary<string, string> { ["q"] = "nobody-" + Guid.NewGuid().ToString("N") + "@example.com" });
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Contains("No customer is known by", await missing.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        using var anonymous = await SendAsync(HttpMethod.Get, "/api/console", role: null);
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        using var anonymousFind = await SendAsync(HttpMethod.Post, "/api/console/find", role: null, new Dictionary<string, string> { ["q"] = "x@example.com" });
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymousFind.StatusCode);
+        // Signed in, but with no console role: not a console user.
+        using var noRole = await SendAsync(HttpMethod.Get, "/api/console", role: "reader");
+        Assert.Equal(HttpStatusCode.Unauthorized, noRole.StatusCode);
+    }
+
+    [Fact]
+    public async Task The_api_refuses_an_agent_who_publishes_rules_and_lets_a_marketer()
+    {
+        // The tests' own document (the one the collection's other tests put), published again with a comment.
+        var form = new Dictionary<string, string> { ["document"] = TestRules.Document, ["comment"] = "from the console" };
+
+        using var agent = await SendAsync(HttpMethod.Post, "/api/console/rules", "agent", form);
+        Assert.Equal(HttpStatusCode.Forbidden, agent.StatusCode);
+        Assert.Contains("needs the marketer role", await agent.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        using var marketer = await SendAsync(HttpMethod.Post, "/api/console/rules", "marketer", form);
+        Assert.Equal(HttpStatusCode.Created, marketer.StatusCode);
+        var active = (await fixture.Http.GetFromJsonAsync<JsonObject>("/api/manage/rules"))!;
+        Assert.Equal("from the console", (string?)active["comment"]);
+
+        using var broken = await SendAsync(HttpMethod.Post, "/api/console/rules", "admin", new Dictionary<string, string> { ["document"] = "{ \"rules\": 1 }" });
+        Assert.Equal(HttpStatusCode.BadRequest, broken.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_form_posted_from_another_site_is_refused()
+    {
+        using var response = await SendAsync(HttpMethod.Post, "/api/console/find", "agent", new Dictionary<string, string> { ["q"] = "ann@example.com" },
+            origin: "https://evil.example");
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_merged_away_id_leads_to_its_survivor()
+    {
+        var ann = await KnownCustomerAsync();
+        // An anonymous visit, then the same browser identifies: the anonymous profile is merged into ann's.
+        var anonymous = "anon-" + Guid.NewGuid().ToString("N")[..10];
+        var visit = $$"""{"type":"page","messageId":"p-{{anonymous}}","anonymousId":"{{anonymous}}","properties":{"path":"/"},"timestamp":"{{RulesFixture.Iso(fixture.Clock.GetUtcNow())}}"}""";
+        await fixture.IngestAndEvaluateAsync(visit);
+        var visitor = Touchpoints.Core.Identity.IdentityResolver.NewCustomerId(Touchpoints.Core.Identity.Identifier.TryParseKey("anonymousId:" + anonymous)!);
+        var join = $$"""{"type":"identify","messageId":"j-{{anonymous}}","anonymousId":"{{anonymous}}","userId":"{{ann.UserId}}","timestamp":"{{RulesFixture.Iso(fixture.Clock.GetUtcNow())}}"}""";
+        await fixture.IngestAndEvaluateAsync(join);
+
+        var survivor = (string)(await fixture.Http.GetFromJsonAsync<JsonObject>("/api/customers?identity=anonymousId:" + anonymous))!["id"]!;
+        var loser = survivor == ann.CustomerId ? visitor.Value : ann.CustomerId;
+        Assert.NotEqual(survivor, loser);
+
+        using var page = await SendAsync(HttpMethod.Get, $"/api/console/customers/{loser}?tab=support", "agent");
+
+        Assert.Equal(HttpStatusCode.Redirect, page.StatusCode);
+        Assert.Equal($"/api/console/customers/{survivor}?tab=support", page.Headers.Location!.OriginalString);
+    }
+}
