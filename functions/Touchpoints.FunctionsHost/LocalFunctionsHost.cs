@@ -147,7 +147,10 @@ public sealed partial class LocalFunctionsHost : IAsyncDisposable
             HandlerAddress = handlerProcess.BaseAddress;
         }
 
-        handlerClient = new HttpClient(new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30) })
+        // A proxy, as the Functions host is to the handler: redirects and cookies are the caller's, relayed as they are (a
+        // followed redirect would hide the new address and drop its Set-Cookie; a cookie jar would share one caller's
+        // cookies with every other and ignore the Cookie headers callers send).
+        handlerClient = new HttpClient(new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30), AllowAutoRedirect = false, UseCookies = false })
         {
             BaseAddress = HandlerAddress,
             Timeout = Timeout.InfiniteTimeSpan,

@@ -133,8 +133,11 @@ public static class NodeScript
     public static Task EnsurePackagesAsync() => NodeTooling.EnsureNodeModulesAsync();
 
     /// <summary>Runs a step of the script; its one line of JSON output.</summary>
+    /// <remarks>A step with a script of its own (<c>browser</c>, <c>console</c>) runs that script.</remarks>
     public static Task<JsonObject> RunAsync(string step, JsonObject options) =>
-        step == "browser" ? RunScriptAsync(Path.Combine(Path.GetDirectoryName(ScriptPath)!, "browser.mjs"), [], options) : RunScriptAsync(ScriptPath, [step], options);
+        File.Exists(Path.Combine(Path.GetDirectoryName(ScriptPath)!, step + ".mjs"))
+            ? RunScriptAsync(Path.Combine(Path.GetDirectoryName(ScriptPath)!, step + ".mjs"), [], options)
+            : RunScriptAsync(ScriptPath, [step], options);
 
     private static async Task<JsonObject> RunScriptAsync(string script, string[] arguments, JsonObject options)
     {

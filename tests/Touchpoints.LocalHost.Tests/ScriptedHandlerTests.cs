@@ -324,6 +324,46 @@ public sealed class ScriptedHandlerTests(AzuriteFixture storage, ITestOutputHelp
     }
 
     [Fact]
+    public async Task A_forwarded_http_functions_redirect_and_cookies_reach_the_caller_as_the_handler_sent_them()
+    {
+        handler.On("api", call => call.Path.EndsWith("/go", StringComparison.Ordinal)
+            ? new CookieRedirect(call.Headers.GetValueOrDefault("Cookie") ?? "")
+            : Results.Text("landed"));
+        var running = await StartAsync(new JsonObject { ["customHandler"] = new JsonObject
+            {
+                ["description"] = new JsonObject { ["defaultExecutablePath"] = "handler" },
+                ["enableForwardingHttpRequest"] = true,
+            } },
+            ("Go", """
+            { "bindings": [ { "type": "httpTrigger", "direction": "in", "name": "req", "route": "pages/{name}" }, { "type": "http", "direction": "out", "name": "res" } ] }
+            """));
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = running.BaseAddress };
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "api/pages/go");
+        request.Headers.Add("Cookie", "mine=1");
+        using var response = await http.SendAsync(request);
+
+        // The host relays the redirect (it does not follow it) and the cookie it sets, and passed on the caller's own.
+        Assert.Equal(HttpStatusCode.SeeOther, response.StatusCode);
+        Assert.Equal("/api/pages/landed", response.Headers.Location!.OriginalString);
+        Assert.Contains("session=abc; path=/", response.Headers.GetValues("Set-Cookie"));
+        Assert.Equal("mine=1", Assert.Single(handler.Calls).Headers["Cookie"]);
+        Assert.Equal("mine=1", response.Headers.GetValues("X-Seen-Cookie").Single());
+    }
+
+    private sealed class CookieRedirect(string seen) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.StatusCode = StatusCodes.Status303SeeOther;
+            httpContext.Response.Headers.Location = "/api/pages/landed";
+            httpContext.Response.Headers.Append("Set-Cookie", "session=abc; path=/");
+            httpContext.Response.Headers.Append("X-Seen-Cookie", seen);
+            return Task.CompletedTask;
+        }
+    }
+
+    [Fact]
     public async Task The_admin_api_runs_a_function_now_and_the_runtime_api_publishes_reports_and_waits()
     {
         var running = await StartAsync(null,

@@ -139,13 +139,20 @@ public static partial class ConsoleEndpoints
         ? Results.Redirect(Prefix + "/signin")
         : Page<Message>(new() { ["Title"] = "Sign in", ["Text"] = "Sign in with your organisation's account to use the console." }, StatusCodes.Status401Unauthorized);
 
-    /// <summary>A form posted from another site (the browser says so, or its origin is not this host's).</summary>
+    /// <summary>
+    /// A form posted from another site: the browser says so (<c>Sec-Fetch-Site</c>, sent by every current browser); an older
+    /// one, by an <c>Origin</c> that is not the host the request was sent to (the Functions host forwards with the original
+    /// host in <c>X-Forwarded-Host</c> where it rewrites <c>Host</c>).
+    /// </summary>
     private static bool CrossSite(HttpRequest request)
     {
-        if (request.Headers["Sec-Fetch-Site"].ToString() is "cross-site" or "same-site") return true;
+        var site = request.Headers["Sec-Fetch-Site"].ToString();
+        if (site.Length > 0) return site is not ("same-origin" or "none");
         var origin = request.Headers.Origin.ToString();
-        return origin.Length > 0 && origin != "null"
-            && (!Uri.TryCreate(origin, UriKind.Absolute, out var url) || !string.Equals(url.Authority, request.Host.Value, StringComparison.OrdinalIgnoreCase));
+        if (origin.Length == 0) return false;
+        if (!Uri.TryCreate(origin, UriKind.Absolute, out var url)) return true;
+        var hosts = new[] { request.Host.Value, request.Headers["X-Forwarded-Host"].ToString() };
+        return !hosts.Any(h => string.Equals(url.Authority, h, StringComparison.OrdinalIgnoreCase));
     }
 
     private static IResult CrossSiteRefused() => Results.StatusCode(StatusCodes.Status403Forbidden);

@@ -13,6 +13,9 @@ public enum ConsoleRole { Agent = 1, Marketer = 2, Admin = 3 }
 /// <summary>Who is signed in to the console, and with which role.</summary>
 public sealed record ConsoleUser(string Name, ConsoleRole Role)
 {
+    /// <summary>Signed in by the development sign-in (locally), not by Entra ID.</summary>
+    public bool Development { get; init; }
+
     /// <summary>What App Service authentication puts on every request it lets through (and strips from what clients send).</summary>
     public const string PrincipalHeader = "X-MS-CLIENT-PRINCIPAL";
 
@@ -31,7 +34,7 @@ public sealed record ConsoleUser(string Name, ConsoleRole Role)
         ArgumentNullException.ThrowIfNull(options);
         if (options.TrustPlatformPrincipal && request.Headers[PrincipalHeader].ToString() is { Length: > 0 } header) return FromPrincipal(header);
         if (options.DevelopmentSignIn && Enum.TryParse<ConsoleRole>(request.Cookies[DevelopmentCookie], ignoreCase: true, out var role) && Enum.IsDefined(role))
-            return new ConsoleUser($"{RoleName(role)} (development sign-in)", role);
+            return new ConsoleUser($"{RoleName(role)} (development sign-in)", role) { Development = true };
         return null;
     }
 

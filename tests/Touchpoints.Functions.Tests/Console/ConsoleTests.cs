@@ -92,6 +92,12 @@ public sealed class ConsoleTests(RulesFixture fixture)
         using var response = await SendAsync(HttpMethod.Post, "/api/console/find", "agent", new Dictionary<string, string> { ["q"] = "ann@example.com" },
             origin: "https://evil.example");
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/console/find") { Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["q"] = "ann@example.com" }) };
+        request.Headers.Add(ConsoleUser.PrincipalHeader, ConsoleUser.Principal("Sam Agent", "agent"));
+        request.Headers.Add("Sec-Fetch-Site", "cross-site");
+        using var crossSite = await fixture.Http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Forbidden, crossSite.StatusCode);
     }
 
     [Fact]

@@ -1,0 +1,79 @@
+// The console in a real Chromium (@sparticuz/chromium, driven by playwright-core), as an agent on the phone uses it:
+//   node console.mjs '<json: { host, phone, ticket, order, out }>'
+// Signs in (the development sign-in), finds the caller by the phone number as said aloud, opens the 360's support tab;
+// runs axe-core on every screen; walks the find form by keyboard; measures the loads in the browser; tries to publish
+// rules as the agent (the API must refuse); saves a screenshot of each screen under `out`.
+// Prints one JSON line with what it saw.
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import chromium from '@sparticuz/chromium';
+import { chromium as playwright } from 'playwright-core';
+
+const { host, phone, ticket, order, out } = JSON.parse(process.argv[2] ?? '{}');
+const require = createRequire(import.meta.url);
+const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+fs.mkdirSync(out, { recursive: true });
+
+const browser = await playwright.launch({ executablePath: await chromium.executablePath(), args: chromium.args, headless: true });
+const result = { screens: {}, violations: [], keyboard: [] };
+try {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const audit = async (name) => {
+    await page.addScriptTag({ content: axeSource });
+    const found = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ['violations'] })).violations
+      .map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length })));
+    for (const v of found) result.violations.push({ screen: name, ...v });
+    await page.screenshot({ path: path.join(out, `${name}.png`), fullPage: true });
+  };
+  const timing = () => page.evaluate(() => {
+    const n = performance.getEntriesByType('navigation')[0];
+    return { ms: Math.round(n.loadEventEnd - n.startTime), bytes: n.transferSize || n.encodedBodySize };
+  });
+
+  // First load: signed out, the console sends the agent to sign in.
+  const started = Date.now();
+  await page.goto(host + '/api/console');
+  await page.waitForLoadState('load');
+  result.screens.signIn = { url: page.url(), wallMs: Date.now() - started, ...(await timing()) };
+  await audit('sign-in');
+  await page.check('input[value="agent"]');
+  await Promise.all([page.waitForURL('**/api/console'), page.click('button[type="submit"]')]);
+  result.screens.find = { url: page.url(), ...(await timing()) };
+  await audit('find');
+
+  // Keyboard only: from the top of the page, Tab reaches the search box and its button.
+  await page.keyboard.press('Tab');
+  for (let i = 0; i < 12; i++) {
+    result.keyboard.push(await page.evaluate(() => {
+      const e = document.activeElement;
+      return e ? `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}${e.getAttribute('type') ? '[' + e.getAttribute('type') + ']' : ''}` : '';
+    }));
+    await page.keyboard.press('Tab');
+  }
+
+  // The caller gives his number as people say it; the search goes in the body of a POST.
+  await page.fill('#q', phone);
+  await Promise.all([page.waitForURL('**/api/console/customers/**'), page.press('#q', 'Enter')]);
+  result.screens.customer = { url: page.url(), ...(await timing()) };
+  await audit('customer-360');
+  const supportStarted = Date.now();
+  await Promise.all([page.waitForURL('**tab=support'), page.click('a[href*="tab=support"]')]);
+  result.screens.support = { url: page.url(), wallMs: Date.now() - supportStarted, ...(await timing()) };
+  result.supportText = await page.textContent('section.panel');
+  result.header = await page.textContent('h1');
+  result.sawTicket = result.supportText.includes(ticket);
+  result.sawOrder = result.supportText.includes(order);
+  await audit('customer-360-support');
+
+  // The agent tries to publish rules anyway, straight at the API: refused there, not only hidden.
+  result.publishStatus = await page.evaluate(async () => {
+    const body = new URLSearchParams({ document: '{}', comment: 'an agent should not' });
+    return (await fetch('/api/console/rules', { method: 'POST', body })).status;
+  });
+} catch (e) {
+  result.error = String(e && e.stack || e);
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify(result));
