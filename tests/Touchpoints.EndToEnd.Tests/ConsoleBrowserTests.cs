@@ -23,6 +23,8 @@ public sealed class ConsoleBrowserTests(LocalHostFixture fixture, ITestOutputHel
     [Fact]
     public async Task An_agent_finds_a_caller_by_phone_in_national_format_and_the_support_tab_shows_the_open_ticket_and_the_last_order()
     {
+        // The demo's traffic gives the statistics page real data to draw.
+        await fixture.DemoAsync();
         // A caller known to the CRM: a contact with a London number (Ofcom's drama range), an open ticket, an order.
         var run = Guid.NewGuid().ToString("N")[..8];
         var number = Random.Shared.Next(0, 1000).ToString("000", CultureInfo.InvariantCulture);
@@ -69,7 +71,11 @@ public sealed class ConsoleBrowserTests(LocalHostFixture fixture, ITestOutputHel
         Assert.Contains("input#q[search]", keyboard);
         Assert.Contains("button[submit]", keyboard);
         Assert.Equal(403, (int?)seen["publishStatus"]);
-        foreach (var screen in new[] { "sign-in", "find", "customer-360", "customer-360-support" })
+        // The marketer's statistics: charts drawn from the demo's decisions, and a verdict per rule with a hold-out.
+        Assert.True((int?)seen["stats"]!["charts"] >= 2, "charts drawn: " + seen["stats"]!["charts"]);
+        Assert.True((int?)seen["stats"]!["bars"] > 10, "bars drawn: " + seen["stats"]!["bars"]);
+        Assert.NotEmpty(seen["stats"]!["verdicts"]!.AsArray());
+        foreach (var screen in new[] { "sign-in", "find", "customer-360", "customer-360-support", "stats" })
             Assert.True(File.Exists(Path.Combine(screenshots, screen + ".png")), screen + ".png");
 
         var firstLoad = TimeSpan.FromMilliseconds((double)seen["screens"]!["signIn"]!["ms"]!);

@@ -45,6 +45,7 @@ public static partial class ConsoleEndpoints
         app.MapPost(Prefix + "/find", FindAsync);
         app.MapGet(Prefix + "/customers/{id}", CustomerAsync);
         app.MapPost(Prefix + "/rules", PublishAsync);
+        app.MapGet(Prefix + "/stats", StatsAsync);
         return app;
     }
 
@@ -102,6 +103,24 @@ public static partial class ConsoleEndpoints
         var touchpoint = tab is not null && TouchpointViews.TryParse(tab, out var chosen) ? chosen : Touchpoint.Phone;
         var decisions = await ledger.LatestAsync(live.Document.Id, LedgerLines, ct).ConfigureAwait(false);
         return Page<Customer360>(new() { ["User"] = user, ["View"] = live.Document, ["Tab"] = touchpoint, ["Ledger"] = decisions });
+    }
+
+    /// <summary>Every rule's statistics over the last 30 days, drawn (a marketer's).</summary>
+    private static async Task<IResult> StatsAsync(HttpRequest request, IOptions<ConsoleOptions> options, RuleStatsStore stats, RulesProvider provider,
+        TimeProvider clock, CancellationToken ct)
+    {
+        if (Require(request, options.Value, ConsoleRole.Marketer, out var user) is { } refused) return refused;
+        var active = await provider.GetAsync(ct).ConfigureAwait(false);
+        var last = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+        var first = last.AddDays(-29);
+        var rules = await Task.WhenAll(active.Rules.Select(r => RulesAdminEndpoints.StatsOfAsync(r.Definition.Id, first, last, stats, ct))).ConfigureAwait(false);
+        if (rules.Length == 0)
+            return Page<Message>(new() { ["User"] = user, ["Title"] = "Rule statistics", ["Text"] = "The active rules document has no rules." });
+        return Page<Stats>(new()
+        {
+            ["User"] = user, ["Rules"] = rules, ["Version"] = active.Version,
+            ["From"] = RuleStatsDocument.DayName(first), ["To"] = RuleStatsDocument.DayName(last),
+        });
     }
 
     /// <summary>Publishing a rules document: a marketer's (the workbench posts here); anyone else is refused, whatever the page showed.</summary>

@@ -325,7 +325,8 @@ public static class RulesAdminEndpoints
         return (first, last, null);
     }
 
-    private static async Task<StatsBody> StatsOfAsync(string id, DateOnly first, DateOnly last, RuleStatsStore stats, CancellationToken ct)
+    /// <summary>One rule's counters per day from <paramref name="first"/> to <paramref name="last"/>, their totals and the uplift (the console draws them).</summary>
+    public static async Task<StatsBody> StatsOfAsync(string id, DateOnly first, DateOnly last, RuleStatsStore stats, CancellationToken ct)
     {
         var documents = (await stats.ReadAsync(id, first, last, ct).ConfigureAwait(false)).ToDictionary(d => d.Day, StringComparer.Ordinal);
         var days = new List<StatsDay>();

@@ -2,7 +2,8 @@
 //   node console.mjs '<json: { host, phone, ticket, order, out }>'
 // Signs in (the development sign-in), finds the caller by the phone number as said aloud, opens the 360's support tab;
 // runs axe-core on every screen; walks the find form by keyboard; measures the loads in the browser; tries to publish
-// rules as the agent (the API must refuse); saves a screenshot of each screen under `out`.
+// rules as the agent (the API must refuse); then signs in again as a marketer and reads the statistics' charts; saves a
+// screenshot of each screen under `out`.
 // Prints one JSON line with what it saw.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -71,6 +72,19 @@ try {
     const body = new URLSearchParams({ document: '{}', comment: 'an agent should not' });
     return (await fetch('/api/console/rules', { method: 'POST', body })).status;
   });
+
+  // A marketer: signs out, signs in with that role, and reads the rules' statistics, drawn.
+  await Promise.all([page.waitForURL('**/api/console/signin'), page.click('header button[type="submit"]')]);
+  await page.check('input[value="marketer"]');
+  await Promise.all([page.waitForURL('**/api/console'), page.click('main button[type="submit"]')]);
+  await page.goto(host + '/api/console/stats');
+  result.screens.stats = { url: page.url(), ...(await timing()) };
+  result.stats = await page.evaluate(() => ({
+    charts: document.querySelectorAll('svg[role="img"]').length,
+    bars: document.querySelectorAll('svg rect title').length,
+    verdicts: [...document.querySelectorAll('#uplift-title ~ p')].map((p) => p.textContent),
+  }));
+  await audit('stats');
 } catch (e) {
   result.error = String(e && e.stack || e);
 } finally {

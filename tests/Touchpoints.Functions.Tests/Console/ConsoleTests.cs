@@ -87,6 +87,19 @@ public sealed class ConsoleTests(RulesFixture fixture)
     }
 
     [Fact]
+    public async Task The_statistics_are_drawn_for_a_marketer_and_refused_to_an_agent()
+    {
+        using var agent = await SendAsync(HttpMethod.Get, "/api/console/stats", "agent");
+        Assert.Equal(HttpStatusCode.Forbidden, agent.StatusCode);
+
+        using var marketer = await SendAsync(HttpMethod.Get, "/api/console/stats", "marketer");
+        var html = await marketer.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, marketer.StatusCode);
+        Assert.Contains("<svg role=\"img\"", html, StringComparison.Ordinal);
+        Assert.Contains("Decisions per rule", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_form_posted_from_another_site_is_refused()
     {
         using var response = await SendAsync(HttpMethod.Post, "/api/console/find", "agent", new Dictionary<string, string> { ["q"] = "ann@example.com" },
