@@ -44,7 +44,11 @@ public static partial class ConsoleEndpoints
         });
         app.MapPost(Prefix + "/find", FindAsync);
         app.MapGet(Prefix + "/customers/{id}", CustomerAsync);
+        app.MapGet(Prefix + "/rules", RulesAsync);
         app.MapPost(Prefix + "/rules", PublishAsync);
+        app.MapPost(Prefix + "/rules/check", CheckAsync);
+        app.MapPost(Prefix + "/rules/diff", DiffAsync);
+        app.MapPost(Prefix + "/rules/rollback/{version:int}", RollbackAsync);
         app.MapGet(Prefix + "/stats", StatsAsync);
         return app;
     }
@@ -123,20 +127,83 @@ public static partial class ConsoleEndpoints
         });
     }
 
+    /// <summary>The rules workbench: the active document in the editor, and every version.</summary>
+    private static async Task<IResult> RulesAsync(HttpRequest request, IOptions<ConsoleOptions> options, RulesStore store, RulesProvider provider, CancellationToken ct)
+    {
+        if (Require(request, options.Value, ConsoleRole.Marketer, out var user) is { } refused) return refused;
+        var active = await provider.GetActiveAsync(ct).ConfigureAwait(false);
+        return await WorkbenchAsync(user!, active.Version?.Text ?? DefaultRules.Json, null, store, ct).ConfigureAwait(false);
+    }
+
     /// <summary>Publishing a rules document: a marketer's (the workbench posts here); anyone else is refused, whatever the page showed.</summary>
     private static async Task<IResult> PublishAsync(HttpRequest request, IOptions<ConsoleOptions> options, RulesStore store, RulesProvider provider, CancellationToken ct)
     {
         if (Require(request, options.Value, ConsoleRole.Marketer, out var user) is { } refused) return refused;
         if (CrossSite(request)) return CrossSiteRefused();
-        var form = await request.ReadFormAsync(ct).ConfigureAwait(false);
-        var text = form["document"].ToString();
+        var (text, comment) = await EditedAsync(request, ct).ConfigureAwait(false);
         var (rules, errors) = RulesCompiler.Compile(text, "proposed");
         if (rules is null)
-            return Page<Message>(new() { ["User"] = user, ["Title"] = "Not published", ["Text"] = string.Join("; ", errors.Select(e => e.ToString())) },
-                StatusCodes.Status400BadRequest);
-        var saved = await store.SaveAsync(text, user!.Name, form["comment"].ToString() is { Length: > 0 } c ? c : null, null, null, ct).ConfigureAwait(false);
+            return await WorkbenchAsync(user!, text, comment, store, ct, errors: errors, notice: "Not published: the document has problems.", status: StatusCodes.Status400BadRequest)
+                .ConfigureAwait(false);
+        var saved = await store.SaveAsync(text, user!.Name, comment, null, null, ct).ConfigureAwait(false);
         provider.Invalidate();
-        return Page<Message>(new() { ["User"] = user, ["Title"] = "Published", ["Text"] = $"Version {saved.Version} is active." }, StatusCodes.Status201Created);
+        return await WorkbenchAsync(user, text, null, store, ct, notice: $"Published: version {saved.Version} is active.", status: StatusCodes.Status201Created).ConfigureAwait(false);
+    }
+
+    /// <summary>Every problem of the edited document, at its line and column; nothing is stored.</summary>
+    private static async Task<IResult> CheckAsync(HttpRequest request, IOptions<ConsoleOptions> options, RulesStore store, CancellationToken ct)
+    {
+        if (Require(request, options.Value, ConsoleRole.Marketer, out var user) is { } refused) return refused;
+        if (CrossSite(request)) return CrossSiteRefused();
+        var (text, comment) = await EditedAsync(request, ct).ConfigureAwait(false);
+        var (rules, errors) = RulesCompiler.Compile(text, "proposed");
+        var notice = rules is null ? null : $"No problem: {rules.Rules.Length} rules and {rules.Segments.Length} segments.";
+        return await WorkbenchAsync(user!, text, comment, store, ct, errors: errors, notice: notice).ConfigureAwait(false);
+    }
+
+    /// <summary>What the edited document changes against the active version, line by line.</summary>
+    private static async Task<IResult> DiffAsync(HttpRequest request, IOptions<ConsoleOptions> options, RulesStore store, RulesProvider provider, CancellationToken ct)
+    {
+        if (Require(request, options.Value, ConsoleRole.Marketer, out var user) is { } refused) return refused;
+        if (CrossSite(request)) return CrossSiteRefused();
+        var (text, comment) = await EditedAsync(request, ct).ConfigureAwait(false);
+        var active = await provider.GetActiveAsync(ct).ConfigureAwait(false);
+        var diff = RulesDiff.Of(active.Version?.Version ?? 0, 0, active.Version?.Text ?? DefaultRules.Json, text);
+        return await WorkbenchAsync(user!, text, comment, store, ct, diff: diff).ConfigureAwait(false);
+    }
+
+    /// <summary>Makes an earlier version active again, as a new version (if it still validates).</summary>
+    private static async Task<IResult> RollbackAsync(int version, HttpRequest request, IOptions<ConsoleOptions> options, RulesStore store, RulesProvider provider,
+        CancellationToken ct)
+    {
+        if (Require(request, options.Value, ConsoleRole.Marketer, out var user) is { } refused) return refused;
+        if (CrossSite(request)) return CrossSiteRefused();
+        if (await store.ReadVersionAsync(version, ct).ConfigureAwait(false) is not { } old)
+            return Page<Message>(new() { ["User"] = user, ["Title"] = "No such version", ["Text"] = $"There is no rules version v{version}." }, StatusCodes.Status404NotFound);
+        var (rules, errors) = RulesCompiler.Compile(old.Text, "proposed");
+        if (rules is null)
+            return await WorkbenchAsync(user!, old.Text, null, store, ct, errors: errors, notice: $"v{version} no longer validates: not made active.",
+                status: StatusCodes.Status400BadRequest).ConfigureAwait(false);
+        var saved = await store.SaveAsync(old.Text, user!.Name, $"rollback to v{version}", version, null, ct).ConfigureAwait(false);
+        provider.Invalidate();
+        return await WorkbenchAsync(user, old.Text, null, store, ct, notice: $"Rolled back: v{version}'s content is active as version {saved.Version}.").ConfigureAwait(false);
+    }
+
+    private static async Task<(string Text, string? Comment)> EditedAsync(HttpRequest request, CancellationToken ct)
+    {
+        var form = await request.ReadFormAsync(ct).ConfigureAwait(false);
+        return (form["document"].ToString(), form["comment"].ToString() is { Length: > 0 } c ? c : null);
+    }
+
+    private static async Task<IResult> WorkbenchAsync(ConsoleUser user, string text, string? comment, RulesStore store, CancellationToken ct,
+        IReadOnlyList<RuleError>? errors = null, RulesDiffBody? diff = null, string? notice = null, int status = StatusCodes.Status200OK)
+    {
+        var pointer = await store.ReadPointerAsync(ct).ConfigureAwait(false);
+        return Page<RulesWorkbench>(new()
+        {
+            ["User"] = user, ["Text"] = text, ["Comment"] = comment, ["Active"] = pointer?.Document.Version,
+            ["Versions"] = RulesStore.Newest(pointer?.Document), ["Errors"] = errors ?? [], ["Diff"] = diff, ["Notice"] = notice,
+        }, status);
     }
 
     /// <summary>Null when the user holds <paramref name="role"/>; else the answer: sign in first (401), or not allowed (403).</summary>

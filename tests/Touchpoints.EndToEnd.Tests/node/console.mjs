@@ -85,6 +85,26 @@ try {
     verdicts: [...document.querySelectorAll('#uplift-title ~ p')].map((p) => p.textContent),
   }));
   await audit('stats');
+
+  // The workbench: the marketer breaks a rule, sees the problem at its line, fixes it, sees the change, publishes, rolls back.
+  await page.goto(host + '/api/console/rules');
+  const original = await page.inputValue('#document');
+  const broken = original.replace(/"priority": (\d+)/, '"priority": "high"');
+  result.workbench = { brokenLine: original.slice(0, original.search(/"priority": \d+/)).split('\n').length };
+  await page.fill('#document', broken);
+  await Promise.all([page.waitForURL('**/rules/check'), page.click('button[formaction$="/rules/check"]')]);
+  result.workbench.problems = await page.textContent('section[aria-labelledby="errors-title"]');
+  await audit('rules-problem');
+  await page.fill('#document', original.replace(/"priority": (\d+)/, (_, p) => `"priority": ${Number(p) + 1}`));
+  await Promise.all([page.waitForURL('**/rules/diff'), page.click('button[formaction$="/rules/diff"]')]);
+  result.workbench.diff = await page.textContent('section[aria-labelledby="diff-title"] h2');
+  await page.fill('#comment', 'one step more important');
+  await Promise.all([page.waitForURL('**/api/console/rules'), page.click('form.card button.primary')]);
+  result.workbench.published = await page.textContent('p.message');
+  result.workbench.versions = await page.$$eval('section[aria-labelledby="versions-title"] tbody tr', (rows) => rows.map((r) => r.textContent.replace(/\s+/g, ' ').trim()));
+  await audit('rules-published');
+  await Promise.all([page.waitForURL('**/rules/rollback/**'), page.click('section[aria-labelledby="versions-title"] tbody tr:nth-child(2) button')]);
+  result.workbench.rolledBack = await page.textContent('p.message');
 } catch (e) {
   result.error = String(e && e.stack || e);
 } finally {

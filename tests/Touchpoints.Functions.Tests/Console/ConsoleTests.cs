@@ -100,6 +100,36 @@ public sealed class ConsoleTests(RulesFixture fixture)
     }
 
     [Fact]
+    public async Task The_workbench_shows_each_problem_at_its_line_the_changes_publishes_and_rolls_back()
+    {
+        using var page = await SendAsync(HttpMethod.Get, "/api/console/rules", "marketer");
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Contains("Rules workbench", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        // A typo in a setting's name.
+        var broken = TestRules.Document.Replace("\"defaultTimezone\"", "\"defaultTimezon\"", StringComparison.Ordinal);
+        var line = broken[..broken.IndexOf("\"defaultTimezon\"", StringComparison.Ordinal)].Count(c => c == '\n') + 1;
+        using var check = await SendAsync(HttpMethod.Post, "/api/console/rules/check", "marketer", new Dictionary<string, string> { ["document"] = broken });
+        var checkedHtml = await check.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, check.StatusCode);
+        Assert.True(checkedHtml.Contains($"Line {line}, column", StringComparison.Ordinal), checkedHtml[checkedHtml.IndexOf("<main", StringComparison.Ordinal)..][..1500]);
+        Assert.Contains("defaultTimezon", checkedHtml, StringComparison.Ordinal);
+
+        using var diff = await SendAsync(HttpMethod.Post, "/api/console/rules/diff", "marketer", new Dictionary<string, string> { ["document"] = TestRules.Document + " " });
+        Assert.Contains("Changes against the active version", await diff.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        using var published = await SendAsync(HttpMethod.Post, "/api/console/rules", "marketer",
+            new Dictionary<string, string> { ["document"] = TestRules.Document, ["comment"] = "workbench" });
+        Assert.Equal(HttpStatusCode.Created, published.StatusCode);
+        var version = (int)(await fixture.Http.GetFromJsonAsync<JsonObject>("/api/manage/rules"))!["version"]!;
+        using var rolledBack = await SendAsync(HttpMethod.Post, $"/api/console/rules/rollback/{version}", "marketer", new Dictionary<string, string>());
+        var rolledBackHtml = await rolledBack.Content.ReadAsStringAsync();
+        Assert.True(rolledBackHtml.Contains($"Rolled back: v{version}&#x27;s content is active as version {version + 1}", StringComparison.Ordinal), rolledBackHtml[rolledBackHtml.IndexOf("<main", StringComparison.Ordinal)..][..800]);
+        using var agent = await SendAsync(HttpMethod.Post, $"/api/console/rules/rollback/{version}", "agent", new Dictionary<string, string>());
+        Assert.Equal(HttpStatusCode.Forbidden, agent.StatusCode);
+    }
+
+    [Fact]
     public async Task A_form_posted_from_another_site_is_refused()
     {
         using var response = await SendAsync(HttpMethod.Post, "/api/console/find", "agent", new Dictionary<string, string> { ["q"] = "ann@example.com" },
