@@ -5,6 +5,7 @@ using Touchpoints.Core.Identity;
 using Touchpoints.Core.Rules;
 using Touchpoints.Core.Views;
 using Touchpoints.Functions.Console.Components;
+using Touchpoints.Functions.Privacy;
 using Touchpoints.Functions.Rules;
 using Touchpoints.Functions.Storage;
 
@@ -50,6 +51,16 @@ public static partial class ConsoleEndpoints
         app.MapPost(Prefix + "/rules/diff", DiffAsync);
         app.MapPost(Prefix + "/rules/rollback/{version:int}", RollbackAsync);
         app.MapGet(Prefix + "/stats", StatsAsync);
+        app.MapGet(Prefix + "/privacy", (HttpRequest request, IOptions<ConsoleOptions> options) =>
+            Require(request, options.Value, ConsoleRole.Admin, out var user) ?? Page<PrivacyPage>(new() { ["User"] = user }));
+        app.MapPost(Prefix + "/privacy", PrivacyAsync);
+        app.MapGet(Prefix + "/privacy/erasures/{id}", async (string id, HttpRequest request, IOptions<ConsoleOptions> options, PrivacyStore privacy, CancellationToken ct) =>
+        {
+            if (Require(request, options.Value, ConsoleRole.Admin, out var user) is { } refused) return refused;
+            return await privacy.ReadErasureAsync(id, ct).ConfigureAwait(false) is { } erasure
+                ? Page<PrivacyPage>(new() { ["User"] = user, ["Erasure"] = erasure })
+                : Page<Message>(new() { ["User"] = user, ["Title"] = "No such erasure", ["Text"] = $"There is no erasure request {id}." }, StatusCodes.Status404NotFound);
+        });
         return app;
     }
 
@@ -205,6 +216,43 @@ public static partial class ConsoleEndpoints
             ["Versions"] = RulesStore.Newest(pointer?.Document), ["Errors"] = errors ?? [], ["Diff"] = diff, ["Notice"] = notice,
         }, status);
     }
+
+    /// <summary>An admin's privacy operation on the identifier typed: export, erase (a receipt, the erasure runs on its queue) or unsuppress.</summary>
+    private static async Task<IResult> PrivacyAsync(HttpRequest request, IOptions<ConsoleOptions> options, IOptions<IdentityOptions> identity, Erasures erasures,
+        PersonalData data, PrivacyStore privacy, ILoggerFactory logs, CancellationToken ct)
+    {
+        if (Require(request, options.Value, ConsoleRole.Admin, out var user) is { } refused) return refused;
+        if (CrossSite(request)) return CrossSiteRefused();
+        var form = await request.ReadFormAsync(ct).ConfigureAwait(false);
+        var typed = form["identifier"].ToString().Trim();
+        var operation = form["operation"].ToString();
+        // The exact identifier: a key as written, else what the text most likely is (an e-mail, a phone number).
+        var candidates = IdentifierSearch.Candidates(typed, identity.Value.PhoneRegion);
+        var key = candidates.Count > 0 ? candidates[0] : null;
+        if (key is null)
+            return Page<PrivacyPage>(new() { ["User"] = user, ["Identifier"] = typed, ["Notice"] = "That is not an identifier." }, StatusCodes.Status400BadRequest);
+        var audit = logs.CreateLogger(typeof(ConsoleEndpoints));
+        LogPrivacy(audit, operation, user!.Name);
+        switch (operation)
+        {
+            case "erase":
+                var erasure = await erasures.RequestAsync(key, user.Name, ct).ConfigureAwait(false);
+                return Page<PrivacyPage>(new() { ["User"] = user, ["Erasure"] = erasure, ["Notice"] = "Erasure requested." }, StatusCodes.Status202Accepted);
+            case "unsuppress":
+                return await privacy.UnsuppressAsync(key, ct).ConfigureAwait(false)
+                    ? Page<PrivacyPage>(new() { ["User"] = user, ["Notice"] = "The identifier is no longer suppressed: it may be collected again." })
+                    : Page<PrivacyPage>(new() { ["User"] = user, ["Identifier"] = typed, ["Notice"] = "That identifier is not suppressed." }, StatusCodes.Status404NotFound);
+            default:
+                return await data.FindAsync(key, [], ct).ConfigureAwait(false) is { } person
+                    ? Page<PrivacyPage>(new() { ["User"] = user, ["Export"] = (await data.ExportAsync(person, ct).ConfigureAwait(false)).ToJsonString(Indented) })
+                    : Page<PrivacyPage>(new() { ["User"] = user, ["Identifier"] = typed, ["Notice"] = "No customer has that identifier." }, StatusCodes.Status404NotFound);
+        }
+    }
+
+    private static readonly System.Text.Json.JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Console: privacy operation {Operation} by {Author}")]
+    private static partial void LogPrivacy(ILogger logger, string operation, string author);
 
     /// <summary>Null when the user holds <paramref name="role"/>; else the answer: sign in first (401), or not allowed (403).</summary>
     private static IResult? Require(HttpRequest request, ConsoleOptions options, ConsoleRole role, out ConsoleUser? user)

@@ -24,6 +24,7 @@ public static partial class DemoCommand
           --days <n>                how many days they act over (default 14)
           --seed <n>                the random seed (default 20261122): the same seed gives the same traffic
           --verbose                 show the host's and the handler's logs (default: errors only)
+          --serve                   keep everything running after the summary (the console, the views, the API) until Ctrl+C
         """;
 
     private static string HelpText => CommandLine.Help() + Environment.NewLine + "Demo options:" + Environment.NewLine + Usage;
@@ -40,9 +41,10 @@ public static partial class DemoCommand
         LocalHostOptions hostOptions;
         DemoOptions demo;
         bool verbose;
+        bool serve;
         try
         {
-            (hostOptions, demo, verbose) = Parse(arguments);
+            (hostOptions, demo, verbose, serve) = Parse(arguments);
         }
         catch (Exception e) when (e is ArgumentException or FormatException or OverflowException)
         {
@@ -88,6 +90,15 @@ public static partial class DemoCommand
             {
                 await RunOnAsync(host, demo, output, cancellationToken).ConfigureAwait(false);
                 await output.WriteLineAsync().ConfigureAwait(false);
+                if (serve)
+                {
+                    await output.WriteLineAsync(StartCommand.ConsoleLine(host) + Environment.NewLine + "Serving the demo's data until Ctrl+C.").ConfigureAwait(false);
+                    await Task.WhenAny(Task.Delay(Timeout.Infinite, cancellationToken), host.HandlerExited).ConfigureAwait(false);
+                }
+                else
+                {
+                    await output.WriteLineAsync(StartCommand.ConsoleLine(host) + " (add --serve to keep it, and the demo's data, after the summary)").ConfigureAwait(false);
+                }
                 await output.WriteLineAsync("Stopping the local host…").ConfigureAwait(false);
             }
         }
@@ -126,11 +137,12 @@ public static partial class DemoCommand
         return report;
     }
 
-    internal static (LocalHostOptions Host, DemoOptions Demo, bool Verbose) Parse(IReadOnlyList<string> arguments)
+    internal static (LocalHostOptions Host, DemoOptions Demo, bool Verbose, bool Serve) Parse(IReadOnlyList<string> arguments)
     {
         var hostOptions = LocalHostOptions.Parse(arguments, out var rest);
         var demo = new DemoOptions();
         var verbose = false;
+        var serve = false;
         for (var i = 0; i < rest.Count; i++)
         {
             var argument = rest[i];
@@ -155,6 +167,9 @@ public static partial class DemoCommand
                 case "--verbose":
                     verbose = true;
                     break;
+                case "--serve":
+                    serve = true;
+                    break;
                 default:
                     throw new ArgumentException($"Unknown argument '{argument}'.");
             }
@@ -170,7 +185,7 @@ public static partial class DemoCommand
         if (hostOptions.Port is null && !LoopbackPorts.IsFree(LocalHostOptions.DefaultPort)) hostOptions.Port = 0;
         // A failed invocation retries quickly: the demo is about the outcome, not the production back-off.
         hostOptions.RetryDelayScale ??= 0.05;
-        return (hostOptions, demo, verbose);
+        return (hostOptions, demo, verbose, serve);
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The demo failed")]

@@ -8,6 +8,9 @@ namespace Touchpoints.LocalHost.Commands;
 /// <summary><c>start</c>: the emulators, the handler and every trigger, until Ctrl+C (or the handler dies).</summary>
 public static class StartCommand
 {
+    /// <summary>The console's address, once the host serves it (sign in with a role of your choice locally).</summary>
+    public static string ConsoleLine(LocalFunctionsHost host) => "Console: " + new Uri(host.BaseAddress, "api/console");
+
     public static async Task<int> RunAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {
         LocalHostOptions options;
@@ -46,7 +49,7 @@ public static class StartCommand
         await using (host.ConfigureAwait(false))
         {
             await Console.Out.WriteLineAsync(Environment.NewLine + host.Describe() + Environment.NewLine + LocalDestination.Describe(host.Settings.Values)
-                + Environment.NewLine + "Press Ctrl+C to stop.").ConfigureAwait(false);
+                + Environment.NewLine + ConsoleLine(host) + Environment.NewLine + "Press Ctrl+C to stop.").ConfigureAwait(false);
             var stopped = Task.Delay(Timeout.Infinite, cancellationToken);
             var finished = await Task.WhenAny(stopped, host.HandlerExited).ConfigureAwait(false);
             return finished == stopped ? 0 : 1;

@@ -130,6 +130,32 @@ public sealed class ConsoleTests(RulesFixture fixture)
     }
 
     [Fact]
+    public async Task Only_an_admin_exports_or_erases_a_person_and_the_erasure_comes_with_its_receipt()
+    {
+        var ann = await KnownCustomerAsync();
+        var export = new Dictionary<string, string> { ["identifier"] = ann.Email, ["operation"] = "export" };
+        foreach (var role in new[] { "agent", "marketer" })
+        {
+            using var refused = await SendAsync(HttpMethod.Post, "/api/console/privacy", role, export);
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        }
+
+        using var exported = await SendAsync(HttpMethod.Post, "/api/console/privacy", "admin", export);
+        var html = await exported.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, exported.StatusCode);
+        Assert.Contains("Everything held about the person", html, StringComparison.Ordinal);
+        Assert.Contains(ann.CustomerId, html, StringComparison.Ordinal);
+
+        using var erased = await SendAsync(HttpMethod.Post, "/api/console/privacy", "admin", new Dictionary<string, string> { ["identifier"] = ann.Email, ["operation"] = "erase" });
+        var receipt = await erased.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.Accepted, erased.StatusCode);
+        Assert.Contains("Erasure receipt", receipt, StringComparison.Ordinal);
+        var id = System.Text.RegularExpressions.Regex.Match(receipt, "/api/console/privacy/erasures/([^\"]+)\"").Groups[1].Value;
+        using var status = await SendAsync(HttpMethod.Get, "/api/console/privacy/erasures/" + id, "admin");
+        Assert.Equal(HttpStatusCode.OK, status.StatusCode);
+    }
+
+    [Fact]
     public async Task A_form_posted_from_another_site_is_refused()
     {
         using var response = await SendAsync(HttpMethod.Post, "/api/console/find", "agent", new Dictionary<string, string> { ["q"] = "ann@example.com" },

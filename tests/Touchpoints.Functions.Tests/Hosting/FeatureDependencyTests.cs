@@ -24,8 +24,8 @@ public sealed partial class FeatureDependencyTests
         ["Ingestion"] = ["Hosting", "Storage", "Rules"],
         // Delivery checks messages against the active rules and holds them on the rules' queues.
         ["Delivery"] = ["Hosting", "Storage", "Rules"],
-        // The console reads customers and the ledger, and publishes rules through the rules' provider.
-        ["Console"] = ["Hosting", "Storage", "Rules"],
+        // The console reads customers and the ledger, publishes rules through the rules' provider, runs privacy operations.
+        ["Console"] = ["Hosting", "Storage", "Rules", "Privacy"],
     };
 
     [Fact]
