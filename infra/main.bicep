@@ -103,6 +103,9 @@ param webhookSources array = []
 @description('Where the delivery functions send messages: signed Standard Webhooks destinations, e.g. [{ name: \'esp\', url: \'https://esp.example/hooks/touchpoints\', routes: \'email,sms\' }, { name: \'crm\', url: \'https://crm.example/tasks\', routes: \'sales-alerts\' }]; each signs with Delivery__Destinations__<name>__Secrets from Key Vault secret delivery-<name>-secrets (comma-separated whsec_ secrets: two while one is rotated). Routes: email, sms, push, inApp, phone, mail, sales-alerts. A message whose route has no destination is dropped with that reason on its ledger entry.')
 param deliveryDestinations array = []
 
+@description('The console\'s Entra ID app registration (client id), with the app roles agent, marketer and admin and a federated credential for the app\'s managed identity (README, "Signing in to the console"). Empty: the console refuses everyone.')
+param consoleClientId string = ''
+
 @secure()
 @description('Optional initial signing secrets by destination name ({ esp: \'whsec_...\' }). Empty: set them with az keyvault secret set.')
 param deliverySecrets object = {}
@@ -323,6 +326,7 @@ module functionApp './app/functions.bicep' = {
     instanceMemoryMB: instanceMemoryMB
     maximumInstanceCount: effectiveMaximumInstanceCount
     alwaysReady: alwaysReady
+    consoleClientId: consoleClientId
     appSettings: union({
       Cosmos__AccountEndpoint: cosmos.outputs.endpoint
       Cosmos__ManagedIdentityClientId: identity.outputs.clientId
@@ -354,6 +358,9 @@ module functionApp './app/functions.bicep' = {
       Delivery__Retries: '3'
       Delivery__RetryDelay: '00:00:01'
       Delivery__AttemptTimeout: '00:00:10'
+      // The console: people sign in with Entra ID (App Service authentication); never the development sign-in.
+      Console__DevelopmentSignIn: 'false'
+      Console__TrustPlatformPrincipal: empty(consoleClientId) ? 'false' : 'true'
     }, collectorSettings, webhookSettings, deliverySettings)
   }
   dependsOn: [

@@ -29,6 +29,9 @@ param alwaysReady array = []
 @description('The handler\'s own settings (Cosmos__*, Collector__*, Webhooks__*), added to the host settings below.')
 param appSettings object = {}
 
+@description('The client id of the console\'s Entra ID app registration (app roles agent, marketer, admin); empty: no sign-in, the console refuses everyone.')
+param consoleClientId string = ''
+
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: planName
   location: location
@@ -101,12 +104,56 @@ var hostSettings = {
   APPLICATIONINSIGHTS_STATSBEAT_DISABLED: 'true'
   // DefaultAzureCredential (the handler's Cosmos client) picks the user-assigned identity by this.
   AZURE_CLIENT_ID: identityClientId
+  // The console's sign-in presents the app's managed identity as the registration's federated credential.
+  OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID: identityClientId
 }
 
 resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: app
   name: 'appsettings'
   properties: union(hostSettings, appSettings)
+}
+
+// The console's sign-in: App Service authentication with Entra ID. It lets every request through (the collector, the
+// webhooks and the key-protected API keep their own authentication) and puts the signed-in person, with the app roles
+// the registration grants, in X-MS-CLIENT-PRINCIPAL, which it strips from what clients send; the console enforces the
+// roles itself and sends people without a session to /.auth/login/aad. No client secret: the app's managed identity is
+// the registration's federated credential.
+resource auth 'Microsoft.Web/sites/config@2024-04-01' = if (!empty(consoleClientId)) {
+  parent: app
+  name: 'authsettingsV2'
+  properties: {
+    platform: {
+      enabled: true
+    }
+    globalValidation: {
+      requireAuthentication: false
+      unauthenticatedClientAction: 'AllowAnonymous'
+    }
+    httpSettings: {
+      requireHttps: true
+    }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: true
+        registration: {
+          openIdIssuer: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+          clientId: consoleClientId
+          clientSecretSettingName: 'OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID'
+        }
+        validation: {
+          allowedAudiences: [
+            'api://${consoleClientId}'
+          ]
+        }
+      }
+    }
+    login: {
+      tokenStore: {
+        enabled: false
+      }
+    }
+  }
 }
 
 // Deployment goes through Entra (azd, az functionapp deploy), never through basic publishing credentials.

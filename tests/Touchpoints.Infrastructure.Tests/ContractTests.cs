@@ -162,6 +162,26 @@ public sealed class ContractTests(ITestOutputHelper output)
         Assert.Equal("true", Bicep.Text(vault["properties"]!["enableSoftDelete"]));
     }
 
+    // ---------------------------------------------------------------- console sign-in
+
+    [Fact]
+    public async Task The_consoles_sign_in_is_Entra_ID_letting_every_request_through_with_the_managed_identity_as_credential()
+    {
+        var infra = await Infra();
+        var auth = infra.FunctionApp.Resources("Microsoft.Web/sites/config").Single(r => Bicep.Text(Body(r)!["name"]) == "authsettingsV2");
+        var body = Body(auth)!["properties"]!;
+        // The collector, the webhooks and the key-protected API keep their own authentication: nothing is required here.
+        Assert.Equal("false", Bicep.Text(body["globalValidation"]!["requireAuthentication"]));
+        Assert.Equal("AllowAnonymous", Bicep.Text(body["globalValidation"]!["unauthenticatedClientAction"]));
+        var aad = body["identityProviders"]!["azureActiveDirectory"]!;
+        Assert.Equal("consoleClientId", Bicep.Text(aad["registration"]!["clientId"]));
+        Assert.Equal("OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID", Bicep.Text(aad["registration"]!["clientSecretSettingName"]));
+        Assert.True(infra.HasSetting("OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID"));
+        // The development sign-in is never on in Azure, and the platform's principal is believed only when sign-in is configured.
+        Assert.True(infra.HasSetting("Console__DevelopmentSignIn"));
+        Assert.True(infra.HasSetting("Console__TrustPlatformPrincipal"));
+    }
+
     // ---------------------------------------------------------------- Event Hubs
 
     [Fact]

@@ -269,9 +269,15 @@ public static partial class ConsoleEndpoints
             }, StatusCodes.Status403Forbidden);
     }
 
-    private static IResult SignInFirst(ConsoleOptions options) => options.DevelopmentSignIn
-        ? Results.Redirect(Prefix + "/signin")
-        : Page<Message>(new() { ["Title"] = "Sign in", ["Text"] = "Sign in with your organisation's account to use the console." }, StatusCodes.Status401Unauthorized);
+    /// <summary>
+    /// Nobody signed in: the development sign-in locally; in Azure, App Service authentication's Entra ID sign-in, back to
+    /// the console after; else (no sign-in configured) a 401 that says so.
+    /// </summary>
+    private static IResult SignInFirst(ConsoleOptions options) =>
+        options.DevelopmentSignIn ? Results.Redirect(Prefix + "/signin")
+        : options.TrustPlatformPrincipal ? Results.Redirect("/.auth/login/aad?post_login_redirect_uri=" + Uri.EscapeDataString(Prefix))
+        : Page<Message>(new() { ["Title"] = "Sign in", ["Text"] = "No sign-in is configured for the console (README: Signing in to the console)." },
+            StatusCodes.Status401Unauthorized);
 
     /// <summary>
     /// A form posted from another site: the browser says so (<c>Sec-Fetch-Site</c>, sent by every current browser); an older

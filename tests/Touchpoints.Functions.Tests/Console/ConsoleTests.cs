@@ -58,13 +58,16 @@ public sealed class ConsoleTests(RulesFixture fixture)
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
         Assert.Contains("No customer is known by", await missing.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
+        // Nobody signed in is sent to Entra ID's sign-in (App Service authentication), and back to the console after.
+        const string SignIn = "/.auth/login/aad?post_login_redirect_uri=%2Fapi%2Fconsole";
         using var anonymous = await SendAsync(HttpMethod.Get, "/api/console", role: null);
-        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, anonymous.StatusCode);
+        Assert.Equal(SignIn, anonymous.Headers.Location!.OriginalString);
         using var anonymousFind = await SendAsync(HttpMethod.Post, "/api/console/find", role: null, new Dictionary<string, string> { ["q"] = "x@example.com" });
-        Assert.Equal(HttpStatusCode.Unauthorized, anonymousFind.StatusCode);
+        Assert.Equal(SignIn, anonymousFind.Headers.Location!.OriginalString);
         // Signed in, but with no console role: not a console user.
         using var noRole = await SendAsync(HttpMethod.Get, "/api/console", role: "reader");
-        Assert.Equal(HttpStatusCode.Unauthorized, noRole.StatusCode);
+        Assert.Equal(SignIn, noRole.Headers.Location!.OriginalString);
     }
 
     [Fact]
