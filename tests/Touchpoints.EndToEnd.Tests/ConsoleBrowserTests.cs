@@ -79,10 +79,12 @@ public sealed class ConsoleBrowserTests(LocalHostFixture fixture, ITestOutputHel
         var workbench = seen["workbench"]!;
         Assert.Contains($"Line {(int)workbench["brokenLine"]!}, column", (string?)workbench["problems"], StringComparison.Ordinal);
         Assert.Contains("1 added, 1 removed", (string?)workbench["diff"], StringComparison.Ordinal);
+        Assert.Contains("live customer", (string?)workbench["preview"], StringComparison.Ordinal);
+        Assert.Contains("Examples", (string?)workbench["preview"], StringComparison.Ordinal);
         Assert.Contains("Published: version", (string?)workbench["published"], StringComparison.Ordinal);
         Assert.Matches(@"^v\d+ \(active\) .* one step more important$", workbench["versions"]!.AsArray()[0]!.GetValue<string>());
         Assert.Contains("Rolled back", (string?)workbench["rolledBack"], StringComparison.Ordinal);
-        foreach (var screen in new[] { "sign-in", "find", "customer-360", "customer-360-support", "stats", "rules-problem", "rules-published" })
+        foreach (var screen in new[] { "sign-in", "find", "customer-360", "customer-360-support", "stats", "rules-problem", "rules-preview", "rules-published" })
             Assert.True(File.Exists(Path.Combine(screenshots, screen + ".png")), screen + ".png");
 
         var firstLoad = TimeSpan.FromMilliseconds((double)seen["screens"]!["signIn"]!["ms"]!);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Touchpoints.Core.Events;
@@ -49,6 +50,8 @@ public static partial class ConsoleEndpoints
         app.MapPost(Prefix + "/rules", PublishAsync);
         app.MapPost(Prefix + "/rules/check", CheckAsync);
         app.MapPost(Prefix + "/rules/diff", DiffAsync);
+        app.MapPost(Prefix + "/rules/preview", PreviewAsync);
+        app.MapPost(Prefix + "/rules/form", FormAsync);
         app.MapPost(Prefix + "/rules/rollback/{version:int}", RollbackAsync);
         app.MapGet(Prefix + "/stats", StatsAsync);
         app.MapGet(Prefix + "/privacy", (HttpRequest request, IOptions<ConsoleOptions> options) =>
@@ -139,11 +142,30 @@ public static partial class ConsoleEndpoints
     }
 
     /// <summary>The rules workbench: the active document in the editor, and every version.</summary>
-    private static async Task<IResult> RulesAsync(HttpRequest request, IOptions<ConsoleOptions> options, RulesStore store, RulesProvider provider, CancellationToken ct)
+    private static async Task<IResult> RulesAsync(string? rule, HttpRequest request, IOptions<ConsoleOptions> options, RulesStore store, RulesProvider provider,
+        CancellationToken ct)
     {
         if (Require(request, options.Value, ConsoleRole.Marketer, out var user) is { } refused) return refused;
         var active = await provider.GetActiveAsync(ct).ConfigureAwait(false);
-        return await WorkbenchAsync(user!, active.Version?.Text ?? DefaultRules.Json, null, store, ct).ConfigureAwait(false);
+        var text = active.Version?.Text ?? DefaultRules.Json;
+        return await WorkbenchAsync(user!, text, null, store, ct, edit: rule is null ? null : RuleForm.Read(text, rule)).ConfigureAwait(false);
+    }
+
+    /// <summary>A rule changed through the form: the active document with the change goes to the editor, with what it changes.</summary>
+    private static async Task<IResult> FormAsync(HttpRequest request, IOptions<ConsoleOptions> options, RulesStore store, RulesProvider provider, CancellationToken ct)
+    {
+        if (Require(request, options.Value, ConsoleRole.Marketer, out var user) is { } refused) return refused;
+        if (CrossSite(request)) return CrossSiteRefused();
+        var form = RuleForm.From(await request.ReadFormAsync(ct).ConfigureAwait(false));
+        var active = await provider.GetActiveAsync(ct).ConfigureAwait(false);
+        var current = active.Version?.Text ?? DefaultRules.Json;
+        if (form.WriteInto(current) is not { } text)
+            return await WorkbenchAsync(user!, current, null, store, ct, notice: $"There is no rule '{form.Id}' in the active document.", status: StatusCodes.Status404NotFound)
+                .ConfigureAwait(false);
+        var (_, errors) = RulesCompiler.Compile(text, "proposed");
+        var diff = RulesDiff.Of(active.Version?.Version ?? 0, 0, current, text);
+        return await WorkbenchAsync(user!, text, $"{form.Id}: changed in the form", store, ct, errors: errors, diff: diff, edit: form,
+            notice: errors.Count == 0 ? "The change is in the editor: review it below, then publish." : "The change has problems: see below.").ConfigureAwait(false);
     }
 
     /// <summary>Publishing a rules document: a marketer's (the workbench posts here); anyone else is refused, whatever the page showed.</summary>
@@ -183,6 +205,28 @@ public static partial class ConsoleEndpoints
         return await WorkbenchAsync(user!, text, comment, store, ct, diff: diff).ConfigureAwait(false);
     }
 
+    /// <summary>The edited document's dry run on a random sample of live customers, with the audience estimate and examples.</summary>
+    private static async Task<IResult> PreviewAsync(HttpRequest request, IOptions<ConsoleOptions> options, RulesStore store, CustomerStore customers,
+        RuleStateStore states, TimeProvider clock, CancellationToken ct)
+    {
+        if (Require(request, options.Value, ConsoleRole.Marketer, out var user) is { } refused) return refused;
+        if (CrossSite(request)) return CrossSiteRefused();
+        var (text, comment) = await EditedAsync(request, ct).ConfigureAwait(false);
+        var (rules, errors) = RulesCompiler.Compile(text, "proposed");
+        if (rules is null)
+            return await WorkbenchAsync(user!, text, comment, store, ct, errors: errors, notice: "Fix the problems first: a document with problems cannot be previewed.")
+                .ConfigureAwait(false);
+        var seed = Random.Shared.Next();
+        var sample = await customers.SampleAsync(PreviewSample, new Random(seed), ct).ConfigureAwait(false);
+        var note = sample.Exact
+            ? $"Every live customer ({sample.Ids.Count})"
+            : $"A random sample of {sample.Ids.Count} live customers (seed {seed}), scaled to about {sample.Population?.ToString("#,0", CultureInfo.InvariantCulture) ?? "an unknown number of"} customers";
+        var preview = await RulesAdminEndpoints.PreviewOfAsync(rules, sample.Ids, sample, seed, note, customers, states, clock, ct).ConfigureAwait(false);
+        return await WorkbenchAsync(user!, text, comment, store, ct, preview: preview).ConfigureAwait(false);
+    }
+
+    public const int PreviewSample = 400;
+
     /// <summary>Makes an earlier version active again, as a new version (if it still validates).</summary>
     private static async Task<IResult> RollbackAsync(int version, HttpRequest request, IOptions<ConsoleOptions> options, RulesStore store, RulesProvider provider,
         CancellationToken ct)
@@ -207,13 +251,15 @@ public static partial class ConsoleEndpoints
     }
 
     private static async Task<IResult> WorkbenchAsync(ConsoleUser user, string text, string? comment, RulesStore store, CancellationToken ct,
-        IReadOnlyList<RuleError>? errors = null, RulesDiffBody? diff = null, string? notice = null, int status = StatusCodes.Status200OK)
+        IReadOnlyList<RuleError>? errors = null, RulesDiffBody? diff = null, string? notice = null, int status = StatusCodes.Status200OK, PreviewBody? preview = null,
+        RuleForm? edit = null)
     {
         var pointer = await store.ReadPointerAsync(ct).ConfigureAwait(false);
         return Page<RulesWorkbench>(new()
         {
             ["User"] = user, ["Text"] = text, ["Comment"] = comment, ["Active"] = pointer?.Document.Version,
-            ["Versions"] = RulesStore.Newest(pointer?.Document), ["Errors"] = errors ?? [], ["Diff"] = diff, ["Notice"] = notice,
+            ["Versions"] = RulesStore.Newest(pointer?.Document), ["Errors"] = errors ?? [], ["Diff"] = diff, ["Notice"] = notice, ["Preview"] = preview,
+            ["RuleIds"] = RuleForm.Ids(text), ["EditRule"] = edit,
         }, status);
     }
 

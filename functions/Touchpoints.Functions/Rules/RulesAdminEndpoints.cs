@@ -242,6 +242,16 @@ public static class RulesAdminEndpoints
                 : $"a random sample of {ids.Count} live customers (seed {seed}), scaled to about {sample.Population?.ToString(CultureInfo.InvariantCulture) ?? "an unknown number of"} customers";
         }
 
+        return Results.Json(await PreviewOfAsync(rules, ids, sample, seed, note, customers, states, clock, ct).ConfigureAwait(false), RulesJsonContext.Default.PreviewBody);
+    }
+
+    /// <summary>
+    /// The dry run of <paramref name="rules"/> for <paramref name="ids"/> (a sample's, when <paramref name="sample"/> is given: then
+    /// with the audience estimate, and only customers something would happen to as examples). The console shows it too.
+    /// </summary>
+    public static async Task<PreviewBody> PreviewOfAsync(CompiledRules rules, IReadOnlyList<CustomerId> ids, CustomerSample? sample, int seed, string? note,
+        CustomerStore customers, RuleStateStore states, TimeProvider clock, CancellationToken ct)
+    {
         var now = clock.GetUtcNow();
         var previews = await RuleRunner.ForEachAsync(ids, 8, async (id, token) =>
         {
@@ -268,7 +278,7 @@ public static class RulesAdminEndpoints
             // The answer stays readable at any sample size: examples are customers something would happen to.
             previews = [.. previews.Where(p => p.Decisions.Count > 0).Take(MaxExamples)];
         }
-        return Results.Json(new PreviewBody(rules.Version, now, previews, summary, note, audience), RulesJsonContext.Default.PreviewBody);
+        return new PreviewBody(rules.Version, now, previews, summary, note, audience);
     }
 
     private static Dictionary<string, int> SuppressedBy(IEnumerable<Decision> decisions) =>

@@ -98,6 +98,9 @@ try {
   await page.fill('#document', original.replace(/"priority": (\d+)/, (_, p) => `"priority": ${Number(p) + 1}`));
   await Promise.all([page.waitForURL('**/rules/diff'), page.click('button[formaction$="/rules/diff"]')]);
   result.workbench.diff = await page.textContent('section[aria-labelledby="diff-title"] h2');
+  await Promise.all([page.waitForURL('**/rules/preview'), page.click('button[formaction$="/rules/preview"]')]);
+  result.workbench.preview = await page.textContent('section[aria-labelledby="preview-title"]');
+  await audit('rules-preview');
   await page.fill('#comment', 'one step more important');
   await Promise.all([page.waitForURL('**/api/console/rules'), page.click('form.card button.primary')]);
   result.workbench.published = await page.textContent('p.message');

@@ -121,6 +121,12 @@ public sealed class ConsoleTests(RulesFixture fixture)
         using var diff = await SendAsync(HttpMethod.Post, "/api/console/rules/diff", "marketer", new Dictionary<string, string> { ["document"] = TestRules.Document + " " });
         Assert.Contains("Changes against the active version", await diff.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
+        using var preview = await SendAsync(HttpMethod.Post, "/api/console/rules/preview", "marketer", new Dictionary<string, string> { ["document"] = TestRules.Document });
+        var previewHtml = await preview.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, preview.StatusCode);
+        Assert.Contains("Preview on a sample: who would receive what", previewHtml, StringComparison.Ordinal);
+        Assert.Contains("live customer", previewHtml, StringComparison.Ordinal);
+
         using var published = await SendAsync(HttpMethod.Post, "/api/console/rules", "marketer",
             new Dictionary<string, string> { ["document"] = TestRules.Document, ["comment"] = "workbench" });
         Assert.Equal(HttpStatusCode.Created, published.StatusCode);
@@ -156,6 +162,29 @@ public sealed class ConsoleTests(RulesFixture fixture)
         var id = System.Text.RegularExpressions.Regex.Match(receipt, "/api/console/privacy/erasures/([^\"]+)\"").Groups[1].Value;
         using var status = await SendAsync(HttpMethod.Get, "/api/console/privacy/erasures/" + id, "admin");
         Assert.Equal(HttpStatusCode.OK, status.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_rule_changed_in_the_form_lands_in_the_editor_as_a_change_to_review_before_publishing()
+    {
+        await fixture.PutRulesAsync(TestRules.Document);
+        using var page = await SendAsync(HttpMethod.Get, "/api/console/rules?rule=order-thanks", "marketer");
+        var html = await page.Content.ReadAsStringAsync();
+        Assert.Contains("Put the change in the editor", html, StringComparison.Ordinal);
+        Assert.Contains("value=\"80\"", html, StringComparison.Ordinal); // its priority, filled in
+
+        using var changed = await SendAsync(HttpMethod.Post, "/api/console/rules/form", "marketer", new Dictionary<string, string>
+        {
+            ["rule"] = "order-thanks", ["priority"] = "85", ["channel"] = "email", ["holdout"] = "10", ["cooldown"] = "1d", ["paused"] = "true",
+        });
+        var edited = await changed.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
+        Assert.Contains("The change is in the editor", edited, StringComparison.Ordinal);
+        Assert.Contains("Changes against the active version", edited, StringComparison.Ordinal);
+        var form = RuleForm.Read(System.Net.WebUtility.HtmlDecode(System.Text.RegularExpressions.Regex.Match(edited, "<textarea[^>]*>([^<]*)</textarea>").Groups[1].Value), "order-thanks")!;
+        Assert.Equal(new RuleForm("order-thanks", true, 85, "email", 10, "1d"), form);
+        // Nothing is published until the marketer publishes.
+        Assert.DoesNotContain("\"paused\"", (string)(await fixture.Http.GetFromJsonAsync<JsonObject>("/api/manage/rules"))!["text"]!, StringComparison.Ordinal);
     }
 
     [Fact]
