@@ -6,6 +6,7 @@ using Touchpoints.Core.Identity;
 using Touchpoints.Core.Rules;
 using Touchpoints.Core.Views;
 using Touchpoints.Functions.Console.Components;
+using Touchpoints.Functions.Ingestion;
 using Touchpoints.Functions.Privacy;
 using Touchpoints.Functions.Rules;
 using Touchpoints.Functions.Storage;
@@ -46,6 +47,7 @@ public static partial class ConsoleEndpoints
         });
         app.MapPost(Prefix + "/find", FindAsync);
         app.MapGet(Prefix + "/customers/{id}", CustomerAsync);
+        app.MapPost(Prefix + "/customers/{id}/unmerge", UnmergeAsync);
         app.MapGet(Prefix + "/rules", RulesAsync);
         app.MapPost(Prefix + "/rules", PublishAsync);
         app.MapPost(Prefix + "/rules/check", CheckAsync);
@@ -166,6 +168,21 @@ public static partial class ConsoleEndpoints
         var diff = RulesDiff.Of(active.Version?.Version ?? 0, 0, current, text);
         return await WorkbenchAsync(user!, text, $"{form.Id}: changed in the form", store, ct, errors: errors, diff: diff, edit: form,
             notice: errors.Count == 0 ? "The change is in the editor: review it below, then publish." : "The change has problems: see below.").ConfigureAwait(false);
+    }
+
+    /// <summary>An admin separates a profile merged into this customer again; the receipt says what moved.</summary>
+    private static async Task<IResult> UnmergeAsync(string id, HttpRequest request, IOptions<ConsoleOptions> options, Unmerging unmerging, CancellationToken ct)
+    {
+        if (Require(request, options.Value, ConsoleRole.Admin, out var user) is { } refused) return refused;
+        if (CrossSite(request)) return CrossSiteRefused();
+        var form = await request.ReadFormAsync(ct).ConfigureAwait(false);
+        var report = await unmerging.UnmergeAsync(new CustomerId(id), new UnmergeRequest(null, form["mergedFrom"].ToString()), user!.Name, dryRun: false, ct)
+            .ConfigureAwait(false);
+        var text = report.Outcome == UnmergeOutcome.Unmerged
+            ? $"Separated: {report.Detached} holds {report.Identifiers.Count} identifiers and {report.DetachedEvents} events again; {report.Kept} keeps {report.KeptEvents} events. By {report.By}, {report.At.UtcDateTime.ToString("d MMM yyyy HH:mm 'UTC'", CultureInfo.InvariantCulture)}."
+            : $"Not separated ({report.Outcome}): {report.Reason}";
+        return Page<Message>(new() { ["User"] = user, ["Title"] = "Unmerge receipt", ["Text"] = text },
+            report.Outcome == UnmergeOutcome.Unmerged ? StatusCodes.Status200OK : StatusCodes.Status409Conflict);
     }
 
     /// <summary>Publishing a rules document: a marketer's (the workbench posts here); anyone else is refused, whatever the page showed.</summary>

@@ -202,7 +202,7 @@ public sealed class ConsoleTests(RulesFixture fixture)
     }
 
     [Fact]
-    public async Task A_merged_away_id_leads_to_its_survivor()
+    public async Task A_merged_away_id_leads_to_its_survivor_and_an_admin_can_separate_it_again()
     {
         var ann = await KnownCustomerAsync();
         // An anonymous visit, then the same browser identifies: the anonymous profile is merged into ann's.
@@ -221,5 +221,18 @@ public sealed class ConsoleTests(RulesFixture fixture)
 
         Assert.Equal(HttpStatusCode.Redirect, page.StatusCode);
         Assert.Equal($"/api/console/customers/{survivor}?tab=support", page.Headers.Location!.OriginalString);
+
+        // An admin sees the merge on the survivor's 360 and can separate it again; an agent can do neither.
+        using var admin360 = await SendAsync(HttpMethod.Get, $"/api/console/customers/{survivor}", "admin");
+        Assert.Contains($"Separate {loser} again", await admin360.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        using var agent360 = await SendAsync(HttpMethod.Get, $"/api/console/customers/{survivor}", "agent");
+        Assert.DoesNotContain("Separate ", await agent360.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var unmerge = new Dictionary<string, string> { ["mergedFrom"] = loser };
+        using var refused = await SendAsync(HttpMethod.Post, $"/api/console/customers/{survivor}/unmerge", "agent", unmerge);
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        using var separated = await SendAsync(HttpMethod.Post, $"/api/console/customers/{survivor}/unmerge", "admin", unmerge);
+        var receipt = await separated.Content.ReadAsStringAsync();
+        Assert.True(separated.StatusCode == HttpStatusCode.OK, receipt[receipt.IndexOf("<main", StringComparison.Ordinal)..]);
+        Assert.Contains("Separated: ", receipt, StringComparison.Ordinal);
     }
 }

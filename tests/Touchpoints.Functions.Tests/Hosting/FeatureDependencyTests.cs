@@ -24,8 +24,9 @@ public sealed partial class FeatureDependencyTests
         ["Ingestion"] = ["Hosting", "Storage", "Rules"],
         // Delivery checks messages against the active rules and holds them on the rules' queues.
         ["Delivery"] = ["Hosting", "Storage", "Rules"],
-        // The console reads customers and the ledger, publishes rules through the rules' provider, runs privacy operations.
-        ["Console"] = ["Hosting", "Storage", "Rules", "Privacy"],
+        // The console reads customers and the ledger, publishes rules through the rules' provider, runs privacy operations
+        // and unmerges (history's, in ingestion).
+        ["Console"] = ["Hosting", "Storage", "Rules", "Privacy", "Ingestion"],
     };
 
     [Fact]
