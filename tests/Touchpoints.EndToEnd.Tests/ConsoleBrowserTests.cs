@@ -75,6 +75,7 @@ public sealed class ConsoleBrowserTests(LocalHostFixture fixture, ITestOutputHel
         Assert.True((int?)seen["stats"]!["charts"] >= 2, "charts drawn: " + seen["stats"]!["charts"]);
         Assert.True((int?)seen["stats"]!["bars"] > 10, "bars drawn: " + seen["stats"]!["bars"]);
         Assert.NotEmpty(seen["stats"]!["verdicts"]!.AsArray());
+        Assert.Equal("Messages per day, order-thank-you", (string?)seen["stats"]!["rule"]);
         // The workbench: the problem shown at its line, the change, the publication, the versions, the rollback.
         var workbench = seen["workbench"]!;
         Assert.Contains($"Line {(int)workbench["brokenLine"]!}, column", (string?)workbench["problems"], StringComparison.Ordinal);
@@ -84,7 +85,7 @@ public sealed class ConsoleBrowserTests(LocalHostFixture fixture, ITestOutputHel
         Assert.Contains("Published: version", (string?)workbench["published"], StringComparison.Ordinal);
         Assert.Matches(@"^v\d+ \(active\) .* one step more important$", workbench["versions"]!.AsArray()[0]!.GetValue<string>());
         Assert.Contains("Rolled back", (string?)workbench["rolledBack"], StringComparison.Ordinal);
-        foreach (var screen in new[] { "sign-in", "find", "customer-360", "customer-360-support", "stats", "rules-problem", "rules-preview", "rules-published" })
+        foreach (var screen in new[] { "sign-in", "find", "customer-360", "customer-360-support", "stats", "stats-rule", "rules-problem", "rules-preview", "rules-published" })
             Assert.True(File.Exists(Path.Combine(screenshots, screen + ".png")), screen + ".png");
 
         var firstLoad = TimeSpan.FromMilliseconds((double)seen["screens"]!["signIn"]!["ms"]!);

@@ -126,7 +126,7 @@ public static partial class ConsoleEndpoints
     }
 
     /// <summary>Every rule's statistics over the last 30 days, drawn (a marketer's).</summary>
-    private static async Task<IResult> StatsAsync(HttpRequest request, IOptions<ConsoleOptions> options, RuleStatsStore stats, RulesProvider provider,
+    private static async Task<IResult> StatsAsync(string? rule, HttpRequest request, IOptions<ConsoleOptions> options, RuleStatsStore stats, RulesProvider provider,
         TimeProvider clock, CancellationToken ct)
     {
         if (Require(request, options.Value, ConsoleRole.Marketer, out var user) is { } refused) return refused;
@@ -140,6 +140,7 @@ public static partial class ConsoleEndpoints
         {
             ["User"] = user, ["Rules"] = rules, ["Version"] = active.Version,
             ["From"] = RuleStatsDocument.DayName(first), ["To"] = RuleStatsDocument.DayName(last),
+            ["Focus"] = rules.Any(r => r.RuleId == rule) ? rule : null,
         });
     }
 

@@ -85,6 +85,9 @@ try {
     verdicts: [...document.querySelectorAll('#uplift-title ~ p')].map((p) => p.textContent),
   }));
   await audit('stats');
+  await page.goto(host + '/api/console/stats?rule=order-thank-you');
+  result.stats.rule = await page.textContent('#days-title');
+  await audit('stats-rule');
 
   // The workbench: the marketer breaks a rule, sees the problem at its line, fixes it, sees the change, publishes, rolls back.
   await page.goto(host + '/api/console/rules');

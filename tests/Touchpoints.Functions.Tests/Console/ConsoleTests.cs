@@ -100,6 +100,9 @@ public sealed class ConsoleTests(RulesFixture fixture)
         Assert.Equal(HttpStatusCode.OK, marketer.StatusCode);
         Assert.Contains("<svg role=\"img\"", html, StringComparison.Ordinal);
         Assert.Contains("Decisions per rule", html, StringComparison.Ordinal);
+
+        using var one = await SendAsync(HttpMethod.Get, "/api/console/stats?rule=order-thanks", "marketer");
+        Assert.Contains("Messages per day, order-thanks", await one.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Fact]
