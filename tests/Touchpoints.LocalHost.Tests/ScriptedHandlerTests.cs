@@ -181,14 +181,20 @@ public sealed class ScriptedHandlerTests(AzuriteFixture storage, ITestOutputHelp
         Assert.Equal(["x", """{"y":1}"""], received);
     }
 
+    /// <summary>A host with one queue-triggered function on a fresh queue (polled every second at most), and a client of that queue.</summary>
+    private async Task<(LocalFunctionsHost Host, QueueClient Queue)> StartQueueFunctionAsync(string function)
+    {
+        var inbox = "in-" + Guid.NewGuid().ToString("N")[..8];
+        handler.On(function, _ => ScriptedHandler.Ok(new JsonObject()));
+        var running = await StartAsync(new JsonObject { ["extensions"] = new JsonObject { ["queues"] = new JsonObject { ["maxPollingInterval"] = "00:00:01" } } },
+            (function, $$"""{ "bindings": [ { "type": "queueTrigger", "direction": "in", "name": "message", "queueName": "{{inbox}}" } ] }"""));
+        return (running, new QueueClient(storage.Azurite.ConnectionString, inbox, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 }));
+    }
+
     [Fact]
     public async Task A_paused_queue_trigger_leaves_its_messages_waiting_counts_as_idle_and_takes_them_once_resumed()
     {
-        var inbox = "in-" + Guid.NewGuid().ToString("N")[..8];
-        handler.On("Held", _ => ScriptedHandler.Ok(new JsonObject()));
-        var running = await StartAsync(new JsonObject { ["extensions"] = new JsonObject { ["queues"] = new JsonObject { ["maxPollingInterval"] = "00:00:01" } } },
-            ("Held", $$"""{ "bindings": [ { "type": "queueTrigger", "direction": "in", "name": "message", "queueName": "{{inbox}}" } ] }"""));
-        var client = new QueueClient(storage.Azurite.ConnectionString, inbox, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
+        var (running, client) = await StartQueueFunctionAsync("Held");
         using var http = new HttpClient { BaseAddress = running.BaseAddress };
 
         using (var paused = await http.PostAsync(new Uri("runtime/functions/Held/pause", UriKind.Relative), null)) Assert.Equal(System.Net.HttpStatusCode.NoContent, paused.StatusCode);
@@ -210,11 +216,7 @@ public sealed class ScriptedHandlerTests(AzuriteFixture storage, ITestOutputHelp
     [Fact]
     public async Task A_message_waiting_for_its_time_does_not_keep_the_host_busy()
     {
-        var inbox = "in-" + Guid.NewGuid().ToString("N")[..8];
-        handler.On("Later", _ => ScriptedHandler.Ok(new JsonObject()));
-        var running = await StartAsync(new JsonObject { ["extensions"] = new JsonObject { ["queues"] = new JsonObject { ["maxPollingInterval"] = "00:00:01" } } },
-            ("Later", $$"""{ "bindings": [ { "type": "queueTrigger", "direction": "in", "name": "message", "queueName": "{{inbox}}" } ] }"""));
-        var client = new QueueClient(storage.Azurite.ConnectionString, inbox, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
+        var (running, client) = await StartQueueFunctionAsync("Later");
 
         // Held until the end of quiet hours, say: invisible for an hour.
         await client.SendMessageAsync("tomorrow morning", visibilityTimeout: TimeSpan.FromHours(1));
