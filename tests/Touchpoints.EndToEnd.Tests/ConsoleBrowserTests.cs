@@ -67,6 +67,9 @@ public sealed class ConsoleBrowserTests(LocalHostFixture fixture, ITestOutputHel
         Assert.DoesNotContain("0" + number, (string)seen["screens"]!["customer"]!["url"]!, StringComparison.Ordinal);
         var serious = seen["violations"]!.AsArray().Where(v => (string?)v!["impact"] is "serious" or "critical").Select(v => v!.ToJsonString()).ToList();
         Assert.True(serious.Count == 0, "axe-core: " + string.Join("; ", serious));
+        // Every control of every screen is reached by Tab alone.
+        Assert.True(seen["unreachable"]!.AsArray().Count == 0, "not reachable by keyboard: " + seen["unreachable"]!.ToJsonString());
+        Assert.True((bool?)seen["export"], "the admin's export does not hold the caller's ticket");
         var keyboard = seen["keyboard"]!.AsArray().Select(k => (string?)k).ToList();
         Assert.Contains("input#q[search]", keyboard);
         Assert.Contains("button[submit]", keyboard);
@@ -85,7 +88,7 @@ public sealed class ConsoleBrowserTests(LocalHostFixture fixture, ITestOutputHel
         Assert.Contains("Published: version", (string?)workbench["published"], StringComparison.Ordinal);
         Assert.Matches(@"^v\d+ \(active\) .* one step more important$", workbench["versions"]!.AsArray()[0]!.GetValue<string>());
         Assert.Contains("Rolled back", (string?)workbench["rolledBack"], StringComparison.Ordinal);
-        foreach (var screen in new[] { "sign-in", "find", "customer-360", "customer-360-support", "stats", "stats-rule", "rules-problem", "rules-preview", "rules-published" })
+        foreach (var screen in new[] { "sign-in", "find", "customer-360", "customer-360-support", "stats", "stats-rule", "rules-problem", "rules-preview", "rules-published", "privacy", "privacy-export" })
             Assert.True(File.Exists(Path.Combine(screenshots, screen + ".png")), screen + ".png");
 
         var firstLoad = TimeSpan.FromMilliseconds((double)seen["screens"]!["signIn"]!["ms"]!);

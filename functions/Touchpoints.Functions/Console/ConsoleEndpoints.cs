@@ -54,6 +54,7 @@ public static partial class ConsoleEndpoints
         app.MapPost(Prefix + "/rules/diff", DiffAsync);
         app.MapPost(Prefix + "/rules/preview", PreviewAsync);
         app.MapPost(Prefix + "/rules/form", FormAsync);
+        app.MapPost(Prefix + "/rules/policies", PoliciesAsync);
         app.MapPost(Prefix + "/rules/rollback/{version:int}", RollbackAsync);
         app.MapGet(Prefix + "/stats", StatsAsync);
         app.MapGet(Prefix + "/privacy", (HttpRequest request, IOptions<ConsoleOptions> options) =>
@@ -223,6 +224,23 @@ public static partial class ConsoleEndpoints
         return await WorkbenchAsync(user!, text, comment, store, ct, diff: diff).ConfigureAwait(false);
     }
 
+    /// <summary>Quiet hours and caps changed through the form: the active document with the change goes to the editor.</summary>
+    private static async Task<IResult> PoliciesAsync(HttpRequest request, IOptions<ConsoleOptions> options, RulesStore store, RulesProvider provider, CancellationToken ct)
+    {
+        if (Require(request, options.Value, ConsoleRole.Marketer, out var user) is { } refused) return refused;
+        if (CrossSite(request)) return CrossSiteRefused();
+        var form = PoliciesForm.From(await request.ReadFormAsync(ct).ConfigureAwait(false));
+        var active = await provider.GetActiveAsync(ct).ConfigureAwait(false);
+        var current = active.Version?.Text ?? DefaultRules.Json;
+        if (form.WriteInto(current) is not { } text)
+            return await WorkbenchAsync(user!, current, null, store, ct, notice: "The active document has no policies to change.", status: StatusCodes.Status400BadRequest)
+                .ConfigureAwait(false);
+        var (_, errors) = RulesCompiler.Compile(text, "proposed");
+        var diff = RulesDiff.Of(active.Version?.Version ?? 0, 0, current, text);
+        return await WorkbenchAsync(user!, text, "quiet hours and caps: changed in the form", store, ct, errors: errors, diff: diff,
+            notice: errors.Count == 0 ? "The change is in the editor: review it below, then publish." : "The change has problems: see below.").ConfigureAwait(false);
+    }
+
     /// <summary>The edited document's dry run on a random sample of live customers, with the audience estimate and examples.</summary>
     private static async Task<IResult> PreviewAsync(HttpRequest request, IOptions<ConsoleOptions> options, RulesStore store, CustomerStore customers,
         RuleStateStore states, TimeProvider clock, CancellationToken ct)
@@ -277,7 +295,7 @@ public static partial class ConsoleEndpoints
         {
             ["User"] = user, ["Text"] = text, ["Comment"] = comment, ["Active"] = pointer?.Document.Version,
             ["Versions"] = RulesStore.Newest(pointer?.Document), ["Errors"] = errors ?? [], ["Diff"] = diff, ["Notice"] = notice, ["Preview"] = preview,
-            ["RuleIds"] = RuleForm.Ids(text), ["EditRule"] = edit,
+            ["RuleIds"] = RuleForm.Ids(text), ["EditRule"] = edit, ["Policies"] = PoliciesForm.Read(text),
         }, status);
     }
 

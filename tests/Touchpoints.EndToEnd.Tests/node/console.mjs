@@ -20,12 +20,44 @@ const browser = await playwright.launch({ executablePath: await chromium.executa
 const result = { screens: {}, violations: [], keyboard: [] };
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  // Every control of a screen, reached by Tab alone: each gets a mark, and Tab is pressed until focus comes round again.
+  result.unreachable = [];
+  const keyboardWalk = async (name) => {
+    const total = await page.evaluate(() => {
+      const controls = [...document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea')]
+        .filter((e) => !e.disabled && e.getClientRects().length > 0);
+      controls.forEach((e, i) => e.setAttribute('data-walk', String(i)));
+      document.activeElement?.blur();
+      return controls.length;
+    });
+    // Round the page until focus comes back to where it started (or three times as many presses as controls).
+    const reached = new Set();
+    let first = null;
+    for (let i = 0; i < 3 * total + 10; i++) {
+      await page.keyboard.press('Tab');
+      const mark = await page.evaluate(() => document.activeElement?.getAttribute('data-walk'));
+      if (mark === null || mark === undefined) continue;
+      if (mark === first) break;
+      first ??= mark;
+      reached.add(mark);
+    }
+    // A radio group is one stop: Tab reaches its checked radio, the arrow keys the others.
+    const missed = await page.evaluate((seen) => {
+      const reachedGroups = new Set([...document.querySelectorAll('input[type=radio][data-walk]')]
+        .filter((e) => seen.includes(e.getAttribute('data-walk'))).map((e) => e.name));
+      return [...document.querySelectorAll('[data-walk]')]
+        .filter((e) => !seen.includes(e.getAttribute('data-walk')) && !(e.type === 'radio' && reachedGroups.has(e.name)))
+        .map((e) => e.outerHTML.slice(0, 80));
+    }, [...reached]);
+    for (const m of missed) result.unreachable.push({ screen: name, control: m });
+  };
   const audit = async (name) => {
     await page.addScriptTag({ content: axeSource });
     const found = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ['violations'] })).violations
       .map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length })));
     for (const v of found) result.violations.push({ screen: name, ...v });
     await page.screenshot({ path: path.join(out, `${name}.png`), fullPage: true });
+    await keyboardWalk(name);
   };
   const timing = () => page.evaluate(() => {
     const n = performance.getEntriesByType('navigation')[0];
@@ -111,6 +143,17 @@ try {
   await audit('rules-published');
   await Promise.all([page.waitForURL('**/rules/rollback/**'), page.click('section[aria-labelledby="versions-title"] tbody tr:nth-child(2) button')]);
   result.workbench.rolledBack = await page.textContent('p.message');
+
+  // An admin: the privacy page, and the export of the caller.
+  await Promise.all([page.waitForURL('**/api/console/signin'), page.click('header button[type="submit"]')]);
+  await page.check('input[value="admin"]');
+  await Promise.all([page.waitForURL('**/api/console'), page.click('main button[type="submit"]')]);
+  await page.goto(host + '/api/console/privacy');
+  await audit('privacy');
+  await page.fill('#identifier', phone);
+  await Promise.all([page.waitForURL('**/api/console/privacy'), page.click('main button.primary')]);
+  result.export = (await page.textContent('main')).includes(ticket);
+  await audit('privacy-export');
 } catch (e) {
   result.error = String(e && e.stack || e);
 } finally {

@@ -186,6 +186,15 @@ public sealed class ConsoleTests(RulesFixture fixture)
         Assert.Contains("Changes against the active version", edited, StringComparison.Ordinal);
         var form = RuleForm.Read(System.Net.WebUtility.HtmlDecode(System.Text.RegularExpressions.Regex.Match(edited, "<textarea[^>]*>([^<]*)</textarea>").Groups[1].Value), "order-thanks")!;
         Assert.Equal(new RuleForm("order-thanks", true, 85, "email", 10, "1d"), form);
+        // Quiet hours and caps, the same way.
+        using var limits = await SendAsync(HttpMethod.Post, "/api/console/rules/policies", "marketer", new Dictionary<string, string>
+        {
+            ["quietStart"] = "20:00", ["quietEnd"] = "09:00", ["cap0"] = "4",
+        });
+        var limited = await limits.Content.ReadAsStringAsync();
+        Assert.Contains("The change is in the editor", limited, StringComparison.Ordinal);
+        var policies = PoliciesForm.Read(System.Net.WebUtility.HtmlDecode(System.Text.RegularExpressions.Regex.Match(limited, "<textarea[^>]*>([^<]*)</textarea>").Groups[1].Value))!;
+        Assert.Equal(("20:00", "09:00", 4), (policies.QuietStart, policies.QuietEnd, policies.Caps[0].Max));
         // Nothing is published until the marketer publishes.
         Assert.DoesNotContain("\"paused\"", (string)(await fixture.Http.GetFromJsonAsync<JsonObject>("/api/manage/rules"))!["text"]!, StringComparison.Ordinal);
     }
