@@ -82,6 +82,8 @@ public sealed class ConsoleBrowserTests(LocalHostFixture fixture, ITestOutputHel
         // The workbench: the problem shown at its line, the change, the publication, the versions, the rollback.
         var workbench = seen["workbench"]!;
         Assert.Contains($"Line {(int)workbench["brokenLine"]!}, column", (string?)workbench["problems"], StringComparison.Ordinal);
+        Assert.Equal((int)workbench["brokenLine"]!, (int)workbench["markedLine"]!);
+        Assert.Equal((int)workbench["brokenLine"]!, (int)workbench["caretLine"]!);
         Assert.Contains("1 added, 1 removed", (string?)workbench["diff"], StringComparison.Ordinal);
         Assert.Contains("live customer", (string?)workbench["preview"], StringComparison.Ordinal);
         Assert.Contains("Examples", (string?)workbench["preview"], StringComparison.Ordinal);

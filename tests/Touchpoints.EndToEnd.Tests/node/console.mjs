@@ -129,6 +129,10 @@ try {
   await page.fill('#document', broken);
   await Promise.all([page.waitForURL('**/rules/check'), page.click('button[formaction$="/rules/check"]')]);
   result.workbench.problems = await page.textContent('section[aria-labelledby="errors-title"]');
+  // The problem is marked in the editor at its line; its link puts the caret there.
+  result.workbench.markedLine = Number(await page.$eval('.editor .backdrop mark.problem', (m) => m.dataset.line));
+  await page.click('a.go-to');
+  result.workbench.caretLine = await page.$eval('#document', (a) => a.value.slice(0, a.selectionStart).split('\n').length);
   await audit('rules-problem');
   await page.fill('#document', original.replace(/"priority": (\d+)/, (_, p) => `"priority": ${Number(p) + 1}`));
   await Promise.all([page.waitForURL('**/rules/diff'), page.click('button[formaction$="/rules/diff"]')]);
