@@ -151,7 +151,7 @@ public static partial class ConsoleEndpoints
     {
         if (Require(request, options.Value, ConsoleRole.Marketer, out var user) is { } refused) return refused;
         var active = await provider.GetActiveAsync(ct).ConfigureAwait(false);
-        var text = active.Version?.Text ?? DefaultRules.Json;
+        var text = ActiveText(active);
         return await WorkbenchAsync(user!, text, null, store, ct, edit: rule is null ? null : RuleForm.Read(text, rule)).ConfigureAwait(false);
     }
 
@@ -161,15 +161,8 @@ public static partial class ConsoleEndpoints
         if (Require(request, options.Value, ConsoleRole.Marketer, out var user) is { } refused) return refused;
         if (CrossSite(request)) return CrossSiteRefused();
         var form = RuleForm.From(await request.ReadFormAsync(ct).ConfigureAwait(false));
-        var active = await provider.GetActiveAsync(ct).ConfigureAwait(false);
-        var current = active.Version?.Text ?? DefaultRules.Json;
-        if (form.WriteInto(current) is not { } text)
-            return await WorkbenchAsync(user!, current, null, store, ct, notice: $"There is no rule '{form.Id}' in the active document.", status: StatusCodes.Status404NotFound)
-                .ConfigureAwait(false);
-        var (_, errors) = RulesCompiler.Compile(text, "proposed");
-        var diff = RulesDiff.Of(active.Version?.Version ?? 0, 0, current, text);
-        return await WorkbenchAsync(user!, text, $"{form.Id}: changed in the form", store, ct, errors: errors, diff: diff, edit: form,
-            notice: errors.Count == 0 ? "The change is in the editor: review it below, then publish." : "The change has problems: see below.").ConfigureAwait(false);
+        return await ChangedInFormAsync(user!, form.WriteInto, $"{form.Id}: changed in the form", $"There is no rule '{form.Id}' in the active document.",
+            StatusCodes.Status404NotFound, form, store, provider, ct).ConfigureAwait(false);
     }
 
     /// <summary>An admin separates a profile merged into this customer again; the receipt says what moved.</summary>
@@ -220,7 +213,7 @@ public static partial class ConsoleEndpoints
         if (CrossSite(request)) return CrossSiteRefused();
         var (text, comment) = await EditedAsync(request, ct).ConfigureAwait(false);
         var active = await provider.GetActiveAsync(ct).ConfigureAwait(false);
-        var diff = RulesDiff.Of(active.Version?.Version ?? 0, 0, active.Version?.Text ?? DefaultRules.Json, text);
+        var diff = RulesDiff.Of(active.Version?.Version ?? 0, 0, ActiveText(active), text);
         return await WorkbenchAsync(user!, text, comment, store, ct, diff: diff).ConfigureAwait(false);
     }
 
@@ -230,16 +223,29 @@ public static partial class ConsoleEndpoints
         if (Require(request, options.Value, ConsoleRole.Marketer, out var user) is { } refused) return refused;
         if (CrossSite(request)) return CrossSiteRefused();
         var form = PoliciesForm.From(await request.ReadFormAsync(ct).ConfigureAwait(false));
+        return await ChangedInFormAsync(user!, form.WriteInto, "quiet hours and caps: changed in the form", "The active document has no policies to change.",
+            StatusCodes.Status400BadRequest, null, store, provider, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A form's change written into the active document (<paramref name="write"/>: null when it does not apply), put in the
+    /// editor with what it changes and any problem, to review and publish like any edit.
+    /// </summary>
+    private static async Task<IResult> ChangedInFormAsync(ConsoleUser user, Func<string, string?> write, string comment, string notApplicable, int notApplicableStatus,
+        RuleForm? edit, RulesStore store, RulesProvider provider, CancellationToken ct)
+    {
         var active = await provider.GetActiveAsync(ct).ConfigureAwait(false);
-        var current = active.Version?.Text ?? DefaultRules.Json;
-        if (form.WriteInto(current) is not { } text)
-            return await WorkbenchAsync(user!, current, null, store, ct, notice: "The active document has no policies to change.", status: StatusCodes.Status400BadRequest)
-                .ConfigureAwait(false);
+        var current = ActiveText(active);
+        if (write(current) is not { } text)
+            return await WorkbenchAsync(user, current, null, store, ct, notice: notApplicable, status: notApplicableStatus).ConfigureAwait(false);
         var (_, errors) = RulesCompiler.Compile(text, "proposed");
         var diff = RulesDiff.Of(active.Version?.Version ?? 0, 0, current, text);
-        return await WorkbenchAsync(user!, text, "quiet hours and caps: changed in the form", store, ct, errors: errors, diff: diff,
+        return await WorkbenchAsync(user, text, comment, store, ct, errors: errors, diff: diff, edit: edit,
             notice: errors.Count == 0 ? "The change is in the editor: review it below, then publish." : "The change has problems: see below.").ConfigureAwait(false);
     }
+
+    /// <summary>The active document's text: its version's, or the shipped default's.</summary>
+    private static string ActiveText(ActiveRules active) => active.Version?.Text ?? DefaultRules.Json;
 
     /// <summary>The edited document's dry run on a random sample of live customers, with the audience estimate and examples.</summary>
     private static async Task<IResult> PreviewAsync(HttpRequest request, IOptions<ConsoleOptions> options, RulesStore store, CustomerStore customers,
